@@ -1,0 +1,1 @@
+"""The ``asc-access`` command line: a thin shell over the library."""

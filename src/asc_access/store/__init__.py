@@ -1,0 +1,1 @@
+"""The local store: the mirror, its history, connections and the audit log."""

@@ -1,0 +1,230 @@
+"""Table definitions shared by SQLite and PostgreSQL (SQLAlchemy Core).
+
+The mirror tables (``users``, ``user_apps``, ``invitations``,
+``invitation_apps``, ``apps``) hold the picture of the last *complete* sync of
+each connection; a sync replaces it inside one transaction together with the
+``changes`` it found and its ``sync_runs`` row, so a failed or interrupted sync
+leaves the previous picture exactly as it was. Alembic migrations under
+``store/migrations`` create these tables; this module is their single source.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "api_tokens",
+    "apps",
+    "audit_entries",
+    "changes",
+    "connections",
+    "invitation_apps",
+    "invitations",
+    "metadata",
+    "sync_runs",
+    "user_apps",
+    "users",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("key_id", String(64), nullable=False),
+    Column("issuer_id", String(64), nullable=True),  # NULL for individual keys
+    Column("key_type", String(16), nullable=False),  # team | individual
+    Column("api_url", String(500), nullable=False),
+    # AES-GCM ciphertext of the PEM (nonce || ciphertext+tag); never plain text.
+    Column("encrypted_private_key", LargeBinary, nullable=True),
+    Column("sync_interval_seconds", Integer, nullable=False, default=3600),
+    # Health: the last doctor / sync verdict. NULL code = healthy.
+    Column("healthy", Boolean, nullable=False, default=False),
+    Column("health_code", String(16), nullable=True),
+    Column("health_cause", String(64), nullable=True),
+    Column("health_checked_at", TS, nullable=True),
+    Column("last_ok_at", TS, nullable=True),  # last time Apple accepted the key
+    Column("capabilities", JSON, nullable=True),  # {"read_apps": true, ...} when last seen OK
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # Idempotency key for queued syncs (Celery task id); NULL for in-process runs.
+    Column("request_key", String(100), nullable=True, unique=True),
+    Column("status", String(16), nullable=False),  # running | succeeded | failed
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    Column("error_code", String(16), nullable=True),
+    Column("error_cause", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("requests_used", Integer, nullable=False, default=0),
+    Column("lower_bound", Integer, nullable=True),
+    Column("rate_limit", Integer, nullable=True),
+    Column("rate_remaining", Integer, nullable=True),
+    Column("users_count", Integer, nullable=True),
+    Column("invitations_count", Integer, nullable=True),
+    Column("apps_count", Integer, nullable=True),
+    Column("changes_count", Integer, nullable=True),
+    Column("progress", JSON, nullable=True),  # {"users": [done, total], ...} while running
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("app_id", String(64), primary_key=True),
+    Column("name", String(500), nullable=False, default=""),
+    Column("bundle_id", String(500), nullable=False, default=""),
+    Column("sku", String(500), nullable=False, default=""),
+    Column("primary_locale", String(32), nullable=False, default=""),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", String(64), primary_key=True),
+    Column("username", String(500), nullable=False),  # lower-cased e-mail for matching
+    Column("first_name", String(500), nullable=False, default=""),
+    Column("last_name", String(500), nullable=False, default=""),
+    Column("roles", JSON, nullable=False),  # sorted list of role strings, unknown ones kept
+    Column("all_apps_visible", Boolean, nullable=False),
+    Column("provisioning_allowed", Boolean, nullable=False),
+    Column("first_seen_at", TS, nullable=False),
+    Index("ix_users_username", "username"),
+)
+
+user_apps = Table(
+    "user_apps",
+    metadata,
+    Column("connection_id", Integer, primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("app_id", String(64), primary_key=True),
+    Index("ix_user_apps_app", "connection_id", "app_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("invitation_id", String(64), primary_key=True),
+    Column("email", String(500), nullable=False),
+    Column("first_name", String(500), nullable=False, default=""),
+    Column("last_name", String(500), nullable=False, default=""),
+    Column("roles", JSON, nullable=False),
+    Column("all_apps_visible", Boolean, nullable=False),
+    Column("provisioning_allowed", Boolean, nullable=False),
+    Column("expiration_date", TS, nullable=True),
+    Column("first_seen_at", TS, nullable=False),
+    Index("ix_invitations_email", "email"),
+)
+
+invitation_apps = Table(
+    "invitation_apps",
+    metadata,
+    Column("connection_id", Integer, primary_key=True),
+    Column("invitation_id", String(64), primary_key=True),
+    Column("app_id", String(64), primary_key=True),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("run_id", Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    Column("audit_id", Integer, nullable=True),  # set when an applied action caused it
+    Column("at", TS, nullable=False),
+    # user_added | user_removed | user_roles_changed | user_apps_changed |
+    # user_flags_changed | invitation_created | invitation_accepted |
+    # invitation_expired | invitation_cancelled | app_added | app_removed
+    Column("change_type", String(40), nullable=False),
+    Column("subject_id", String(64), nullable=False),  # user / invitation / app id
+    Column("email", String(500), nullable=True),
+    Column("details", JSON, nullable=False),  # e.g. {"added": [...], "removed": [...]}
+    Index("ix_changes_connection_at", "connection_id", "at"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(200), nullable=False),  # OS user, or "token:<name>"
+    Column("action", String(40), nullable=False),  # invite | remove | offboard | apply ...
+    Column("target", String(500), nullable=True),  # e-mail or file
+    Column("connections", JSON, nullable=False),  # names acted on
+    Column("plan", JSON, nullable=False),
+    Column("steps", JSON, nullable=False),  # each: step, connection, outcome, code, request_ids
+    Column("status", String(16), nullable=False),  # planned | running | done | partial | failed
+    Column("finished_at", TS, nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),  # sha256 hex; never the token
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+    Column("last_used_at", TS, nullable=True),
+    UniqueConstraint("name", name="uq_api_tokens_name"),
+)
