@@ -9,7 +9,6 @@ tests that need it skip with the reason, except under ``CI=true``, where they fa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,13 +41,13 @@ def require_service(env_name: str, what: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clear credential env vars and give each test its own ASC_ACCESS_HOME."""
     for name in _CREDENTIAL_ENV:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "asc-home"
     monkeypatch.setenv("ASC_ACCESS_HOME", str(home))
-    yield home
+    return home
 
 
 @pytest.fixture
@@ -67,3 +66,6 @@ def redis_url() -> str:
 def chromium_path() -> str:
     """Debian's chromium binary (skip locally / fail under CI when absent)."""
     return require_service("ASC_ACCESS_TEST_CHROMIUM", "Chromium")
+
+
+from _support.sandbox import *  # noqa: E402, F403  (sandbox fixtures for every test)

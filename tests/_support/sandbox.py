@@ -1,0 +1,1 @@
+"""Sandbox fixtures for end-to-end tests (filled in by the sandbox work)."""
