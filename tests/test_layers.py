@@ -1,0 +1,161 @@
+"""The layering rules, enforced by walking every import in ``src/asc_access``.
+
+- The sandbox imports nothing from the product; the product imports the sandbox
+  only inside the CLI functions that start it (``sandbox``, ``demo``).
+- Layers import downward only; ``api`` and ``store`` never import each other;
+  ``sync`` and ``actions`` declare protocols instead of importing ``api``.
+- httpx is touched only by the transport (and the sandbox, which plays Apple).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "asc_access"
+
+#: Which top-level parts of the package each part may import (besides itself).
+LOWER = {"errors", "ids", "catalogue"}
+LAYER1 = LOWER | {"config", "credentials", "models", "diagnosis", "vault"}
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "ids": set(),
+    "catalogue": set(),
+    "config": LOWER,
+    "models": LOWER,
+    "vault": LOWER | {"config"},
+    "credentials": LOWER | {"models"},
+    "diagnosis": LAYER1,
+    "api": LAYER1 - {"diagnosis"},
+    "store": LAYER1 - {"diagnosis"},
+    "sync": LAYER1 | {"store"},
+    "actions": LAYER1 | {"store"},
+}
+TOP_LEVEL = {"cli", "service", "workers", "runtime", "__init__"}
+#: Modules that run probes against Apple sit above ``api`` although they live in diagnosis.
+DIAGNOSIS_PROBES = {"asc_access.diagnosis.probes", "asc_access.diagnosis.doctor"}
+SANDBOX_STARTERS = {"asc_access.cli.sandbox_cmd", "asc_access.cli.sync_cmd"}
+HTTPX_ALLOWED = {"asc_access.api.transport"}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module
+    target: str  # what it imports
+    in_function: bool
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _imports() -> list[Import]:
+    found: list[Import] = []
+    for path in sorted(SRC.rglob("*.py")):
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                functions.update(id(child) for child in ast.walk(node) if child is not node)
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = _resolve(module, path.name == "__init__.py", node)
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            found.extend(Import(module, t, id(node) in functions) for t in targets)
+    return found
+
+
+IMPORTS = _imports()
+
+
+def _part(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_walk_sees_the_package() -> None:
+    modules = {i.module for i in IMPORTS}
+    assert {"asc_access.errors", "asc_access.models", "asc_access.cli.main"} <= modules
+    assert len(IMPORTS) > 20
+
+
+def test_sandbox_imports_nothing_from_the_product() -> None:
+    bad = [
+        i
+        for i in IMPORTS
+        if _part(i.module) == "sandbox"
+        and i.target.startswith("asc_access")
+        and _part(i.target) != "sandbox"
+    ]
+    assert bad == []
+
+
+def test_product_imports_sandbox_only_where_it_starts_it() -> None:
+    bad = [
+        i
+        for i in IMPORTS
+        if _part(i.module) != "sandbox"
+        and i.target.startswith("asc_access.sandbox")
+        and not (i.module in SANDBOX_STARTERS and i.in_function)
+    ]
+    assert bad == []
+
+
+def test_layers_import_downward_only() -> None:
+    bad = []
+    for i in IMPORTS:
+        if not i.target.startswith("asc_access.") or i.target == "asc_access":
+            continue
+        src, dst = _part(i.module), _part(i.target)
+        if src == dst or src in TOP_LEVEL or src == "sandbox":
+            continue
+        allowed = ALLOWED.get(src)
+        if allowed is None:
+            bad.append((i.module, i.target, "unknown part: add it to the layer table"))
+            continue
+        if i.module in DIAGNOSIS_PROBES and dst == "api":
+            continue
+        if dst not in allowed:
+            bad.append((i.module, i.target))
+    assert bad == []
+
+
+def test_httpx_only_in_transport() -> None:
+    bad = [
+        i
+        for i in IMPORTS
+        if i.target.split(".")[0] == "httpx"
+        and _part(i.module) != "sandbox"
+        and i.module not in HTTPX_ALLOWED
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("module", "target", "expected"),
+    [("asc_access.sync.engine", "asc_access.api.client", False)],
+)
+def test_the_layer_table_itself_can_fail(module: str, target: str, expected: bool) -> None:
+    src, dst = _part(module), _part(target)
+    assert (dst in ALLOWED[src]) is expected
