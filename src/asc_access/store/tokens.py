@@ -1,0 +1,290 @@
+"""Named API tokens for the service, kept as SHA-256 hashes only (``api_tokens``).
+
+A token is shown once, when it is created; the database keeps its hash, so a
+leaked database does not leak a usable token. The admin token (from
+``ASC_ACCESS_API_TOKEN``, or generated on the service's first start) is the row
+named ``admin``; every other row is a named token that can be revoked. The
+audit log names the actor of a service call ``token:<name>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.store.schema import api_tokens
+
+__all__ = [
+    "ADMIN_TOKEN_NAME",
+    "TOKEN_PREFIX",
+    "TokenRecord",
+    "check_name",
+    "create_token",
+    "ensure_admin_token",
+    "get_token",
+    "get_token_by_id",
+    "hash_token",
+    "list_tokens",
+    "revoke_token",
+    "verify_token",
+]
+
+ADMIN_TOKEN_NAME = "admin"  # noqa: S105 (a name, not a secret)
+#: Every token we mint starts with this, so a leaked one is easy to recognise in a scan.
+TOKEN_PREFIX = "asca_"  # noqa: S105 (a prefix, not a secret)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: ``last_used_at`` is written at most this often per token (seconds), to keep reads cheap.
+_TOUCH_EVERY = 60.0
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """One row of ``api_tokens``, without the hash's secret input (there is none stored)."""
+
+    id: int
+    name: str
+    is_admin: bool
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    token_hash: str
+
+    @property
+    def active(self) -> bool:
+        """Whether the token may still be used."""
+        return self.revoked_at is None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names whoever used this token."""
+        return f"token:{self.name}"
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready view (never the hash)."""
+        return {
+            "name": self.name,
+            "is_admin": self.is_admin,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "active": self.active,
+        }
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored for ``token``."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _record(row: RowMapping) -> TokenRecord:
+    created = _aware(row["created_at"])
+    assert created is not None
+    return TokenRecord(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        is_admin=bool(row["is_admin"]),
+        created_at=created,
+        revoked_at=_aware(row["revoked_at"]),
+        last_used_at=_aware(row["last_used_at"]),
+        token_hash=str(row["token_hash"]),
+    )
+
+
+def _new_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a usable token name, else raise :class:`UsageError`."""
+    if not _NAME.match(name):
+        raise UsageError(
+            f"token name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit",
+            context={"input": "name"},
+        )
+    return name
+
+
+def get_token(engine: Engine, name: str) -> TokenRecord | None:
+    """The token named ``name`` (active or revoked), or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().first()
+    return _record(row) if row else None
+
+
+def list_tokens(engine: Engine) -> list[TokenRecord]:
+    """Every token, admin first, then by name."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(api_tokens).order_by(api_tokens.c.is_admin.desc(), api_tokens.c.name)
+        ).mappings()
+        return [_record(r) for r in rows]
+
+
+def create_token(engine: Engine, name: str, *, clock: Clock = _now) -> tuple[TokenRecord, str]:
+    """Create the named token; return its record and the token itself (shown once).
+
+    A revoked token's name may be used again (the old row is replaced); an
+    active one's may not.
+    """
+    check_name(name)
+    if name == ADMIN_TOKEN_NAME:
+        raise UsageError(
+            f"the name {ADMIN_TOKEN_NAME!r} is reserved for the admin token"
+            " (set ASC_ACCESS_API_TOKEN to choose it)",
+            context={"input": "name"},
+        )
+    secret = _new_secret()
+    now = clock()
+    with engine.begin() as conn:
+        existing = (
+            conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().first()
+        )
+        if existing is not None:
+            if existing["revoked_at"] is None:
+                raise UsageError(
+                    f"a token named {name!r} already exists: revoke it first or pick another name",
+                    context={"input": "name", "conflict": True},
+                )
+            conn.execute(delete(api_tokens).where(api_tokens.c.id == existing["id"]))
+        conn.execute(
+            insert(api_tokens).values(
+                name=name, token_hash=hash_token(secret), is_admin=False, created_at=now
+            )
+        )
+        row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().one()
+    return _record(row), secret
+
+
+def revoke_token(engine: Engine, name: str, *, clock: Clock = _now) -> TokenRecord:
+    """Revoke the named token at once; revoking a revoked token changes nothing."""
+    if name == ADMIN_TOKEN_NAME:
+        raise UsageError(
+            "the admin token cannot be revoked; change ASC_ACCESS_API_TOKEN to replace it",
+            context={"input": "name"},
+        )
+    with engine.begin() as conn:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().first()
+        if row is None:
+            raise NotFoundLocallyError(
+                f"no token named {name!r}: `asc-access tokens list` shows the names",
+                context={"input": "name"},
+            )
+        if row["revoked_at"] is None:
+            conn.execute(
+                update(api_tokens).where(api_tokens.c.id == row["id"]).values(revoked_at=clock())
+            )
+            row = (
+                conn.execute(select(api_tokens).where(api_tokens.c.id == row["id"]))
+                .mappings()
+                .one()
+            )
+    return _record(row)
+
+
+def ensure_admin_token(
+    engine: Engine, configured: str | None, *, clock: Clock = _now
+) -> str | None:
+    """Make sure an admin token exists; return a newly generated one (to print once).
+
+    With ``configured`` (``ASC_ACCESS_API_TOKEN``) the admin row's hash is set to
+    that token's, so changing the variable replaces the admin token. Without it,
+    the stored admin token is kept, and one is generated only when none exists.
+    """
+    now = clock()
+    with engine.begin() as conn:
+        row = (
+            conn.execute(select(api_tokens).where(api_tokens.c.name == ADMIN_TOKEN_NAME))
+            .mappings()
+            .first()
+        )
+        if configured is not None:
+            if not configured.strip():
+                raise UsageError("ASC_ACCESS_API_TOKEN is set but empty")
+            wanted = hash_token(configured)
+            if row is None:
+                conn.execute(
+                    insert(api_tokens).values(
+                        name=ADMIN_TOKEN_NAME, token_hash=wanted, is_admin=True, created_at=now
+                    )
+                )
+            elif row["token_hash"] != wanted or row["revoked_at"] is not None:
+                conn.execute(
+                    update(api_tokens)
+                    .where(api_tokens.c.id == row["id"])
+                    .values(token_hash=wanted, revoked_at=None, created_at=now, is_admin=True)
+                )
+            return None
+        if row is not None and row["revoked_at"] is None:
+            return None
+        secret = _new_secret()
+        if row is None:
+            conn.execute(
+                insert(api_tokens).values(
+                    name=ADMIN_TOKEN_NAME,
+                    token_hash=hash_token(secret),
+                    is_admin=True,
+                    created_at=now,
+                )
+            )
+        else:
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == row["id"])
+                .values(token_hash=hash_token(secret), revoked_at=None, created_at=now)
+            )
+        return secret
+
+
+def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRecord | None:
+    """The active token record for ``token``, or ``None`` (unknown or revoked)."""
+    if not token or len(token) > 512:
+        return None
+    digest = hash_token(token)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest))
+            .mappings()
+            .first()
+        )
+    if row is None or row["revoked_at"] is not None:
+        return None
+    record = _record(row)
+    # Compare in constant time as well, though the lookup is by a hash of a random secret.
+    if not secrets.compare_digest(record.token_hash, digest):
+        return None
+    now = clock()
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > _TOUCH_EVERY:
+        with engine.begin() as conn:
+            conn.execute(
+                update(api_tokens).where(api_tokens.c.id == record.id).values(last_used_at=now)
+            )
+    return record
+
+
+def get_token_by_id(engine: Engine, token_id: int) -> TokenRecord | None:
+    """The token with database id ``token_id`` (active or revoked), or ``None``."""
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    return _record(row) if row else None
