@@ -1,10 +1,132 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""``asc-access serve`` (REST API + web console) and ``asc-access tokens`` (named API tokens)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
+
+from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+
+__all__ = ["register"]
+
+tokens_app = typer.Typer(
+    name="tokens",
+    help="Named API tokens for the service: create (shown once), revoke, list.",
+    no_args_is_help=True,
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to bind (loopback unless you say otherwise)."
+    ),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port to listen on."),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="Do not sync connections on their intervals."
+    ),
+) -> None:
+    """Run the REST API (/api/v1, described at /api/openapi.json) and the web console."""
+    import uvicorn
+
+    from asc_access.config import Settings
+    from asc_access.service import create_app
+
+    def show_admin_token(token: str) -> None:
+        err_console.print(
+            "[bold]A new admin API token was generated. It is shown only this once:[/]\n\n"
+            f"    {token}\n\n"
+            "Sign in to the console with it, or send it as 'Authorization: Bearer <token>'. "
+            "Only its hash is stored; set ASC_ACCESS_API_TOKEN to choose your own."
+        )
+
+    with handle_errors():
+        settings = Settings.from_env()
+        app = create_app(settings, scheduler=not no_scheduler, on_admin_token=show_admin_token)
+    if not _is_loopback(host):
+        err_console.print(
+            f"[yellow]Listening on {host}: reachable from other machines. Put the service "
+            "behind TLS (a reverse proxy): console cookies are Secure and browsers send them "
+            "only over https (or to localhost).[/]"
+        )
+    err_console.print(f"asc-access console: http://{host}:{port}/  (API: /api/v1)")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str = typer.Argument(..., help="A name for the token (appears in the audit log)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a named API token and print it once."""
+    from asc_access.config import Settings
+    from asc_access.service.library import open_store
+    from asc_access.store.tokens import create_token
+
+    with handle_errors(as_json=as_json):
+        record, secret = create_token(open_store(Settings.from_env()), name)
+    if as_json:
+        emit_json({**record.as_dict(), "token": secret})
+        return
+    console.print(f"Token [bold]{record.name}[/] created. It is shown only this once:\n")
+    console.print(f"    {secret}\n", soft_wrap=True)
+    console.print(f"Calls made with it appear in the audit log as {record.actor!r}.")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    name: str = typer.Argument(..., help="The token's name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Revoke a named API token at once (its console sessions end too)."""
+    from asc_access.config import Settings
+    from asc_access.service.library import open_store
+    from asc_access.store.tokens import revoke_token
+
+    with handle_errors(as_json=as_json):
+        record = revoke_token(open_store(Settings.from_env()), name)
+    if as_json:
+        emit_json(record.as_dict())
+        return
+    console.print(f"Token [bold]{record.name}[/] is revoked.")
+
+
+@tokens_app.command("list")
+def tokens_list(as_json: bool = JSON_OPTION) -> None:
+    """List API tokens (names and dates; tokens themselves are never stored)."""
+    from rich.table import Table
+
+    from asc_access.config import Settings
+    from asc_access.service.library import open_store
+    from asc_access.store.tokens import list_tokens
+
+    with handle_errors(as_json=as_json):
+        records = list_tokens(open_store(Settings.from_env()))
+    if as_json:
+        emit_json({"tokens": [r.as_dict() for r in records]})
+        return
+    table = Table("name", "kind", "status", "created", "last used")
+    for r in records:
+        table.add_row(
+            r.name,
+            "admin" if r.is_admin else "named",
+            "active" if r.active else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}",
+            f"{r.created_at:%Y-%m-%d %H:%M}",
+            f"{r.last_used_at:%Y-%m-%d %H:%M}" if r.last_used_at else "never",
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    del app
+    """Add ``serve`` and ``tokens`` to ``app``."""
+    app.command("serve")(serve)
+    app.add_typer(tokens_app)

@@ -29,6 +29,7 @@ __all__ = [
     "check_name",
     "create_token",
     "ensure_admin_token",
+    "find_token",
     "get_token",
     "get_token_by_id",
     "hash_token",
@@ -257,8 +258,8 @@ def ensure_admin_token(
         return secret
 
 
-def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRecord | None:
-    """The active token record for ``token``, or ``None`` (unknown or revoked)."""
+def find_token(engine: Engine, token: str) -> TokenRecord | None:
+    """The record whose hash matches ``token``, active or revoked, or ``None``."""
     if not token or len(token) > 512:
         return None
     digest = hash_token(token)
@@ -268,11 +269,17 @@ def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRec
             .mappings()
             .first()
         )
-    if row is None or row["revoked_at"] is not None:
+    if row is None:
         return None
     record = _record(row)
     # Compare in constant time as well, though the lookup is by a hash of a random secret.
-    if not secrets.compare_digest(record.token_hash, digest):
+    return record if secrets.compare_digest(record.token_hash, digest) else None
+
+
+def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRecord | None:
+    """The active token record for ``token``, or ``None`` (unknown or revoked)."""
+    record = find_token(engine, token)
+    if record is None or not record.active:
         return None
     now = clock()
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > _TOUCH_EVERY:

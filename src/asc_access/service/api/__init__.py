@@ -1,0 +1,13 @@
+"""The REST API under ``/api/v1`` (described at ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from asc_access.service.api import meta, tokens
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+for _module in (meta, tokens):
+    router.include_router(_module.router)

@@ -1,0 +1,146 @@
+"""The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from asc_access import __version__
+from asc_access.config import Settings
+from asc_access.service import library
+from asc_access.service.api import router as api_router
+from asc_access.service.auth import LoginRequired
+from asc_access.service.console import router as console_router
+from asc_access.service.context import ServiceContext, utcnow
+from asc_access.service.errors import install_error_handlers
+from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from asc_access.service.plans import PlanStore
+from asc_access.service.scheduler import DueConnections, Scheduler
+from asc_access.service.sessions import SessionSigner
+from asc_access.service.syncing import SyncManager, SyncRunner
+from asc_access.store.tokens import ensure_admin_token
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+#: No request the service accepts needs more (a .p8 key is about 250 bytes).
+MAX_BODY_BYTES = 256 * 1024
+
+_DESCRIPTION = """\
+The asc-access service: connections to App Store Connect with their health,
+a mirror of who has access to what (users, invitations, apps, changes), the
+access review and export, and provisioning actions as plan-then-confirm, all
+audited. Authenticate with `Authorization: Bearer <token>`.
+
+Every error answers `{code, cause, title, resolution[], message}`: `code` and
+`cause` are the catalogue's (`APP-101`... with stable cause ids) when Apple or
+a key is involved, `null` and a service cause (`token_missing`,
+`csrf_missing`, `not_found`, `invalid_json`, `too_large`...) otherwise.
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    scheduler: bool = True,
+    scheduler_tick: float = 15.0,
+    session_secret: bytes | None = None,
+    secure_cookies: bool = True,
+    on_admin_token: Callable[[str], None] | None = None,
+    client_kwargs: dict[str, Any] | None = None,
+    sync_runner: SyncRunner | None = None,
+    due_connections: DueConnections | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    max_key_bytes: int = 10 * 1024,
+) -> FastAPI:
+    """Build the service.
+
+    Args:
+        settings: where the store is and which Apple URL new connections default to.
+        engine: an open store (default: :func:`asc_access.runtime.open_store`).
+        scheduler: run each connection's sync on its interval inside the app
+            (turn off in tests, or when ``asc-access scheduler`` runs with workers).
+        scheduler_tick: how often the scheduler looks for due connections (seconds).
+        session_secret: key that signs console cookies (default: random per process,
+            so a restart signs everyone out).
+        secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
+            ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
+        on_admin_token: called once with a newly generated admin token (the CLI
+            prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
+        client_kwargs: extra keyword arguments for every API client built.
+        sync_runner, due_connections: replace how a sync runs and which
+            connections are due (tests); the defaults use the library.
+        clock: the service's notion of now (aware datetimes).
+        max_key_bytes: the largest private key upload accepted.
+    """
+    engine = engine if engine is not None else library.open_store(settings)
+    generated = ensure_admin_token(engine, settings.api_token, clock=clock)
+    if generated is not None and on_admin_token is not None:
+        on_admin_token(generated)
+
+    kwargs = dict(client_kwargs or {})
+    runner = sync_runner or library.sync_runner(engine, settings, kwargs)
+    syncs = SyncManager(runner, clock=clock)
+    ctx = ServiceContext(
+        settings=settings,
+        engine=engine,
+        signer=SessionSigner(session_secret, secure=secure_cookies),
+        syncs=syncs,
+        plans=PlanStore(),
+        clock=clock,
+        client_kwargs=kwargs,
+        max_key_bytes=max_key_bytes,
+    )
+    ticker = Scheduler(
+        syncs,
+        due_connections or library.due_connections(engine),
+        clock=clock,
+        tick=scheduler_tick,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if scheduler:
+            ticker.start()
+        try:
+            yield
+        finally:
+            await ticker.stop()
+            await syncs.aclose()
+
+    app = FastAPI(
+        title="asc-access",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.scheduler = ticker
+    install_error_handlers(app)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        del request
+        return RedirectResponse(exc.location, status_code=303)
+
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(Path(__file__).resolve().parent / "static")),
+        name="static",
+    )
+    app.include_router(api_router)
+    app.include_router(console_router)
+    return app

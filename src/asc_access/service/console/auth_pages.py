@@ -1,0 +1,100 @@
+"""Console sign-in and sign-out: paste a token, get a signed session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from asc_access.service.auth import Principal, check_form_csrf, session_principal
+from asc_access.service.console.render import render
+from asc_access.service.context import context_of
+from asc_access.service.sessions import CSRF_FIELD, LOGIN_COOKIE, same_token
+from asc_access.store.tokens import find_token, verify_token
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never an open redirect to another site.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/connections"
+    return target
+
+
+def _login_page(request: Request, *, next_path: str, error: str | None, status: int) -> Response:
+    ctx = context_of(request)
+    nonce = ctx.signer.login_nonce(request.cookies.get(LOGIN_COOKIE))
+    cookie = None
+    if nonce is None:
+        nonce, cookie = ctx.signer.new_login_cookie()
+    response = render(
+        request,
+        "login.html",
+        None,
+        status_code=status,
+        title="Sign in",
+        login_csrf=nonce,
+        next=next_path,
+        error=error,
+    )
+    if cookie is not None:
+        ctx.signer.set_login_cookie(response, cookie)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    """The sign-in form (straight on to the console when already signed in)."""
+    if session_principal(context_of(request), request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next_path=_safe_next(next), error=None, status=200)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    token: Annotated[str, Form(max_length=512)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/connections",  # noqa: A002
+) -> Response:
+    """Check the pasted token and start a session."""
+    ctx = context_of(request)
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    nonce = ctx.signer.login_nonce(request.cookies.get(LOGIN_COOKIE))
+    if nonce is None or not same_token(nonce, given if isinstance(given, str) else None):
+        from asc_access.service.errors import ServiceError
+
+        raise ServiceError(
+            403,
+            "The sign-in form expired or did not come from this console.",
+            cause="csrf_missing" if not given else "csrf_mismatch",
+            title="Sign-in refused: missing or wrong CSRF token",
+            resolution=["Open the sign-in page again and paste the token there."],
+        )
+    record = verify_token(ctx.engine, token.strip(), clock=ctx.clock)
+    if record is None:
+        known = find_token(ctx.engine, token.strip())
+        message = (
+            f"The token {known.name!r} has been revoked."
+            if known is not None
+            else "That token is not valid. Check that you pasted all of it."
+        )
+        return _login_page(request, next_path=_safe_next(next), error=message, status=401)
+    _session, cookie = ctx.signer.new_session(record.id, record.token_hash)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    ctx.signer.set_session_cookie(response, cookie)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]) -> Response:
+    """End the session."""
+    del principal
+    response = RedirectResponse("/login", status_code=303)
+    context_of(request).signer.clear_session_cookie(response)
+    return response

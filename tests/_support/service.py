@@ -1,0 +1,72 @@
+"""Helpers for service tests: run the app's lifespan, serve it on a real loopback port."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+__all__ = ["ADMIN_TOKEN", "LiveServer", "csrf_of", "free_port", "lifespan", "serve_in_thread"]
+
+#: The admin token the service tests configure (ASC_ACCESS_API_TOKEN).
+ADMIN_TOKEN = "test-admin-token-0123456789"  # noqa: S105 - a test value
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the app's startup and shutdown around the block (ASGITransport does not)."""
+    async with app.router.lifespan_context(app):
+        yield
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server."""
+
+    base_url: str
+    server: uvicorn.Server
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, *, timeout: float = 15.0) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a free loopback port until the block ends."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the service did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(response: httpx.Response) -> str:
+    """The CSRF token in a console page's forms."""
+    match = _CSRF.search(response.text)
+    assert match, "no CSRF field on the page"
+    return match.group(1)

@@ -1,0 +1,53 @@
+"""Fixtures for the service tests: an app in-process, and the same app on a real port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from _support.service import ADMIN_TOKEN, LiveServer, lifespan, serve_in_thread
+from asc_access.config import Settings
+from asc_access.service import create_app
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a fixed admin token and a store in the test's own home."""
+    return Settings.from_env(
+        {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    """The service with scheduling off (tests start syncs themselves)."""
+    return create_app(settings, scheduler=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client (no socket), lifespan running, https so Secure cookies flow."""
+    async with (
+        lifespan(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+        ) as c,
+    ):
+        yield c
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    """The admin's Authorization header."""
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def live(app: FastAPI) -> Iterator[LiveServer]:
+    """The same app served by uvicorn on a free loopback port."""
+    with serve_in_thread(app) as server:
+        yield server
