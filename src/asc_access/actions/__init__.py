@@ -1,0 +1,54 @@
+"""Provisioning: invite, change, remove and offboard — planned, idempotent, verified, audited.
+
+Every action is first a :class:`Plan` (``plan_*``), built from a fresh read of
+Apple; :func:`execute_plan` runs it through a :class:`ProvisioningSource` (the
+API client fits), re-reading each target before writing, writing once,
+reading back, writing the audit log as it goes and updating the mirror.
+Desired-state files (YAML/JSON) plan like Terraform: :func:`load_desired_state`,
+:func:`plan_desired_state`.
+"""
+
+from __future__ import annotations
+
+from asc_access.actions.executor import execute_plan
+from asc_access.actions.model import (
+    Access,
+    Execution,
+    Outcome,
+    Plan,
+    Refusal,
+    Rule,
+    Step,
+    StepKind,
+    StepResult,
+)
+from asc_access.actions.planner import (
+    plan_cancel_invitation,
+    plan_invite,
+    plan_offboard,
+    plan_remove,
+    plan_set_apps,
+    plan_set_roles,
+)
+from asc_access.actions.source import ProvisioningSource, Team
+
+__all__ = [
+    "Access",
+    "Execution",
+    "Outcome",
+    "Plan",
+    "ProvisioningSource",
+    "Refusal",
+    "Rule",
+    "Step",
+    "StepKind",
+    "StepResult",
+    "Team",
+    "execute_plan",
+    "plan_cancel_invitation",
+    "plan_invite",
+    "plan_offboard",
+    "plan_remove",
+    "plan_set_apps",
+    "plan_set_roles",
+]

@@ -1,0 +1,215 @@
+"""Execute a plan: step by step, audited as it goes, the mirror updated at once.
+
+:func:`execute_plan` refuses a plan that still holds blocking refusals, opens
+an audit entry (status ``running``, every step ``pending``), then runs the
+steps in order. Each step re-reads its target from Apple, writes at most once,
+and reads back (:mod:`asc_access.actions.steps`). The audit entry is rewritten
+when a step starts and when it ends, so a crash leaves an accurate record.
+
+A step that fails does not stop independent steps: a step that depends on it
+(a re-invite after its cancel) is marked ``not_run``. When Apple itself fails
+on a team (authentication, permission, rate limit, server, network), the
+remaining steps on that team are marked ``not_run`` rather than sent into the
+same failure; other teams go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from asc_access.actions.model import Execution, Outcome, Plan, StepResult
+from asc_access.actions.reflect import reflect_step
+from asc_access.actions.source import Team
+from asc_access.actions.steps import StepRefusedError, StepRun, run_step
+from asc_access.errors import ActionError, ApiError, RequestRejectedError, UsageError
+from asc_access.store import audit
+
+__all__ = ["execute_plan"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Run:
+    """The state of one execution: results, audit entry, teams that stopped."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        teams: Mapping[str, Team],
+        *,
+        engine: Engine | None,
+        actor: str,
+        clock: Clock,
+        on_step: Callable[[StepResult], None] | None,
+    ) -> None:
+        self.plan = plan
+        self.teams = teams
+        self.engine = engine
+        self.actor = actor
+        self.clock = clock
+        self.on_step = on_step
+        self.results = [StepResult(step) for step in plan.steps]
+        self.stopped: dict[str, str] = {}
+        self.audit_id: int | None = None
+
+    def _steps_doc(self) -> list[dict[str, object]]:
+        return [r.as_dict() for r in self.results]
+
+    def _audit(self) -> None:
+        if self.engine is None or self.audit_id is None:
+            return
+        try:
+            audit.update_steps(self.engine, self.audit_id, self._steps_doc())
+        except SQLAlchemyError:
+            log.exception("could not update audit entry %s", self.audit_id)
+
+    def open(self) -> None:
+        if self.engine is None:
+            return
+        self.audit_id = audit.start_entry(
+            self.engine,
+            actor=self.actor,
+            action=self.plan.action,
+            target=self.plan.target,
+            connections=self.plan.connections,
+            plan=self.plan.as_dict(),
+            steps=self._steps_doc(),
+            at=self.clock(),
+        )
+
+    def close(self, execution: Execution) -> None:
+        if self.engine is None or self.audit_id is None:
+            return
+        audit.finish_entry(
+            self.engine,
+            self.audit_id,
+            status=execution.status,
+            steps=self._steps_doc(),
+            at=self.clock(),
+        )
+
+    def _skip_reason(self, result: StepResult) -> str | None:
+        step = result.step
+        if step.connection in self.stopped:
+            return f"not run: {self.stopped[step.connection]}"
+        for index in step.after_steps:
+            before = self.results[index]
+            if before.outcome not in (Outcome.DONE, Outcome.ALREADY):
+                return f"not run: step {index} ({before.step.summary()}) did not succeed"
+        return None
+
+    def _finish(self, result: StepResult, outcome: Outcome, message: str) -> None:
+        result.state = "finished"
+        result.outcome = outcome
+        result.message = message
+        result.finished_at = self.clock()
+
+    def _fail_api(self, result: StepResult, error: ApiError) -> None:
+        self._finish(result, Outcome.FAILED, str(error))
+        result.code, result.cause, result.error = error.code, error.cause, error.as_dict()
+        if not isinstance(error, RequestRejectedError):
+            self.stopped[result.step.connection] = (
+                f"Apple failed on team {result.step.connection} ({error.code or error.status})"
+            )
+
+    def _reflect(self, result: StepResult, run: StepRun) -> None:
+        team = self.teams[result.step.connection]
+        if self.engine is None or team.connection_id is None or run.state is None:
+            return
+        try:
+            reflect_step(
+                self.engine,
+                team.connection_id,
+                result.step,
+                run.state,
+                audit_id=self.audit_id,
+                at=self.clock(),
+            )
+        except SQLAlchemyError as error:
+            log.exception("mirror not updated after step %s", result.step.index)
+            result.message += f" (the mirror was not updated: {type(error).__name__})"
+
+    async def run_one(self, result: StepResult) -> None:
+        skip = self._skip_reason(result)
+        if skip is not None:
+            result.state, result.message = "not_run", skip
+            self._audit()
+            return
+        result.state, result.started_at = "running", self.clock()
+        self._audit()
+        step = result.step
+        try:
+            run = await run_step(
+                step,
+                self.teams[step.connection].source,
+                result,
+                force=self.plan.force,
+                now=self.clock(),
+            )
+        except StepRefusedError as failure:
+            self._finish(result, Outcome.FAILED, failure.message)
+            result.cause = failure.reason
+        except ApiError as error:
+            self._fail_api(result, error)
+        else:
+            self._finish(result, run.outcome, run.message)
+            self._reflect(result, run)
+        self._audit()
+        if self.on_step is not None:
+            self.on_step(result)
+
+
+def check_executable(plan: Plan, teams: Mapping[str, Team]) -> None:
+    """Raise unless ``plan`` may run: no blocking refusals, a team for every step."""
+    blocking = plan.blocking_refusals
+    if blocking:
+        reasons = "; ".join(r.reason for r in blocking)
+        raise ActionError(
+            f"refused: {reasons}",
+            context={"refusals": [r.as_dict() for r in blocking]},
+        )
+    missing = sorted({s.connection for s in plan.steps} - set(teams))
+    if missing:
+        raise UsageError(f"no client for connection {', '.join(missing)}")
+
+
+async def execute_plan(
+    plan: Plan,
+    teams: Mapping[str, Team],
+    *,
+    engine: Engine | None = None,
+    actor: str,
+    clock: Clock = _utcnow,
+    on_step: Callable[[StepResult], None] | None = None,
+) -> Execution:
+    """Run ``plan`` against ``teams`` (by connection name); audit into ``engine``.
+
+    ``actor`` is who runs it: the local OS user, or ``token:<name>`` for the
+    service. Raises :class:`ActionError` for a plan with blocking refusals
+    (nothing is sent). Otherwise every step gets an outcome (or ``not_run``);
+    the returned :class:`Execution` says how it went.
+    """
+    check_executable(plan, teams)
+    run = _Run(plan, teams, engine=engine, actor=actor, clock=clock, on_step=on_step)
+    run.open()
+    execution = Execution(plan, run.results, audit_id=run.audit_id)
+    try:
+        for result in run.results:
+            await run.run_one(result)
+    finally:
+        for result in run.results:
+            if result.state == "pending":
+                result.state, result.message = "not_run", "not run: execution was interrupted"
+        run.close(execution)
+    return execution

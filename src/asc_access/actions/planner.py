@@ -1,0 +1,479 @@
+"""Plans for the imperative actions, built from a fresh read of Apple.
+
+Each ``plan_*`` function reads the person from Apple (member and invitations,
+complete app lists), applies the safety rules and returns a :class:`Plan`.
+Nothing is written. A step Apple already satisfies stays in the plan marked
+``satisfied`` so that executing it reports ``already``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from asc_access.actions.model import Access, Plan, Refusal, Rule, Step, StepKind
+from asc_access.actions.reads import PersonState, normalise_email, read_person, resolve_apps
+from asc_access.actions.safety import (
+    account_holder_refusal,
+    all_apps_refusal,
+    last_admin_refusal,
+    needs_all_apps,
+)
+from asc_access.actions.source import Team
+from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.ids import AppId
+from asc_access.models import Role
+
+__all__ = [
+    "PlanBuilder",
+    "plan_cancel_invitation",
+    "plan_invite",
+    "plan_offboard",
+    "plan_remove",
+    "plan_set_apps",
+    "plan_set_roles",
+    "validate_roles",
+]
+
+
+class PlanBuilder:
+    """Collects steps (numbered in order), refusals and notes into a :class:`Plan`."""
+
+    def __init__(self, action: str, target: str, connections: Sequence[str]) -> None:
+        self.action = action
+        self.target = target
+        self.connections = tuple(connections)
+        self.steps: list[Step] = []
+        self.refusals: list[Refusal] = []
+        self.notes: list[str] = []
+
+    def step(self, kind: StepKind, connection: str, email: str, reason: str, **kw: object) -> int:
+        """Append a step and return its index."""
+        index = len(self.steps)
+        self.steps.append(Step(index, kind, connection, email, reason, **kw))  # type: ignore[arg-type]
+        return index
+
+    def refuse(self, refusal: Refusal | None) -> None:
+        """Record a refusal (``None`` is ignored)."""
+        if refusal is not None:
+            self.refusals.append(refusal)
+
+    def note(self, text: str) -> None:
+        """Record a note shown with the plan."""
+        self.notes.append(text)
+
+    def build(self, *, force: bool = False) -> Plan:
+        """The finished plan."""
+        return Plan(
+            action=self.action,
+            target=self.target,
+            connections=self.connections,
+            steps=tuple(self.steps),
+            refusals=tuple(self.refusals),
+            notes=tuple(self.notes),
+            force=force,
+        )
+
+
+def validate_roles(roles: Iterable[str]) -> tuple[str, ...]:
+    """Upper-cased known role names; :class:`UsageError` for an unknown or empty list."""
+    cleaned = tuple(sorted({r.strip().upper() for r in roles if r.strip()}))
+    if not cleaned:
+        raise UsageError("give at least one role (--role DEVELOPER, --role ADMIN, ...)")
+    known = {r.value for r in Role}
+    unknown = [r for r in cleaned if r not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown role {', '.join(unknown)}; known roles: {', '.join(sorted(known))}"
+        )
+    return cleaned
+
+
+def _check_email(email: str) -> str:
+    cleaned = normalise_email(email)
+    if "@" not in cleaned or cleaned.startswith("@") or cleaned.endswith("@"):
+        raise UsageError(f"{email!r} is not an e-mail address")
+    return cleaned
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _expiry(inv_date: datetime | None) -> str:
+    return inv_date.date().isoformat() if inv_date else "an unknown date"
+
+
+def plan_invite_on(
+    b: PlanBuilder,
+    team: str,
+    state: PersonState,
+    *,
+    first_name: str,
+    last_name: str,
+    access: Access,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Add the steps that leave ``state.email`` invited (or a member) with ``access``."""
+    email = state.email
+    member = state.member
+    if member is not None:
+        if member.is_account_holder:
+            b.refuse(account_holder_refusal(team, email, "invites"))
+        elif state.member_access == access:
+            b.step(
+                StepKind.INVITE,
+                team,
+                email,
+                "already a member with the same access",
+                subject_id=member.id,
+                after=access,
+                satisfied=True,
+            )
+        else:
+            current = state.member_access.describe() if state.member_access else ""
+            b.refuse(
+                Refusal(
+                    team,
+                    email,
+                    Rule.MEMBER_EXISTS,
+                    f"{email} is already a member of team {team} ({current}); "
+                    "use set-roles / set-apps to change their access",
+                )
+            )
+        return
+    cancels: list[int] = []
+    pending_same = None
+    for inv in state.invitations:
+        inv_access = Access.of_invitation(inv)
+        if inv.is_expired(now):
+            why = (
+                f"the invitation sent earlier expired on {_expiry(inv.expiration_date)}; "
+                "it is cancelled and sent again"
+            )
+        elif inv_access == access and pending_same is None:
+            pending_same = inv
+            continue
+        else:
+            why = (
+                f"a pending invitation grants different access ({inv_access.describe()}); "
+                "invitations cannot be edited, so it is cancelled and sent again"
+            )
+        cancels.append(
+            b.step(
+                StepKind.CANCEL_INVITATION, team, email, why, subject_id=inv.id, before=inv_access
+            )
+        )
+    if pending_same is not None:
+        b.step(
+            StepKind.INVITE,
+            team,
+            email,
+            "already invited with the same access",
+            subject_id=pending_same.id,
+            first_name=first_name,
+            last_name=last_name,
+            after=access,
+            satisfied=True,
+        )
+        return
+    b.step(
+        StepKind.INVITE,
+        team,
+        email,
+        "re-invite with the new access" if cancels else reason,
+        first_name=first_name,
+        last_name=last_name,
+        after=access,
+        after_steps=tuple(cancels),
+    )
+
+
+async def requested_access(
+    team: Team,
+    email: str,
+    *,
+    roles: Iterable[str],
+    apps: Sequence[str] | None,
+    all_apps: bool,
+    provisioning: bool,
+    b: PlanBuilder,
+) -> Access | None:
+    """The access asked for, or ``None`` after recording a refusal / raising UsageError."""
+    role_tuple = validate_roles(roles)
+    if Role.ACCOUNT_HOLDER in role_tuple:
+        b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
+        return None
+    if apps and all_apps:
+        raise UsageError("give either --app (a list of apps) or --all-apps, not both")
+    if apps and needs_all_apps(role_tuple):
+        b.refuse(all_apps_refusal(team.name, email, role_tuple))
+        return None
+    if not apps and not all_apps and not needs_all_apps(role_tuple):
+        raise UsageError(
+            f"say which apps {email} may see: --app APP (id or bundle id, repeatable) or --all-apps"
+        )
+    app_ids = await resolve_apps(team.source, apps or (), team=team.name)
+    return Access.of(
+        role_tuple,
+        all_apps_visible=all_apps,
+        provisioning_allowed=provisioning,
+        app_ids=app_ids,
+    )
+
+
+async def plan_invite(
+    team: Team,
+    email: str,
+    *,
+    first_name: str,
+    last_name: str,
+    roles: Iterable[str],
+    apps: Sequence[str] | None = None,
+    all_apps: bool = False,
+    provisioning: bool = False,
+    now: datetime | None = None,
+) -> Plan:
+    """Plan inviting ``email`` to ``team`` with the given access."""
+    email = _check_email(email)
+    if not first_name.strip() or not last_name.strip():
+        raise UsageError("an invitation needs --first-name and --last-name")
+    b = PlanBuilder("invite", email, [team.name])
+    access = await requested_access(
+        team, email, roles=roles, apps=apps, all_apps=all_apps, provisioning=provisioning, b=b
+    )
+    if access is None:
+        return b.build()
+    state = await read_person(team.source, email)
+    plan_invite_on(
+        b,
+        team.name,
+        state,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        access=access,
+        now=_now(now),
+        reason=f"{email} is not on team {team.name}",
+    )
+    return b.build()
+
+
+def _access_text(state: PersonState) -> str:
+    return state.member_access.describe() if state.member_access else ""
+
+
+def _cancel_all(b: PlanBuilder, team: str, state: PersonState, now: datetime) -> int:
+    for inv in state.invitations:
+        state_word = "expired" if inv.is_expired(now) else "pending"
+        b.step(
+            StepKind.CANCEL_INVITATION,
+            team,
+            state.email,
+            f"{state_word} invitation (expires {_expiry(inv.expiration_date)})",
+            subject_id=inv.id,
+            before=Access.of_invitation(inv),
+        )
+    return len(state.invitations)
+
+
+async def plan_cancel_invitation(team: Team, email: str, *, now: datetime | None = None) -> Plan:
+    """Plan cancelling every invitation of ``email`` on ``team``."""
+    email = _check_email(email)
+    b = PlanBuilder("cancel-invitation", email, [team.name])
+    state = await read_person(team.source, email)
+    if not _cancel_all(b, team.name, state, _now(now)):
+        b.step(
+            StepKind.CANCEL_INVITATION,
+            team.name,
+            email,
+            f"no invitation for {email} on team {team.name}",
+            satisfied=True,
+        )
+        if state.member is not None:
+            b.note(f"{email} is a member of team {team.name}: use `remove` to take their access")
+    return b.build()
+
+
+async def _plan_removal(b: PlanBuilder, team: Team, state: PersonState, *, force: bool) -> None:
+    member = state.member
+    if member is None:
+        b.step(
+            StepKind.REMOVE_USER,
+            team.name,
+            state.email,
+            f"{state.email} is not a member of team {team.name}",
+            satisfied=True,
+        )
+        return
+    if member.is_account_holder:
+        b.refuse(account_holder_refusal(team.name, state.email, "removes"))
+        return
+    refusal = await last_admin_refusal(team.source, team.name, member, None)
+    b.refuse(refusal)
+    if refusal is not None and not force:
+        return
+    b.step(
+        StepKind.REMOVE_USER,
+        team.name,
+        state.email,
+        f"member of team {team.name} ({_access_text(state)})",
+        subject_id=member.id,
+        before=state.member_access,
+    )
+
+
+async def plan_remove(team: Team, email: str, *, force: bool = False) -> Plan:
+    """Plan removing the member ``email`` from ``team`` (invitations untouched)."""
+    email = _check_email(email)
+    b = PlanBuilder("remove", email, [team.name])
+    state = await read_person(team.source, email)
+    await _plan_removal(b, team, state, force=force)
+    if state.invitations:
+        b.note(
+            f"{email} also has an invitation on team {team.name}: "
+            "`cancel-invitation` or `offboard` cancels it"
+        )
+    return b.build(force=force)
+
+
+async def plan_offboard(
+    teams: Sequence[Team], email: str, *, force: bool = False, now: datetime | None = None
+) -> Plan:
+    """Plan removing ``email`` and cancelling their invitations on every team given."""
+    email = _check_email(email)
+    if not teams:
+        raise UsageError("no connections to offboard from: add one with `asc-access connect`")
+    b = PlanBuilder("offboard", email, [t.name for t in teams])
+    for team in teams:
+        state = await read_person(team.source, email)
+        _cancel_all(b, team.name, state, _now(now))
+        if state.member is not None or not state.invitations:
+            await _plan_removal(b, team, state, force=force)
+    return b.build(force=force)
+
+
+async def _member_state(team: Team, email: str) -> PersonState:
+    state = await read_person(team.source, email)
+    if state.member is None:
+        hint = (
+            "; they have a pending invitation, which cannot be edited: "
+            "`invite` with the new access cancels and re-sends it"
+            if state.invitations
+            else ""
+        )
+        raise NotFoundLocallyError(f"{email} is not a member of team {team.name}{hint}")
+    return state
+
+
+async def plan_set_roles(
+    team: Team, email: str, roles: Iterable[str], *, force: bool = False
+) -> Plan:
+    """Plan giving the member ``email`` exactly ``roles``."""
+    email = _check_email(email)
+    new_roles = validate_roles(roles)
+    b = PlanBuilder("set-roles", email, [team.name])
+    state = await _member_state(team, email)
+    assert state.member is not None
+    assert state.member_access is not None
+    member, before = state.member, state.member_access
+    if member.is_account_holder:
+        b.refuse(account_holder_refusal(team.name, email, "changes"))
+        return b.build()
+    if Role.ACCOUNT_HOLDER in new_roles:
+        b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
+        return b.build()
+    after = Access.of(
+        new_roles,
+        all_apps_visible=before.all_apps_visible,
+        provisioning_allowed=before.provisioning_allowed,
+        app_ids=before.app_ids,
+    )
+    refusal = await last_admin_refusal(team.source, team.name, member, new_roles)
+    b.refuse(refusal)
+    if refusal is None or force:
+        b.step(
+            StepKind.UPDATE_USER,
+            team.name,
+            email,
+            "roles asked for" if after != before else "already has these roles",
+            subject_id=member.id,
+            before=before,
+            after=after,
+            satisfied=after == before,
+        )
+    return b.build(force=force)
+
+
+async def plan_set_apps(
+    team: Team,
+    email: str,
+    *,
+    apps: Sequence[str] | None = None,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    all_apps: bool = False,
+) -> Plan:
+    """Plan changing which apps the member ``email`` sees.
+
+    ``apps`` sets the full list; ``add`` / ``remove`` change it relative to
+    the complete list Apple holds; ``all_apps`` lets them see every app.
+    """
+    email = _check_email(email)
+    modes = sum([apps is not None, bool(add or remove), all_apps])
+    if modes != 1:
+        raise UsageError("give one of: --app (the full list), --add/--remove, or --all-apps")
+    b = PlanBuilder("set-apps", email, [team.name])
+    state = await _member_state(team, email)
+    assert state.member is not None
+    assert state.member_access is not None
+    member, before = state.member, state.member_access
+    if member.is_account_holder:
+        b.refuse(account_holder_refusal(team.name, email, "changes"))
+        return b.build()
+    if not all_apps and needs_all_apps(before.roles):
+        b.refuse(all_apps_refusal(team.name, email, before.roles))
+        return b.build()
+    kw: dict[str, object] = {}
+    if all_apps:
+        after = Access.of(
+            before.roles, all_apps_visible=True, provisioning_allowed=before.provisioning_allowed
+        )
+    elif apps is not None:
+        ids = await resolve_apps(team.source, apps, team=team.name)
+        after = Access.of(
+            before.roles,
+            all_apps_visible=False,
+            provisioning_allowed=before.provisioning_allowed,
+            app_ids=ids,
+        )
+    else:
+        if before.all_apps_visible:
+            raise UsageError(
+                f"{email} sees all apps on team {team.name}; give the full list with --app "
+                "to limit their access"
+            )
+        add_ids = await resolve_apps(team.source, add, team=team.name)
+        remove_ids = await resolve_apps(team.source, remove, team=team.name)
+        if set(add_ids) & set(remove_ids):
+            raise UsageError("the same app is both added and removed")
+        current: set[AppId] = set(before.app_ids)
+        after = Access.of(
+            before.roles,
+            all_apps_visible=False,
+            provisioning_allowed=before.provisioning_allowed,
+            app_ids=(current | set(add_ids)) - set(remove_ids),
+        )
+        kw = {"add_app_ids": add_ids, "remove_app_ids": remove_ids}
+    b.step(
+        StepKind.UPDATE_USER,
+        team.name,
+        email,
+        "app access asked for" if after != before else "already sees exactly these apps",
+        subject_id=member.id,
+        before=before,
+        after=after,
+        satisfied=after == before,
+        **kw,
+    )
+    return b.build()

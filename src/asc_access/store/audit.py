@@ -1,0 +1,180 @@
+"""The audit log: every executed plan, who ran it, and how each step ended.
+
+An entry is written *before* the first step runs (status ``running``, every
+step ``pending``) and rewritten as each step starts and finishes, each write in
+its own short transaction, so that a crash part-way leaves an accurate record:
+steps that finished carry their outcome and Apple's request ids, a step that
+was ``running`` may or may not have reached Apple, ``pending`` steps never ran.
+The entry ends ``done`` (nothing failed), ``partial`` (some applied, some not)
+or ``failed`` (nothing applied).
+
+The table is :data:`asc_access.store.schema.audit_entries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from asc_access.errors import NotFoundLocallyError
+from asc_access.store import schema
+from asc_access.store.timeutil import as_utc, as_utc_or_none
+
+__all__ = [
+    "AuditEntry",
+    "finish_entry",
+    "get_entry",
+    "list_entries",
+    "start_entry",
+    "update_steps",
+]
+
+STATUSES = ("running", "done", "partial", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One executed plan as recorded."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    connections: tuple[str, ...]
+    plan: dict[str, Any]
+    steps: tuple[dict[str, Any], ...]
+    status: str
+    finished_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``audit --json``)."""
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "connections": list(self.connections),
+            "status": self.status,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "plan": self.plan,
+            "steps": list(self.steps),
+        }
+
+
+def _now(at: datetime | None) -> datetime:
+    return as_utc(at) if at is not None else datetime.now(UTC)
+
+
+def start_entry(
+    engine: Engine,
+    *,
+    actor: str,
+    action: str,
+    target: str | None,
+    connections: Sequence[str],
+    plan: dict[str, Any],
+    steps: Sequence[dict[str, Any]],
+    at: datetime | None = None,
+) -> int:
+    """Record a plan about to run (status ``running``) and return the entry id."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(schema.audit_entries).values(
+                at=_now(at),
+                actor=actor,
+                action=action,
+                target=target,
+                connections=list(connections),
+                plan=plan,
+                steps=list(steps),
+                status="running",
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def update_steps(engine: Engine, entry_id: int, steps: Sequence[dict[str, Any]]) -> None:
+    """Rewrite the entry's steps (called as each step starts and ends)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(schema.audit_entries)
+            .where(schema.audit_entries.c.id == entry_id)
+            .values(steps=list(steps))
+        )
+
+
+def finish_entry(
+    engine: Engine,
+    entry_id: int,
+    *,
+    status: str,
+    steps: Sequence[dict[str, Any]],
+    at: datetime | None = None,
+) -> None:
+    """Close the entry with its final status (``done`` | ``partial`` | ``failed``)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown audit status {status!r}")
+    with engine.begin() as conn:
+        conn.execute(
+            update(schema.audit_entries)
+            .where(schema.audit_entries.c.id == entry_id)
+            .values(steps=list(steps), status=status, finished_at=_now(at))
+        )
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=as_utc(row.at),
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        connections=tuple(row.connections or ()),
+        plan=dict(row.plan or {}),
+        steps=tuple(row.steps or ()),
+        status=row.status,
+        finished_at=as_utc_or_none(row.finished_at),
+    )
+
+
+def get_entry(engine: Engine, entry_id: int) -> AuditEntry:
+    """One entry by id (:class:`NotFoundLocallyError` when there is none)."""
+    a = schema.audit_entries
+    with engine.connect() as conn:
+        row = conn.execute(select(a).where(a.c.id == entry_id)).first()
+    if row is None:
+        raise NotFoundLocallyError(f"no audit entry {entry_id}")
+    return _entry(row)
+
+
+def list_entries(
+    engine: Engine,
+    *,
+    limit: int = 50,
+    connection: str | None = None,
+    since: datetime | None = None,
+) -> list[AuditEntry]:
+    """Newest entries first; optionally only those touching ``connection`` or after ``since``."""
+    a = schema.audit_entries
+    query = select(a).order_by(a.c.id.desc())
+    if since is not None:
+        query = query.where(a.c.at >= as_utc(since))
+    if connection is None:
+        query = query.limit(limit)
+    entries: list[AuditEntry] = []
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            entry = _entry(row)
+            if connection is None or connection in entry.connections:
+                entries.append(entry)
+            if len(entries) >= limit:
+                break
+    return entries
