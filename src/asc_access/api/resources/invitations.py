@@ -1,0 +1,194 @@
+"""Pending invitations: ``/v1/userInvitations``.
+
+Apple's documentation: https://developer.apple.com/documentation/appstoreconnectapi/user-invitations
+There is no PATCH: to change an invitation, cancel it and invite again. An
+accepted invitation disappears (reading it may answer 404 or 410) and a user
+appears instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterable
+
+from asc_access.api.jsonapi import decode_app, decode_invitation, decode_page, decode_single
+from asc_access.api.pagination import paginate
+from asc_access.api.payloads import encode_invitation_create
+from asc_access.api.query import (
+    APP_LIST_FIELDS,
+    INVITATION_FIELDS,
+    INVITATION_SORTS,
+    Query,
+    Values,
+)
+from asc_access.api.resources._base import (
+    Resource,
+    collect,
+    id_list,
+    path_id,
+    visible_apps_query,
+)
+from asc_access.api.types import Page
+from asc_access.errors import UsageError
+from asc_access.models import App, Invitation
+
+__all__ = ["InvitationsResource"]
+
+
+class InvitationsResource(Resource):
+    """``client.invitations``: list, read, create and cancel invitations."""
+
+    def pages(
+        self,
+        *,
+        email: Values = None,
+        roles: Values = None,
+        visible_app_ids: Values = None,
+        sort: Values = None,
+        fields: Values = None,
+        include_visible_apps: bool = False,
+        limit: int = 200,
+        visible_apps_limit: int = 50,
+    ) -> AsyncIterator[Page[Invitation]]:
+        """``GET /v1/userInvitations``, page by page (arguments checked before any request).
+
+        ``fields`` are ``fields[userInvitations]`` (``visibleApps`` is added when apps are
+        included); see :meth:`UsersResource.pages` for the visible-apps cap.
+        """
+        query = (
+            Query()
+            .filter("email", email)
+            .filter("roles", roles)
+            .filter("visibleApps", visible_app_ids)
+            .sort(sort, INVITATION_SORTS)
+        )
+        if fields is not None:
+            wanted = [fields] if isinstance(fields, str) else builtins.list(fields)
+            if include_visible_apps and "visibleApps" not in wanted:
+                wanted.append("visibleApps")
+            query.fields("userInvitations", wanted, INVITATION_FIELDS)
+        visible_apps_query(query, include=include_visible_apps, limit=visible_apps_limit)
+        query.limit(limit)
+        return paginate(
+            self._transport,
+            "/v1/userInvitations",
+            query.params(),
+            lambda doc: decode_page(doc, decode_invitation, requested_limit=limit),
+            key=lambda invitation: invitation.id,
+        )
+
+    async def list(
+        self,
+        *,
+        email: Values = None,
+        roles: Values = None,
+        visible_app_ids: Values = None,
+        sort: Values = None,
+        fields: Values = None,
+        include_visible_apps: bool = False,
+        limit: int = 200,
+        visible_apps_limit: int = 50,
+    ) -> builtins.list[Invitation]:
+        """Every invitation across all pages (same arguments as :meth:`pages`)."""
+        return await collect(
+            self.pages(
+                email=email,
+                roles=roles,
+                visible_app_ids=visible_app_ids,
+                sort=sort,
+                fields=fields,
+                include_visible_apps=include_visible_apps,
+                limit=limit,
+                visible_apps_limit=visible_apps_limit,
+            )
+        )
+
+    async def get(
+        self,
+        invitation_id: str,
+        *,
+        include_visible_apps: bool = False,
+        visible_apps_limit: int = 50,
+    ) -> Invitation:
+        """``GET /v1/userInvitations/{id}``.
+
+        404 or 410 raise ``ResourceNotFoundError``: cancelled, expired away or accepted.
+        """
+        query = visible_apps_query(Query(), include=include_visible_apps, limit=visible_apps_limit)
+        response = await self._transport.request(
+            "GET",
+            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}",
+            params=query.params(),
+        )
+        return response.decode(lambda doc: decode_single(doc, decode_invitation))
+
+    async def create(
+        self,
+        *,
+        email: str,
+        first_name: str,
+        last_name: str,
+        roles: Iterable[str],
+        all_apps_visible: bool | None = None,
+        provisioning_allowed: bool | None = None,
+        visible_app_ids: Iterable[str] | None = None,
+    ) -> Invitation:
+        """``POST /v1/userInvitations``: invite a person (Apple e-mails them).
+
+        Never repeated after Apple may have acted on it (a lost answer, a 5xx): the
+        error is raised and the caller should read the invitations back before
+        inviting again. Repeated only when it provably did not reach Apple, after a
+        429, and once after a 401 with a fresh token.
+        """
+        if not email.strip() or "@" not in email:
+            raise UsageError(f"{email!r} is not an e-mail address")
+        if not first_name.strip() or not last_name.strip():
+            raise UsageError("an invitation needs a first and a last name")
+        role_list = id_list(roles, "roles")
+        if not role_list:
+            raise UsageError("an invitation needs at least one role")
+        apps = None if visible_app_ids is None else id_list(visible_app_ids, "visible_app_ids")
+        if all_apps_visible and apps:
+            raise UsageError("visible_app_ids cannot be set together with all_apps_visible=True")
+        body = encode_invitation_create(
+            email=email.strip(),
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            roles=role_list,
+            all_apps_visible=all_apps_visible,
+            provisioning_allowed=provisioning_allowed,
+            visible_app_ids=apps,
+        )
+        response = await self._transport.request(
+            "POST", "/v1/userInvitations", body=body, replayable=False
+        )
+        return response.decode(lambda doc: decode_single(doc, decode_invitation))
+
+    async def delete(self, invitation_id: str) -> None:
+        """``DELETE /v1/userInvitations/{id}``: cancel the invitation.
+
+        Repeated after a lost answer; a 404 on the repetition is raised with
+        ``context["after_retry"] = True`` (the first attempt probably worked).
+        """
+        await self._transport.request(
+            "DELETE",
+            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}",
+            replayable=True,
+        )
+
+    def visible_apps_pages(
+        self, invitation_id: str, *, limit: int = 200
+    ) -> AsyncIterator[Page[App]]:
+        """``GET /v1/userInvitations/{id}/visibleApps`` page by page."""
+        query = Query().fields("apps", APP_LIST_FIELDS).limit(limit)
+        return paginate(
+            self._transport,
+            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}/visibleApps",
+            query.params(),
+            lambda doc: decode_page(doc, decode_app, requested_limit=limit),
+            key=lambda app: app.id,
+        )
+
+    async def visible_apps(self, invitation_id: str) -> builtins.list[App]:
+        """Every app the invitation grants (all pages)."""
+        return await collect(self.visible_apps_pages(invitation_id))
