@@ -1,21 +1,43 @@
-"""Engine creation and schema set-up for SQLite and PostgreSQL."""
+"""Engine creation and schema set-up for SQLite and PostgreSQL.
+
+The schema is owned by Alembic: :func:`ensure_schema` upgrades a database to
+the newest migration under ``store/migrations`` (the migrations are kept equal
+to :mod:`asc_access.store.schema` by a test). On PostgreSQL the upgrade runs
+under an advisory lock, so several workers starting at once do not race.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-from asc_access.store.schema import metadata
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["ensure_schema", "make_engine"]
+from asc_access.config import Settings
+from asc_access.errors import StoreError
+
+__all__ = ["alembic_config", "ensure_schema", "head_revision", "make_engine", "open_engine"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_ID = 0x41534341  # "ASCA": one advisory lock id for schema upgrades
+_upgrade_lock = threading.Lock()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with SQLite made safe for concurrent readers."""
+def make_engine(url: str, **engine_kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        connect_args = {"timeout": 30, **engine_kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -23,9 +45,71 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine_kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **engine_kwargs)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for the packaged migrations (no ``alembic.ini`` needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise StoreError("no migrations are packaged")
+    return head
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Bring the database to the current schema (Alembic upgrade to head)."""
-    metadata.create_all(engine)
+    """Bring the database to the current schema (Alembic upgrade to head).
+
+    Cheap when the database is already current: one query reads its revision.
+
+    Raises:
+        StoreError: the database cannot be reached or upgraded, or it carries a
+            revision this code does not know (a newer asc-access wrote it).
+    """
+    head = head_revision()
+    try:
+        with engine.connect() as connection:
+            current = _current_revision(connection)
+            connection.rollback()
+        if current == head:
+            return
+        with _upgrade_lock, engine.begin() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+            command.upgrade(alembic_config(connection), "head")
+    except SQLAlchemyError as error:
+        raise StoreError(
+            f"the database could not be brought to schema revision {head}: {type(error).__name__}",
+            context={"dialect": engine.dialect.name},
+        ) from error
+    except Exception as error:
+        if type(error).__module__.startswith("alembic"):
+            raise StoreError(
+                f"the database schema is at an unknown revision ({error}); "
+                "is a newer asc-access using this database?",
+            ) from error
+        raise
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The engine for ``settings.database_url``, schema ensured (home created for SQLite)."""
+    if settings.database_url.startswith("sqlite"):
+        settings.ensure_home()
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine)
+    return engine

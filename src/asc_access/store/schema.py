@@ -101,7 +101,10 @@ sync_runs = Table(
     Column("invitations_count", Integer, nullable=True),
     Column("apps_count", Integer, nullable=True),
     Column("changes_count", Integer, nullable=True),
-    Column("progress", JSON, nullable=True),  # {"users": [done, total], ...} while running
+    Column("follow_ups", Integer, nullable=True),  # requests spent on capped app lists
+    Column("baseline", Boolean, nullable=True),  # first complete sync: no change events
+    # {"users": {"done": n, "total": m}, ...}, updated (throttled) while running
+    Column("progress", JSON, nullable=True),
 )
 
 apps = Table(
@@ -166,6 +169,9 @@ invitations = Table(
     Column("all_apps_visible", Boolean, nullable=False),
     Column("provisioning_allowed", Boolean, nullable=False),
     Column("expiration_date", TS, nullable=True),
+    # Whether it had expired by the clock of the sync (or action) that wrote the row;
+    # invitation_expired is emitted once, when this turns true.
+    Column("expired", Boolean, nullable=False, default=False),
     Column("first_seen_at", TS, nullable=False),
     Index("ix_invitations_email", "email"),
 )

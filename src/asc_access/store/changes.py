@@ -1,0 +1,280 @@
+"""The change log: what changed between consecutive complete syncs, or by an action.
+
+Change types (stable names, design.md) and their ``details``:
+
+======================  ==============================================================
+``user_added``          ``roles``, ``all_apps_visible``, ``apps``; ``invitation_id`` when
+                        an invitation of the same e-mail went away in the same sync
+``user_removed``        ``roles``, ``all_apps_visible``, ``apps`` (what they had)
+``user_roles_changed``  ``added``, ``removed`` (role names), ``roles`` (now)
+``user_apps_changed``   ``granted``, ``revoked`` (app ids); only while restricted both
+                        before and after (a switch to or from "all apps" is a flag change)
+``user_flags_changed``  ``all_apps_visible`` / ``provisioning_allowed``: ``{"old", "new"}``
+                        for each flag that changed; ``apps`` (now) when apps became restricted
+``invitation_created``  ``roles``, ``all_apps_visible``, ``apps``, ``expiration_date``
+``invitation_accepted`` ``user_id`` of the member it became (matched by e-mail)
+``invitation_expired``  ``expiration_date``; emitted once, when it first is expired
+``invitation_cancelled`` gone without a new member of that e-mail (cancelled or deleted)
+``app_added``           ``name``, ``bundle_id``
+``app_removed``         ``name``, ``bundle_id``
+======================  ==============================================================
+
+Events from a sync carry its ``run_id``; events written because an applied
+action changed the mirror (see :mod:`asc_access.store.mirror`) carry the audit
+entry's ``audit_id``. Entity-level comparisons live here so that sync and
+actions describe a change in exactly the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from asc_access.store import schema
+from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
+from asc_access.store.timeutil import as_utc
+
+__all__ = [
+    "ChangeEvent",
+    "ChangeRecord",
+    "ChangeType",
+    "app_events",
+    "insert_changes",
+    "invitation_events",
+    "list_changes",
+    "user_events",
+]
+
+
+class ChangeType(StrEnum):
+    """The change types of design.md."""
+
+    USER_ADDED = "user_added"
+    USER_REMOVED = "user_removed"
+    USER_ROLES_CHANGED = "user_roles_changed"
+    USER_APPS_CHANGED = "user_apps_changed"
+    USER_FLAGS_CHANGED = "user_flags_changed"
+    INVITATION_CREATED = "invitation_created"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_CANCELLED = "invitation_cancelled"
+    APP_ADDED = "app_added"
+    APP_REMOVED = "app_removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    """One change, before it is written."""
+
+    change_type: ChangeType
+    subject_id: str
+    email: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One change as stored, with its connection's name."""
+
+    id: int
+    connection_id: int
+    connection: str
+    run_id: int | None
+    audit_id: int | None
+    at: datetime
+    change_type: str
+    subject_id: str
+    email: str | None
+    details: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` / REST shape."""
+        return {
+            "id": self.id,
+            "connection": self.connection,
+            "at": self.at.isoformat(),
+            "type": self.change_type,
+            "subject_id": self.subject_id,
+            "email": self.email,
+            "details": self.details,
+            "run_id": self.run_id,
+            "audit_id": self.audit_id,
+        }
+
+
+def insert_changes(
+    conn: Connection,
+    connection_id: int,
+    events: Iterable[ChangeEvent],
+    *,
+    at: datetime,
+    run_id: int | None = None,
+    audit_id: int | None = None,
+) -> int:
+    """Write ``events`` inside the caller's transaction; returns how many were written."""
+    rows = [
+        {
+            "connection_id": connection_id,
+            "run_id": run_id,
+            "audit_id": audit_id,
+            "at": at,
+            "change_type": str(event.change_type),
+            "subject_id": event.subject_id,
+            "email": event.email,
+            "details": event.details,
+        }
+        for event in events
+    ]
+    if rows:
+        conn.execute(schema.changes.insert(), rows)
+    return len(rows)
+
+
+def list_changes(
+    conn: Connection,
+    *,
+    connection_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    types: Sequence[str] | None = None,
+    subject_id: str | None = None,
+    run_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ChangeRecord]:
+    """Changes, oldest first, filtered by connection, time, type, subject or run."""
+    c = schema.changes
+    query = select(c, schema.connections.c.name).join(
+        schema.connections, schema.connections.c.id == c.c.connection_id
+    )
+    if connection_ids is not None:
+        query = query.where(c.c.connection_id.in_(list(connection_ids)))
+    if since is not None:
+        query = query.where(c.c.at >= as_utc(since))
+    if types:
+        query = query.where(c.c.change_type.in_(list(types)))
+    if subject_id is not None:
+        query = query.where(c.c.subject_id == subject_id)
+    if run_id is not None:
+        query = query.where(c.c.run_id == run_id)
+    query = query.order_by(c.c.at, c.c.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        ChangeRecord(
+            id=row.id,
+            connection_id=row.connection_id,
+            connection=row.name,
+            run_id=row.run_id,
+            audit_id=row.audit_id,
+            at=as_utc(row.at),
+            change_type=row.change_type,
+            subject_id=row.subject_id,
+            email=row.email,
+            details=dict(row.details or {}),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+# -- entity-level comparisons (shared by the sync and the actions' mirror updates) --
+
+
+def _apps(ids: frozenset[str]) -> list[str]:
+    return sorted(ids)
+
+
+def user_events(old: MirrorUser | None, new: MirrorUser | None) -> list[ChangeEvent]:
+    """What changed for one member (``None`` = not on the team)."""
+    if old is None and new is None:
+        return []
+    if old is None:
+        assert new is not None
+        return [ChangeEvent(ChangeType.USER_ADDED, new.user_id, new.username, _user_facts(new))]
+    if new is None:
+        return [ChangeEvent(ChangeType.USER_REMOVED, old.user_id, old.username, _user_facts(old))]
+    events: list[ChangeEvent] = []
+    if old.roles != new.roles:
+        added = sorted(set(new.roles) - set(old.roles))
+        removed = sorted(set(old.roles) - set(new.roles))
+        details = {"added": added, "removed": removed, "roles": list(new.roles)}
+        events.append(
+            ChangeEvent(ChangeType.USER_ROLES_CHANGED, new.user_id, new.username, details)
+        )
+    flags: dict[str, Any] = {}
+    for name in ("all_apps_visible", "provisioning_allowed"):
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            flags[name] = {"old": before, "new": after}
+    if flags:
+        if old.all_apps_visible and not new.all_apps_visible:
+            flags["apps"] = _apps(new.app_ids)
+        events.append(ChangeEvent(ChangeType.USER_FLAGS_CHANGED, new.user_id, new.username, flags))
+    if not old.all_apps_visible and not new.all_apps_visible and old.app_ids != new.app_ids:
+        details = {
+            "granted": _apps(new.app_ids - old.app_ids),
+            "revoked": _apps(old.app_ids - new.app_ids),
+        }
+        events.append(ChangeEvent(ChangeType.USER_APPS_CHANGED, new.user_id, new.username, details))
+    return events
+
+
+def _user_facts(user: MirrorUser) -> dict[str, Any]:
+    return {
+        "roles": list(user.roles),
+        "all_apps_visible": user.all_apps_visible,
+        "apps": _apps(user.app_ids),
+    }
+
+
+def invitation_events(
+    old: MirrorInvitation | None, new: MirrorInvitation | None, *, accepted_by: str | None = None
+) -> list[ChangeEvent]:
+    """What changed for one invitation; a vanished one was accepted when ``accepted_by``."""
+    if old is None and new is None:
+        return []
+    if new is None:
+        assert old is not None
+        if accepted_by is not None:
+            details: dict[str, Any] = {"user_id": accepted_by}
+            kind = ChangeType.INVITATION_ACCEPTED
+        else:
+            details = {"roles": list(old.roles), "expired": old.expired}
+            kind = ChangeType.INVITATION_CANCELLED
+        return [ChangeEvent(kind, old.invitation_id, old.email, details)]
+    events: list[ChangeEvent] = []
+    if old is None:
+        created = {
+            "roles": list(new.roles),
+            "all_apps_visible": new.all_apps_visible,
+            "apps": _apps(new.app_ids),
+            "expiration_date": _iso(new.expiration_date),
+        }
+        events.append(
+            ChangeEvent(ChangeType.INVITATION_CREATED, new.invitation_id, new.email, created)
+        )
+    if new.expired and (old is None or not old.expired):
+        expired = {"expiration_date": _iso(new.expiration_date)}
+        events.append(
+            ChangeEvent(ChangeType.INVITATION_EXPIRED, new.invitation_id, new.email, expired)
+        )
+    return events
+
+
+def app_events(old: MirrorApp | None, new: MirrorApp | None) -> list[ChangeEvent]:
+    """An app that appeared or went away (renames are not change events)."""
+    if old is None and new is not None:
+        details = {"name": new.name, "bundle_id": new.bundle_id}
+        return [ChangeEvent(ChangeType.APP_ADDED, new.app_id, None, details)]
+    if new is None and old is not None:
+        details = {"name": old.name, "bundle_id": old.bundle_id}
+        return [ChangeEvent(ChangeType.APP_REMOVED, old.app_id, None, details)]
+    return []
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

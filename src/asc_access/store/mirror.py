@@ -1,0 +1,270 @@
+"""The mirror: read a connection's picture, write a new one, reflect applied actions.
+
+Writing a sync (:func:`write_snapshot`) touches only rows that changed: new
+rows are inserted, changed rows updated, rows that went away deleted; a team
+that did not change costs no writes at all. The caller runs it inside the one
+transaction that also writes the change events and closes the run, after
+:func:`lock_connection` has serialised writers of that connection's mirror.
+
+Actions (``asc_access.actions``) call the ``apply_*`` helpers right after Apple
+accepted a write, inside their own transaction, so the mirror shows the change
+at once; each helper also writes the matching change events with ``audit_id``
+set and returns them:
+
+- :func:`apply_user_removed` — a member was removed (``user_removed``).
+- :func:`apply_user_updated` — roles, flags or app list changed (``user_roles_changed``,
+  ``user_flags_changed``, ``user_apps_changed``); pass the full app list.
+- :func:`apply_user_visible_apps` — only the app list changed (``user_apps_changed``).
+- :func:`apply_invitation_created` — an invitation was sent (``invitation_created``).
+- :func:`apply_invitation_deleted` — an invitation was cancelled (``invitation_cancelled``).
+
+They are idempotent: applying the same state twice writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select, update
+
+from asc_access.models import Invitation, User
+from asc_access.store import schema
+from asc_access.store.changes import (
+    ChangeEvent,
+    insert_changes,
+    invitation_events,
+    user_events,
+)
+from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
+from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.writer import write_snapshot
+
+__all__ = [
+    "apply_invitation_created",
+    "apply_invitation_deleted",
+    "apply_user_removed",
+    "apply_user_updated",
+    "apply_user_visible_apps",
+    "load_snapshot",
+    "lock_connection",
+    "write_snapshot",
+]
+
+
+def lock_connection(conn: Connection, connection_id: int) -> None:
+    """Serialise mirror writers of one connection until the transaction ends.
+
+    PostgreSQL: a row lock on the connection. SQLite: a no-op write, which takes
+    the database's write lock before anything is read.
+    """
+    c = schema.connections.c
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(c.id).where(c.id == connection_id).with_for_update())
+    else:
+        conn.execute(update(schema.connections).where(c.id == connection_id).values(id=c.id))
+
+
+def load_snapshot(
+    conn: Connection,
+    connection_id: int,
+    *,
+    users: Collection[str] | None = None,
+    invitations: Collection[str] | None = None,
+    apps: bool = True,
+) -> Snapshot:
+    """The stored picture of one connection.
+
+    ``users`` / ``invitations`` limit it to those ids (``None``: everyone);
+    ``apps=False`` leaves the apps out. A partial snapshot written back with
+    :func:`write_snapshot` touches only what it holds.
+    """
+    snapshot = Snapshot()
+    u, ua = schema.users.c, schema.user_apps.c
+    user_query = select(schema.users).where(u.connection_id == connection_id)
+    ua_query = select(ua.user_id, ua.app_id).where(ua.connection_id == connection_id)
+    if users is not None:
+        user_query = user_query.where(u.user_id.in_(list(users)))
+        ua_query = ua_query.where(ua.user_id.in_(list(users)))
+    i, ia = schema.invitations.c, schema.invitation_apps.c
+    inv_query = select(schema.invitations).where(i.connection_id == connection_id)
+    ia_query = select(ia.invitation_id, ia.app_id).where(ia.connection_id == connection_id)
+    if invitations is not None:
+        inv_query = inv_query.where(i.invitation_id.in_(list(invitations)))
+        ia_query = ia_query.where(ia.invitation_id.in_(list(invitations)))
+    user_apps: dict[str, set[str]] = {}
+    for user_id, app_id in conn.execute(ua_query):
+        user_apps.setdefault(user_id, set()).add(app_id)
+    inv_apps: dict[str, set[str]] = {}
+    for invitation_id, app_id in conn.execute(ia_query):
+        inv_apps.setdefault(invitation_id, set()).add(app_id)
+    for row in conn.execute(user_query):
+        snapshot.users[row.user_id] = MirrorUser(
+            user_id=row.user_id,
+            username=row.username,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            roles=tuple(row.roles),
+            all_apps_visible=row.all_apps_visible,
+            provisioning_allowed=row.provisioning_allowed,
+            app_ids=frozenset(user_apps.get(row.user_id, ())),
+        )
+    for row in conn.execute(inv_query):
+        snapshot.invitations[row.invitation_id] = MirrorInvitation(
+            invitation_id=row.invitation_id,
+            email=row.email,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            roles=tuple(row.roles),
+            all_apps_visible=row.all_apps_visible,
+            provisioning_allowed=row.provisioning_allowed,
+            expiration_date=as_utc_or_none(row.expiration_date),
+            expired=row.expired,
+            app_ids=frozenset(inv_apps.get(row.invitation_id, ())),
+        )
+    if not apps:
+        return snapshot
+    a = schema.apps.c
+    for row in conn.execute(select(schema.apps).where(a.connection_id == connection_id)):
+        snapshot.apps[row.app_id] = MirrorApp(
+            row.app_id, row.name, row.bundle_id, row.sku, row.primary_locale
+        )
+    return snapshot
+
+
+# -- applied actions --
+
+
+def _now(at: datetime | None) -> datetime:
+    return as_utc(at) if at is not None else datetime.now(UTC)
+
+
+def _apply(
+    conn: Connection,
+    connection_id: int,
+    old: Snapshot,
+    new: Snapshot,
+    events: list[ChangeEvent],
+    *,
+    now: datetime,
+    audit_id: int | None,
+) -> list[ChangeEvent]:
+    write_snapshot(conn, connection_id, old, new, now=now)
+    insert_changes(conn, connection_id, events, at=now, audit_id=audit_id)
+    return events
+
+
+def apply_user_removed(
+    conn: Connection,
+    connection_id: int,
+    user_id: str,
+    *,
+    audit_id: int | None = None,
+    at: datetime | None = None,
+) -> list[ChangeEvent]:
+    """A member was removed from the team: drop them from the mirror (``user_removed``)."""
+    now = _now(at)
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
+    before = old.users.get(user_id)
+    if before is None:
+        return []
+    new = Snapshot()
+    return _apply(
+        conn, connection_id, old, new, user_events(before, None), now=now, audit_id=audit_id
+    )
+
+
+def apply_user_updated(
+    conn: Connection,
+    connection_id: int,
+    user: User,
+    *,
+    app_ids: Iterable[str] | None = None,
+    audit_id: int | None = None,
+    at: datetime | None = None,
+) -> list[ChangeEvent]:
+    """A member's roles, flags or apps changed; ``user`` is Apple's answer after the write.
+
+    The app list is ``app_ids`` when given, else the user's included list when it
+    is complete (not capped), else the one already mirrored.
+    """
+    now = _now(at)
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users={user.id}, invitations=(), apps=False)
+    before = old.users.get(user.id)
+    ids: Iterable[str]
+    if app_ids is not None:
+        ids = app_ids
+    elif user.visible_app_ids is not None and not user.visible_apps_capped:
+        ids = user.visible_app_ids
+    else:
+        ids = before.app_ids if before is not None else ()
+    after = MirrorUser.from_model(user, ids)
+    new = Snapshot(users={user.id: after})
+    return _apply(
+        conn, connection_id, old, new, user_events(before, after), now=now, audit_id=audit_id
+    )
+
+
+def apply_user_visible_apps(
+    conn: Connection,
+    connection_id: int,
+    user_id: str,
+    app_ids: Iterable[str],
+    *,
+    audit_id: int | None = None,
+    at: datetime | None = None,
+) -> list[ChangeEvent]:
+    """A restricted member's full app list is now ``app_ids`` (``user_apps_changed``)."""
+    now = _now(at)
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
+    before = old.users.get(user_id)
+    if before is None or before.all_apps_visible:
+        return []
+    after = replace(before, app_ids=frozenset(app_ids))
+    new = Snapshot(users={user_id: after})
+    return _apply(
+        conn, connection_id, old, new, user_events(before, after), now=now, audit_id=audit_id
+    )
+
+
+def apply_invitation_created(
+    conn: Connection,
+    connection_id: int,
+    invitation: Invitation,
+    *,
+    app_ids: Iterable[str] | None = None,
+    audit_id: int | None = None,
+    at: datetime | None = None,
+) -> list[ChangeEvent]:
+    """An invitation was sent; ``invitation`` is Apple's answer (``invitation_created``)."""
+    now = _now(at)
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users=(), invitations={invitation.id}, apps=False)
+    before = old.invitations.get(invitation.id)
+    after = MirrorInvitation.from_model(invitation, now=now, app_ids=app_ids)
+    new = Snapshot(invitations={invitation.id: after})
+    events = invitation_events(before, after)
+    return _apply(conn, connection_id, old, new, events, now=now, audit_id=audit_id)
+
+
+def apply_invitation_deleted(
+    conn: Connection,
+    connection_id: int,
+    invitation_id: str,
+    *,
+    audit_id: int | None = None,
+    at: datetime | None = None,
+) -> list[ChangeEvent]:
+    """An invitation was cancelled: drop it from the mirror (``invitation_cancelled``)."""
+    now = _now(at)
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
+    before = old.invitations.get(invitation_id)
+    if before is None:
+        return []
+    events = invitation_events(before, None)
+    return _apply(conn, connection_id, old, Snapshot(), events, now=now, audit_id=audit_id)

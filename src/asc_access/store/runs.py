@@ -1,0 +1,263 @@
+"""Sync runs: one row per attempt, with what it cost and how it ended.
+
+A run is opened (``running``) in its own small transaction, its progress is
+updated now and then, and it is closed either inside the sync's snapshot
+transaction (``succeeded``, :func:`finish_run`) or, when anything went wrong,
+in another small transaction (``failed``, :func:`fail_run`) that touches
+nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from asc_access.store import schema
+from asc_access.store.timeutil import as_utc, as_utc_or_none
+
+__all__ = [
+    "RunRecord",
+    "RunStats",
+    "fail_run",
+    "finish_run",
+    "get_run",
+    "last_succeeded_run",
+    "list_runs",
+    "run_for_request_key",
+    "start_run",
+    "update_progress",
+]
+
+RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """What a run cost and found (any field may be unknown after a failure)."""
+
+    requests_used: int = 0
+    lower_bound: int | None = None
+    follow_ups: int | None = None
+    rate_limit: int | None = None
+    rate_remaining: int | None = None
+    users_count: int | None = None
+    invitations_count: int | None = None
+    apps_count: int | None = None
+    changes_count: int | None = None
+    baseline: bool | None = None
+    progress: dict[str, Any] | None = None
+
+    def values(self) -> dict[str, Any]:
+        """Column values for the ``sync_runs`` row."""
+        out: dict[str, Any] = {
+            "requests_used": self.requests_used,
+            "lower_bound": self.lower_bound,
+            "follow_ups": self.follow_ups,
+            "rate_limit": self.rate_limit,
+            "rate_remaining": self.rate_remaining,
+            "users_count": self.users_count,
+            "invitations_count": self.invitations_count,
+            "apps_count": self.apps_count,
+            "changes_count": self.changes_count,
+            "baseline": self.baseline,
+        }
+        if self.progress is not None:
+            out["progress"] = self.progress
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A ``sync_runs`` row with its connection's name."""
+
+    id: int
+    connection_id: int
+    connection: str
+    request_key: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    error_code: str | None
+    error_cause: str | None
+    error_message: str | None
+    stats: RunStats = field(default_factory=RunStats)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to end, once finished."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` / REST shape."""
+        s = self.stats
+        return {
+            "id": self.id,
+            "connection": self.connection,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_seconds": self.duration_seconds,
+            "code": self.error_code,
+            "cause": self.error_cause,
+            "error": self.error_message,
+            "requests_used": s.requests_used,
+            "lower_bound": s.lower_bound,
+            "follow_ups": s.follow_ups,
+            "rate_limit": {"limit": s.rate_limit, "remaining": s.rate_remaining},
+            "counts": {
+                "users": s.users_count,
+                "invitations": s.invitations_count,
+                "apps": s.apps_count,
+            },
+            "changes": s.changes_count,
+            "baseline": s.baseline,
+            "progress": s.progress,
+            "request_key": self.request_key,
+        }
+
+
+def start_run(
+    engine: Engine, connection_id: int, *, started_at: datetime, request_key: str | None = None
+) -> int:
+    """Open a ``running`` run in its own transaction; returns its id."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            schema.sync_runs.insert().values(
+                connection_id=connection_id,
+                request_key=request_key,
+                status=RUNNING,
+                started_at=as_utc(started_at),
+                requests_used=0,
+            )
+        )
+        (run_id,) = result.inserted_primary_key or (None,)
+    if run_id is None:  # pragma: no cover - every supported dialect returns it
+        raise RuntimeError("the database did not return the new run's id")
+    return int(run_id)
+
+
+def update_progress(engine: Engine, run_id: int, progress: dict[str, Any], requests: int) -> None:
+    """Record how far a running sync got (its own tiny transaction)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(schema.sync_runs)
+            .where(schema.sync_runs.c.id == run_id, schema.sync_runs.c.status == RUNNING)
+            .values(progress=progress, requests_used=requests)
+        )
+
+
+def finish_run(conn: Connection, run_id: int, *, finished_at: datetime, stats: RunStats) -> None:
+    """Close a run as ``succeeded`` inside the caller's (snapshot) transaction."""
+    conn.execute(
+        update(schema.sync_runs)
+        .where(schema.sync_runs.c.id == run_id)
+        .values(status=SUCCEEDED, finished_at=as_utc(finished_at), **stats.values())
+    )
+
+
+def fail_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    finished_at: datetime,
+    code: str | None,
+    cause: str | None,
+    message: str,
+    stats: RunStats,
+) -> None:
+    """Close a run as ``failed`` in its own transaction, touching nothing else."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(schema.sync_runs)
+            .where(schema.sync_runs.c.id == run_id)
+            .values(
+                status=FAILED,
+                finished_at=as_utc(finished_at),
+                error_code=code,
+                error_cause=cause,
+                error_message=message[:2000],
+                **stats.values(),
+            )
+        )
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        connection_id=row.connection_id,
+        connection=row.name,
+        request_key=row.request_key,
+        status=row.status,
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc_or_none(row.finished_at),
+        error_code=row.error_code,
+        error_cause=row.error_cause,
+        error_message=row.error_message,
+        stats=RunStats(
+            requests_used=row.requests_used or 0,
+            lower_bound=row.lower_bound,
+            follow_ups=row.follow_ups,
+            rate_limit=row.rate_limit,
+            rate_remaining=row.rate_remaining,
+            users_count=row.users_count,
+            invitations_count=row.invitations_count,
+            apps_count=row.apps_count,
+            changes_count=row.changes_count,
+            baseline=row.baseline,
+            progress=row.progress,
+        ),
+    )
+
+
+def _runs_query() -> Any:
+    r = schema.sync_runs
+    return select(r, schema.connections.c.name).join(
+        schema.connections, schema.connections.c.id == r.c.connection_id
+    )
+
+
+def get_run(conn: Connection, run_id: int) -> RunRecord | None:
+    """One run by id."""
+    row = conn.execute(_runs_query().where(schema.sync_runs.c.id == run_id)).first()
+    return _record(row) if row is not None else None
+
+
+def run_for_request_key(conn: Connection, request_key: str) -> RunRecord | None:
+    """The run started for an idempotency key (a queued sync's task id), if any."""
+    row = conn.execute(_runs_query().where(schema.sync_runs.c.request_key == request_key)).first()
+    return _record(row) if row is not None else None
+
+
+def last_succeeded_run(conn: Connection, connection_id: int) -> RunRecord | None:
+    """The newest complete sync of a connection (its picture is the mirror)."""
+    r = schema.sync_runs.c
+    query = (
+        _runs_query()
+        .where(r.connection_id == connection_id, r.status == SUCCEEDED)
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    return _record(row) if row is not None else None
+
+
+def list_runs(
+    conn: Connection,
+    *,
+    connection_ids: list[int] | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[RunRecord]:
+    """Runs, newest first."""
+    r = schema.sync_runs.c
+    query = _runs_query()
+    if connection_ids is not None:
+        query = query.where(r.connection_id.in_(connection_ids))
+    if status is not None:
+        query = query.where(r.status == status)
+    return [_record(row) for row in conn.execute(query.order_by(r.id.desc()).limit(limit))]

@@ -1,0 +1,177 @@
+"""Writing a new picture of a connection: only the rows that changed.
+
+New rows are inserted, changed rows updated, rows that went away deleted, all
+in batches (``executemany``); a team that did not change costs no writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam
+
+from asc_access.store import schema
+from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
+from asc_access.store.timeutil import as_utc
+
+__all__ = ["write_snapshot"]
+
+
+# -- row shapes --
+
+
+def _user_row(user: MirrorUser) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "roles": list(user.roles),
+        "all_apps_visible": user.all_apps_visible,
+        "provisioning_allowed": user.provisioning_allowed,
+    }
+
+
+def _invitation_row(invitation: MirrorInvitation) -> dict[str, Any]:
+    return {
+        "email": invitation.email,
+        "first_name": invitation.first_name,
+        "last_name": invitation.last_name,
+        "roles": list(invitation.roles),
+        "all_apps_visible": invitation.all_apps_visible,
+        "provisioning_allowed": invitation.provisioning_allowed,
+        "expiration_date": invitation.expiration_date,
+        "expired": invitation.expired,
+    }
+
+
+def _app_row(app: MirrorApp) -> dict[str, Any]:
+    return {
+        "name": app.name,
+        "bundle_id": app.bundle_id,
+        "sku": app.sku,
+        "primary_locale": app.primary_locale,
+    }
+
+
+class _Writer:
+    """Batches the inserts, updates and deletes of one table family."""
+
+    def __init__(self, conn: Connection, connection_id: int, now: datetime) -> None:
+        self.conn = conn
+        self.connection_id = connection_id
+        self.now = as_utc(now)
+        self.rows = 0
+
+    def insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            for row in rows:
+                row["connection_id"] = self.connection_id
+            self.conn.execute(table.insert(), rows)
+            self.rows += len(rows)
+
+    def update(self, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            values: dict[str, Any] = {
+                name: bindparam(f"v_{name}") for name in rows[0] if name != "_key"
+            }
+            stmt = (
+                table.update()
+                .where(
+                    and_(
+                        table.c.connection_id == self.connection_id,
+                        table.c[key] == bindparam("_key"),
+                    )
+                )
+                .values(values)
+            )
+            params = [
+                {"_key": row["_key"], **{f"v_{k}": v for k, v in row.items() if k != "_key"}}
+                for row in rows
+            ]
+            self.conn.execute(stmt, params)
+            self.rows += len(rows)
+
+    def delete(self, table: Any, keys: dict[str, str], rows: list[dict[str, Any]]) -> None:
+        """Delete ``rows``; ``keys`` maps column names to the row dict's keys."""
+        if rows:
+            conditions = [table.c.connection_id == self.connection_id]
+            conditions += [table.c[col] == bindparam(f"k_{col}") for col in keys]
+            params = [{f"k_{col}": row[field] for col, field in keys.items()} for row in rows]
+            self.conn.execute(table.delete().where(and_(*conditions)), params)
+            self.rows += len(rows)
+
+
+def write_snapshot(
+    conn: Connection, connection_id: int, old: Snapshot, new: Snapshot, *, now: datetime
+) -> int:
+    """Make the stored mirror equal ``new`` (stored now: ``old``); returns rows written."""
+    w = _Writer(conn, connection_id, now)
+    _write_family(
+        w,
+        old.users,
+        new.users,
+        schema.users,
+        "user_id",
+        schema.user_apps,
+        _user_row,
+        MirrorUser.row_differs,
+    )
+    _write_family(
+        w,
+        old.invitations,
+        new.invitations,
+        schema.invitations,
+        "invitation_id",
+        schema.invitation_apps,
+        _invitation_row,
+        MirrorInvitation.row_differs,
+    )
+    inserts = [{"app_id": k, **_app_row(v)} for k, v in new.apps.items() if k not in old.apps]
+    updates = [
+        {"_key": k, **_app_row(v)}
+        for k, v in new.apps.items()
+        if k in old.apps and old.apps[k] != v
+    ]
+    gone = [{"id": k} for k in old.apps if k not in new.apps]
+    w.insert(schema.apps, inserts)
+    w.update(schema.apps, "app_id", updates)
+    w.delete(schema.apps, {"app_id": "id"}, gone)
+    return w.rows
+
+
+def _write_family(
+    w: _Writer,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    table: Any,
+    key: str,
+    app_table: Any,
+    row_of: Any,
+    differs: Any,
+) -> None:
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    gone: list[dict[str, Any]] = []
+    grant: list[dict[str, Any]] = []
+    revoke: list[dict[str, Any]] = []
+    for ident, item in new.items():
+        before = old.get(ident)
+        if before is None:
+            inserts.append({key: ident, "first_seen_at": w.now, **row_of(item)})
+            grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids))
+            continue
+        if differs(before, item):
+            updates.append({"_key": ident, **row_of(item)})
+        if before.app_ids != item.app_ids:
+            grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids - before.app_ids))
+            revoke.extend({"id": ident, "app": a} for a in sorted(before.app_ids - item.app_ids))
+    for ident, before in old.items():
+        if ident not in new:
+            gone.append({"id": ident})
+            revoke.extend({"id": ident, "app": a} for a in sorted(before.app_ids))
+    w.delete(app_table, {key: "id", "app_id": "app"}, revoke)
+    w.delete(table, {key: "id"}, gone)
+    w.insert(table, inserts)
+    w.update(table, key, updates)
+    w.insert(app_table, grant)
