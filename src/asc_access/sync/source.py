@@ -1,0 +1,118 @@
+"""What the sync needs from a source of App Store Connect data — and nothing more.
+
+The API client (``asc_access.api.AppStoreConnectClient``) satisfies
+:class:`SyncSource` structurally; the sync never imports it. Tests can pass any
+object of the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol, TypeVar
+
+from asc_access.errors import RateLimitSnapshot
+from asc_access.ids import InvitationId, UserId
+from asc_access.models import App, Invitation, User
+
+__all__ = [
+    "APP_FIELDS",
+    "AppsSource",
+    "InvitationsSource",
+    "PageLike",
+    "SyncSource",
+    "UsersSource",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+
+#: The app attributes the mirror keeps (small pages: ``fields[apps]``).
+APP_FIELDS: tuple[str, ...] = ("name", "bundleId", "sku", "primaryLocale")
+
+
+class PageLike(Protocol[T_co]):
+    """One page of a collection: its items and ``meta.paging.total``."""
+
+    @property
+    def items(self) -> Sequence[T_co]:
+        """The resources on this page."""
+        ...
+
+    @property
+    def total(self) -> int | None:
+        """``meta.paging.total`` when Apple sent it."""
+        ...
+
+
+class UsersSource(Protocol):
+    """``client.users``: pages of members, and one member's full app list."""
+
+    def pages(
+        self,
+        *,
+        include_visible_apps: bool = ...,
+        limit: int = ...,
+        visible_apps_limit: int = ...,
+    ) -> AsyncIterator[PageLike[User]]:
+        """``GET /v1/users`` page by page, following ``links.next``."""
+        ...
+
+    async def visible_app_ids(self, user_id: UserId) -> Sequence[str]:
+        """``GET /v1/users/{id}/relationships/visibleApps``, all pages."""
+        ...
+
+
+class InvitationsSource(Protocol):
+    """``client.invitations``: pages of invitations, and one invitation's app list."""
+
+    def pages(
+        self,
+        *,
+        include_visible_apps: bool = ...,
+        limit: int = ...,
+        visible_apps_limit: int = ...,
+    ) -> AsyncIterator[PageLike[Invitation]]:
+        """``GET /v1/userInvitations`` page by page."""
+        ...
+
+    async def visible_apps(self, invitation_id: InvitationId) -> Sequence[App]:
+        """``GET /v1/userInvitations/{id}/visibleApps``, all pages."""
+        ...
+
+
+class AppsSource(Protocol):
+    """``client.apps``: pages of apps."""
+
+    def pages(
+        self, *, fields: tuple[str, ...] = ..., limit: int = ...
+    ) -> AsyncIterator[PageLike[App]]:
+        """``GET /v1/apps`` page by page."""
+        ...
+
+
+class SyncSource(Protocol):
+    """Everything a sync reads, plus the counters it reports."""
+
+    @property
+    def users(self) -> UsersSource:
+        """Members."""
+        ...
+
+    @property
+    def invitations(self) -> InvitationsSource:
+        """Invitations."""
+        ...
+
+    @property
+    def apps(self) -> AppsSource:
+        """Apps."""
+        ...
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (retries included)."""
+        ...
+
+    @property
+    def rate_limit(self) -> RateLimitSnapshot | None:
+        """The latest ``X-Rate-Limit`` seen."""
+        ...
