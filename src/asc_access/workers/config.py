@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from asc_access.errors import UsageError
 
-__all__ = ["WorkerConfig"]
+__all__ = ["WorkerConfig", "redact_url"]
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -73,7 +73,7 @@ class WorkerConfig:
 
     def __repr__(self) -> str:
         return (
-            f"WorkerConfig(broker={_redact(self.broker_url)!r}, queue={self.queue!r}, "
+            f"WorkerConfig(broker={redact_url(self.broker_url)!r}, queue={self.queue!r}, "
             f"key_prefix={self.key_prefix!r})"
         )
 
@@ -89,7 +89,7 @@ class WorkerConfig:
             )
         if not broker.startswith(("redis://", "rediss://", "unix://")):
             raise UsageError(
-                f"ASC_ACCESS_BROKER_URL must be a Redis URL (redis://...), got {_redact(broker)}"
+                f"ASC_ACCESS_BROKER_URL must be a Redis URL (redis://...), got {redact_url(broker)}"
             )
         return cls(
             broker_url=broker,
@@ -108,7 +108,7 @@ class WorkerConfig:
         return self.key_prefix + ":".join(str(p) for p in parts)
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """``redis://:secret@host`` → ``redis://***@host``."""
     scheme, sep, rest = url.partition("://")
     if sep and "@" in rest:

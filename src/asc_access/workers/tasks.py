@@ -1,0 +1,387 @@
+"""The sync task: idempotent, one per connection at a time, safe to deliver twice.
+
+``sync_connection_task(connection, request_key)``. The request key is the Celery
+task id; the sync writes it to ``sync_runs.request_key`` (unique). Delivery is at
+least once, so the task is written to be run again:
+
+1. A run with this key that already finished → its summary, nothing new.
+2. A scheduled trigger (``schedule_interval``) for a connection that ran within
+   half an interval → ``skipped``.
+3. The connection's Redis lock (:mod:`.lock`) is taken. Held by *another* request:
+   that sync is running now, and this trigger joins it (``coalesced``, naming the
+   holder's request key) rather than starting a second run. Held by *this* request
+   (a redelivery while the first delivery still runs, or the lock of a dead worker
+   that has not expired yet): wait for it, then go to 1 again.
+4. Under the lock, a ``running`` row with this key can only be the remains of a
+   delivery whose worker died mid-sync; the sync writes its snapshot, changes and
+   the run's end in one transaction, so nothing else of it exists. The row is
+   removed and the sync runs again under the same key: one run per request key.
+5. The sync records its own run (succeeded or failed with code and cause). A
+   failure before it could (a key that cannot be decrypted) is recorded here, so
+   every task leaves a run row and ``workers status`` can show the last error.
+
+While the sync runs, the lock is renewed; if it is ever lost, the sync is
+cancelled (it leaves the previous snapshot untouched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine, delete, select
+
+from asc_access.config import Settings
+from asc_access.errors import AscAccessError
+from asc_access.store import runs, schema
+from asc_access.workers.budget import RedisRateBudget
+from asc_access.workers.config import WorkerConfig
+from asc_access.workers.lock import ConnectionLock
+from asc_access.workers.logging import bind, log_context
+
+__all__ = [
+    "ConnectionRef",
+    "LockBusyError",
+    "SyncRunner",
+    "WorkerContext",
+    "register_tasks",
+    "run_sync_task",
+]
+
+log = logging.getLogger("asc_access.workers.tasks")
+
+#: Runs one sync: (engine, settings, connection, request_key, budget) → anything.
+SyncRunner = Callable[[Engine, Settings, "ConnectionRef", str, RedisRateBudget], Awaitable[object]]
+
+
+class LockBusyError(Exception):
+    """This request's own earlier delivery still holds the lock: try again later."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"lock still held by an earlier delivery; retry in {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+@dataclass(frozen=True)
+class ConnectionRef:
+    """The few facts of a connection the task needs."""
+
+    id: int
+    name: str
+    key_id: str
+    sync_interval_seconds: int
+
+
+async def default_runner(
+    engine: Engine,
+    settings: Settings,
+    connection: ConnectionRef,
+    request_key: str,
+    budget: RedisRateBudget,
+) -> object:
+    """Sync through the real API client, paced by the shared budget."""
+    from asc_access.runtime import client_for_connection
+    from asc_access.sync import sync_connection
+
+    client = client_for_connection(engine, settings, connection.name, budget=budget)
+    async with client:
+        return await sync_connection(engine, client, connection.id, request_key=request_key)
+
+
+@dataclass
+class WorkerContext:
+    """What a worker process keeps between tasks: settings, engine, Redis, budget."""
+
+    settings: Settings
+    config: WorkerConfig
+    runner: SyncRunner = default_runner
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _engine: Engine | None = None
+    _redis: Redis[Any] | None = None
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_env(cls) -> WorkerContext:
+        """Settings and worker settings from the environment."""
+        return cls(settings=Settings.from_env(), config=WorkerConfig.from_env())
+
+    @property
+    def engine(self) -> Engine:
+        """The store (opened, schema ensured, on first use in this process)."""
+        with self._guard:
+            if self._engine is None:
+                from asc_access.store.db import open_engine
+
+                self._engine = open_engine(self.settings)
+            return self._engine
+
+    @property
+    def redis(self) -> Redis[Any]:
+        """A Redis client for locks and budgets."""
+        with self._guard:
+            if self._redis is None:
+                self._redis = Redis.from_url(self.config.broker_url)
+            return self._redis
+
+    def lock_for(self, connection_id: int) -> ConnectionLock:
+        """The lock of one connection."""
+        return ConnectionLock(
+            self.redis,
+            self.config.key("lock", "connection", connection_id),
+            ttl_seconds=self.config.lock_ttl,
+        )
+
+    def budget(self) -> RedisRateBudget:
+        """The shared per-key rate budget."""
+        return RedisRateBudget(
+            self.redis,
+            key_prefix=self.config.key_prefix,
+            max_in_flight=self.config.key_max_in_flight,
+            reserve=self.config.key_reserve,
+        )
+
+
+def find_connection(engine: Engine, connection: str | int) -> ConnectionRef | None:
+    """A connection by id (int) or name (str)."""
+    c = schema.connections.c
+    query = select(c.id, c.name, c.key_id, c.sync_interval_seconds)
+    query = query.where(c.id == connection if isinstance(connection, int) else c.name == connection)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return ConnectionRef(row.id, row.name, row.key_id, row.sync_interval_seconds or 3600)
+
+
+def _run_summary(run: runs.RunRecord, **extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "connection": run.connection,
+        "connection_id": run.connection_id,
+        "request_key": run.request_key,
+        "status": run.status,
+        "run_id": run.id,
+        "code": run.error_code,
+        "cause": run.error_cause,
+        "run": run.as_dict(),
+    }
+    doc.update(extra)
+    return doc
+
+
+def _finished_run(engine: Engine, request_key: str) -> runs.RunRecord | None:
+    with engine.connect() as conn:
+        run = runs.run_for_request_key(conn, request_key)
+    return run if run is not None and run.status != runs.RUNNING else None
+
+
+def _ran_recently(
+    engine: Engine, connection_id: int, interval: int, now: datetime
+) -> runs.RunRecord | None:
+    r = schema.sync_runs.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(r.id)
+            .where(r.connection_id == connection_id)
+            .where(r.started_at > now - timedelta(seconds=interval / 2))
+            .order_by(r.id.desc())
+            .limit(1)
+        ).first()
+        return runs.get_run(conn, row.id) if row is not None else None
+
+
+def _reclaim_stale_run(engine: Engine, request_key: str) -> int | None:
+    """Remove the ``running`` row a dead delivery of this request left behind."""
+    r = schema.sync_runs.c
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(r.id).where(r.request_key == request_key, r.status == runs.RUNNING)
+        ).first()
+        if row is None:
+            return None
+        conn.execute(delete(schema.sync_runs).where(r.id == row.id))
+        return int(row.id)
+
+
+def _record_early_failure(
+    engine: Engine, connection: ConnectionRef, request_key: str, error: AscAccessError, at: datetime
+) -> None:
+    with engine.connect() as conn:
+        if runs.run_for_request_key(conn, request_key) is not None:
+            return  # the sync recorded it
+    run_id = runs.start_run(engine, connection.id, started_at=at, request_key=request_key)
+    runs.fail_run(
+        engine,
+        run_id,
+        finished_at=at,
+        code=error.code,
+        cause=error.cause,
+        message=error.message,
+        stats=runs.RunStats(),
+    )
+
+
+async def _run_watched(coro: Awaitable[object], lost: threading.Event, poll: float = 0.2) -> object:
+    """Run ``coro``; cancel it if the lock is lost."""
+    task = asyncio.ensure_future(coro)
+    while not task.done():
+        await asyncio.wait({task}, timeout=poll)
+        if lost.is_set() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise LockLostError
+    return task.result()
+
+
+class LockLostError(Exception):
+    """The connection's lock expired under a running sync (it was cancelled)."""
+
+
+def _acquire(ctx: WorkerContext, ref: ConnectionRef, request_key: str) -> str | dict[str, Any]:
+    """The lock token, or a finished answer (coalesced / duplicate)."""
+    lock = ctx.lock_for(ref.id)
+    deadline = time.monotonic() + ctx.config.lock_ttl + 5
+    while True:
+        token = lock.try_acquire(request_key)
+        if token is not None:
+            return token
+        holder = lock.holder()
+        if holder is not None and holder.request_key != request_key:
+            log.info("sync already running; joining it", extra={"holder": holder.request_key})
+            return {
+                "connection": ref.name,
+                "connection_id": ref.id,
+                "request_key": request_key,
+                "status": "coalesced",
+                "into_request_key": holder.request_key,
+            }
+        finished = _finished_run(ctx.engine, request_key)
+        if finished is not None:
+            return _run_summary(finished, duplicate=True)
+        if time.monotonic() > deadline:
+            raise LockBusyError(retry_in=max(1.0, ctx.config.lock_ttl / 2))
+        time.sleep(0.25)
+
+
+def run_sync_task(
+    ctx: WorkerContext,
+    connection: str | int,
+    request_key: str,
+    *,
+    schedule_interval: int | None = None,
+) -> dict[str, Any]:
+    """The body of the sync task (see the module docstring); returns a JSON summary."""
+    with log_context(request_key=request_key):
+        ref = find_connection(ctx.engine, connection)
+        if ref is None:
+            log.warning("connection no longer exists", extra={"connection_ref": connection})
+            return {"connection": connection, "request_key": request_key, "status": "missing"}
+        bind(connection=ref.name, connection_id=ref.id)
+
+        finished = _finished_run(ctx.engine, request_key)
+        if finished is not None:
+            log.info("request already ran; returning its run", extra={"run_id": finished.id})
+            return _run_summary(finished, duplicate=True)
+
+        if schedule_interval:
+            recent = _ran_recently(ctx.engine, ref.id, schedule_interval, ctx.clock())
+            if recent is not None and recent.request_key != request_key:
+                log.info("synced recently; scheduled trigger skipped")
+                return {
+                    "connection": ref.name,
+                    "connection_id": ref.id,
+                    "request_key": request_key,
+                    "status": "skipped",
+                    "recent_run_id": recent.id,
+                }
+
+        acquired = _acquire(ctx, ref, request_key)
+        if isinstance(acquired, dict):
+            return acquired
+        lock = ctx.lock_for(ref.id)
+        with lock.held(acquired) as lease:
+            finished = _finished_run(ctx.engine, request_key)
+            if finished is not None:
+                return _run_summary(finished, duplicate=True)
+            stale = _reclaim_stale_run(ctx.engine, request_key)
+            if stale is not None:
+                log.warning(
+                    "an earlier delivery died mid-sync; running again",
+                    extra={"stale_run_id": stale},
+                )
+            started = time.monotonic()
+            log.info("sync started")
+            try:
+                asyncio.run(
+                    _run_watched(
+                        ctx.runner(ctx.engine, ctx.settings, ref, request_key, ctx.budget()),
+                        lease.lost,
+                    )
+                )
+            except LockLostError:
+                log.error("lock lost mid-sync; sync cancelled")  # noqa: TRY400 - no traceback
+                return {
+                    "connection": ref.name,
+                    "connection_id": ref.id,
+                    "request_key": request_key,
+                    "status": "lock_lost",
+                }
+            except AscAccessError as error:
+                _record_early_failure(ctx.engine, ref, request_key, error, ctx.clock())
+            with ctx.engine.connect() as conn:
+                run = runs.run_for_request_key(conn, request_key)
+            if run is None:  # pragma: no cover - the runner must record its run
+                raise RuntimeError("the sync finished without recording its run")
+            bind(run_id=run.id)
+            log.info(
+                "sync %s",
+                run.status,
+                extra={
+                    "status": run.status,
+                    "code": run.error_code,
+                    "cause": run.error_cause,
+                    "requests_used": run.stats.requests_used,
+                    "seconds": round(time.monotonic() - started, 3),
+                },
+            )
+            return _run_summary(run)
+
+
+_context: WorkerContext | None = None
+
+
+def worker_context() -> WorkerContext:
+    """This process's context (built from the environment on first use)."""
+    global _context
+    if _context is None:
+        _context = WorkerContext.from_env()
+    return _context
+
+
+def register_tasks(app: Any) -> None:
+    """Register the sync task on a Celery app."""
+    from asc_access.workers.celery_app import SYNC_TASK
+
+    @app.task(name=SYNC_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    def sync_connection_task(
+        self: Any,
+        connection: str | int,
+        request_key: str | None = None,
+        schedule_interval: int | None = None,
+    ) -> dict[str, Any]:
+        key = request_key or self.request.id
+        with log_context(task_id=self.request.id):
+            try:
+                return run_sync_task(
+                    worker_context(), connection, key, schedule_interval=schedule_interval
+                )
+            except LockBusyError as busy:
+                raise self.retry(countdown=busy.retry_in) from busy

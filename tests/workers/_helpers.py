@@ -1,0 +1,50 @@
+"""Small helpers for the worker tests (no fixtures here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from asc_access.store import schema
+
+
+def add_connection(
+    engine: Engine, name: str, *, key_id: str = "KEYID12345", interval: int = 3600
+) -> int:
+    """Insert a bare connection row (no key: for tests whose runner never calls Apple)."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        result = conn.execute(
+            schema.connections.insert().values(
+                name=name,
+                key_id=key_id,
+                issuer_id=None,
+                key_type="team",
+                api_url="http://127.0.0.1:9",
+                sync_interval_seconds=interval,
+                healthy=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        (conn_id,) = result.inserted_primary_key or (None,)
+    assert conn_id is not None
+    return int(conn_id)
+
+
+def run_rows(engine: Engine, connection_id: int | None = None) -> list[Any]:
+    """All ``sync_runs`` rows (of one connection), oldest first."""
+    r = schema.sync_runs
+    query = select(r).order_by(r.c.id)
+    if connection_id is not None:
+        query = query.where(r.c.connection_id == connection_id)
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def change_count(engine: Engine) -> int:
+    """How many change events are stored."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(schema.changes)).scalar_one())
