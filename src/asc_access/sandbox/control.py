@@ -1,0 +1,200 @@
+"""The control API under ``/_sandbox/`` (loopback only; not part of Apple's API).
+
+- ``GET /_sandbox/info``; ``GET /_sandbox/stats``; ``POST /_sandbox/stats/reset``
+- ``GET|POST|DELETE /_sandbox/faults``
+- ``GET|POST /_sandbox/keys``; ``POST /_sandbox/keys/{key_id}/revoke``
+- ``POST /_sandbox/agreements`` ``{"accepted": bool}``
+- ``GET|POST /_sandbox/clock`` ``{"offset_seconds": n}``
+- ``POST /_sandbox/rate-limit`` ``{"limit": n}``
+- ``POST /_sandbox/userInvitations/{id}/accept`` and ``.../expire``
+- ``POST /_sandbox/users/{id}/roles`` ``{"roles": [...], "all_apps_visible"?: bool}``
+- ``POST /_sandbox/reset`` ``{"seed": "demo"}`` or a generated team
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from asc_access.sandbox import problems
+from asc_access.sandbox.routes import Call, Reply, json_reply
+from asc_access.sandbox.seeds import SeedSpec
+from asc_access.sandbox.state import Sandbox
+
+__all__ = ["handle_control"]
+
+
+class _ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _body(call: Call) -> dict[str, Any]:
+    if not call.body.strip():
+        return {}
+    try:
+        data = json.loads(call.body)
+    except ValueError:
+        raise _ControlError(400, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise _ControlError(400, "the body must be a JSON object")
+    return data
+
+
+def _int_field(body: dict[str, Any], name: str, default: int) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _ControlError(400, f"'{name}' must be a non-negative integer")
+    return value
+
+
+def _user_json(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "roles": list(user.roles),
+        "all_apps_visible": user.all_apps_visible,
+        "visible_app_ids": list(user.visible_app_ids),
+    }
+
+
+def _info(sandbox: Sandbox, call: Call) -> dict[str, Any]:
+    world = sandbox.world
+    return {
+        "base_url": call.base,
+        "issuer_id": sandbox.issuer_id,
+        "seed": sandbox.seed_spec.seed,
+        "users": len(world.users),
+        "apps": len(world.apps),
+        "invitations": len(world.invitations),
+        "agreements_accepted": sandbox.agreements_accepted,
+        "clock_offset_seconds": sandbox.clock.offset_seconds,
+        "rate_limit": sandbox.limiter.limit,
+        "latency_ms": sandbox.latency_ms,
+        "keys": [key.describe(sandbox.issuer_id) for key in sandbox.keys],
+    }
+
+
+def _issue_key(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    key_type = body.get("key_type", "team")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _ControlError(400, "'name' must be a string")
+    if key_type == "team":
+        role = body.get("role", "ADMIN")
+        try:
+            key = sandbox.keys.issue_team(str(role), name)
+        except ValueError as error:
+            raise _ControlError(400, str(error)) from None
+    elif key_type == "individual":
+        user_id = body.get("user")
+        if not isinstance(user_id, str) or user_id not in sandbox.world.users:
+            raise _ControlError(404, f"no user with id {user_id!r}")
+        key = sandbox.keys.issue_individual(user_id, name)
+    else:
+        raise _ControlError(400, "'key_type' must be 'team' or 'individual'")
+    described = key.describe(sandbox.issuer_id)
+    described["private_key"] = key.private_key_pem
+    return described
+
+
+def _route(sandbox: Sandbox, call: Call) -> tuple[int, dict[str, Any]]:
+    method, path = call.method, call.path.rstrip("/")
+    body = _body(call) if method in {"POST", "PATCH", "PUT"} else {}
+    world = sandbox.world
+    if (method, path) == ("GET", "/_sandbox/info"):
+        return 200, _info(sandbox, call)
+    if (method, path) == ("GET", "/_sandbox/stats"):
+        return 200, sandbox.stats.as_json()
+    if (method, path) == ("POST", "/_sandbox/stats/reset"):
+        sandbox.stats.reset()
+        return 200, sandbox.stats.as_json()
+    if path == "/_sandbox/faults":
+        if method == "GET":
+            return 200, {"faults": [f.describe() for f in sandbox.faults.faults]}
+        if method == "DELETE":
+            sandbox.faults.clear()
+            return 200, {"faults": []}
+        if method == "POST":
+            try:
+                return 201, sandbox.faults.add(body).describe()
+            except ValueError as error:
+                raise _ControlError(400, str(error)) from None
+    if path == "/_sandbox/keys":
+        if method == "GET":
+            return 200, {"keys": [k.describe(sandbox.issuer_id) for k in sandbox.keys]}
+        if method == "POST":
+            return 201, _issue_key(sandbox, body)
+    found = re.fullmatch(r"/_sandbox/keys/([^/]+)/revoke", path)
+    if found and method == "POST":
+        try:
+            return 200, sandbox.keys.revoke(found.group(1)).describe(sandbox.issuer_id)
+        except KeyError:
+            raise _ControlError(404, f"no key with id {found.group(1)!r}") from None
+    if (method, path) == ("POST", "/_sandbox/agreements"):
+        accepted = body.get("accepted")
+        if not isinstance(accepted, bool):
+            raise _ControlError(400, "'accepted' must be true or false")
+        sandbox.agreements_accepted = accepted
+        return 200, {"accepted": accepted}
+    if path == "/_sandbox/clock" and method in {"GET", "POST"}:
+        if method == "POST":
+            offset = body.get("offset_seconds")
+            if isinstance(offset, bool) or not isinstance(offset, int | float):
+                raise _ControlError(400, "'offset_seconds' must be a number")
+            sandbox.clock.offset_seconds = float(offset)
+            world.touch()
+        return 200, {"offset_seconds": sandbox.clock.offset_seconds, "now": sandbox.clock.now()}
+    if (method, path) == ("POST", "/_sandbox/rate-limit"):
+        sandbox.limiter.limit = _int_field(body, "limit", sandbox.limiter.limit)
+        return 200, {"limit": sandbox.limiter.limit}
+    found = re.fullmatch(r"/_sandbox/userInvitations/([^/]+)/(accept|expire)", path)
+    if found and method == "POST":
+        if found.group(2) == "accept":
+            user = world.accept_invitation(found.group(1))
+            return 200, {"user_id": user.id, "user": _user_json(user)}
+        invitation = world.expire_invitation(found.group(1))
+        return 200, {"id": invitation.id, "expiration": invitation.expiration.isoformat()}
+    found = re.fullmatch(r"/_sandbox/users/([^/]+)/roles", path)
+    if found and method == "POST":
+        roles = body.get("roles")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise _ControlError(400, "'roles' must be a list of strings")
+        visible = body.get("all_apps_visible")
+        if visible is not None and not isinstance(visible, bool):
+            raise _ControlError(400, "'all_apps_visible' must be true or false")
+        user = world.set_roles_out_of_band(found.group(1), roles, visible)
+        return 200, _user_json(user)
+    if (method, path) == ("POST", "/_sandbox/reset"):
+        seed = body.get("seed", sandbox.seed_spec.seed)
+        if not isinstance(seed, str):
+            raise _ControlError(400, "'seed' must be a string")
+        spec = SeedSpec(
+            seed=seed,
+            users=_int_field(body, "users", 0),
+            apps=_int_field(body, "apps", 0),
+            invitations=_int_field(body, "invitations", 0),
+            random_seed=_int_field(body, "random_seed", 0),
+        )
+        sandbox.reset(spec)
+        return 200, _info(sandbox, call)
+    raise _ControlError(404, f"no control endpoint {method} {path}")
+
+
+def handle_control(sandbox: Sandbox, call: Call, loopback: bool) -> Reply:
+    """Answer a control request (JSON in, JSON out)."""
+    if not loopback:
+        return json_reply(403, {"error": "the control API answers loopback clients only"})
+    try:
+        status, document = _route(sandbox, call)
+    except _ControlError as error:
+        return json_reply(error.status, {"error": error.message})
+    except problems.ApiProblem as problem:
+        first = problem.errors[0]
+        return json_reply(
+            problem.status, {"error": first.get("detail", ""), "code": first.get("code")}
+        )
+    return json_reply(status, document)

@@ -1,0 +1,75 @@
+"""The sandbox's in-memory records and its clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+__all__ = ["AppRecord", "Clock", "InvitationRecord", "UserRecord", "format_timestamp"]
+
+
+@dataclass(slots=True)
+class AppRecord:
+    """An app on the team."""
+
+    id: str
+    name: str
+    bundle_id: str
+    sku: str
+    primary_locale: str = "en-US"
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class UserRecord:
+    """A team member. ``visible_app_ids`` is kept in app order."""
+
+    id: str
+    username: str
+    first_name: str
+    last_name: str
+    roles: list[str]
+    all_apps_visible: bool
+    provisioning_allowed: bool = False
+    visible_app_ids: list[str] = field(default_factory=list)
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class InvitationRecord:
+    """A pending (or expired) invitation."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    roles: list[str]
+    all_apps_visible: bool
+    provisioning_allowed: bool
+    expiration: datetime
+    visible_app_ids: list[str] = field(default_factory=list)
+    seq: int = 0
+
+
+class Clock:
+    """The sandbox's clock: real time (or an injected source) plus an offset."""
+
+    def __init__(self, source: Callable[[], float] = time.time, offset_seconds: float = 0.0):
+        self._source = source
+        self.offset_seconds = offset_seconds
+
+    def now(self) -> float:
+        """Seconds since the epoch, as the sandbox sees them."""
+        return self._source() + self.offset_seconds
+
+    def now_datetime(self) -> datetime:
+        """The sandbox's current time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now(), tz=UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Apple's timestamp form: ``2021-04-22T08:02:15.000+0000``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"

@@ -1,0 +1,281 @@
+"""Seeds: the demo team (identical on every start) and generated teams of any size."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord
+from asc_access.sandbox.vocabulary import can_restrict_apps
+from asc_access.sandbox.world import World
+
+__all__ = ["DEMO_DOMAIN", "SeedSpec", "apply_seed", "key_users"]
+
+DEMO_DOMAIN = "northwindlabs.example.com"
+_NAMESPACE = uuid.UUID("6b1c6a8e-3c0f-4b8e-9a57-1f0a7d2c5e11")
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSpec:
+    """What to seed: ``demo`` or a generated team."""
+
+    seed: str = "demo"
+    users: int = 0
+    apps: int = 0
+    invitations: int = 0
+    random_seed: int = 0
+
+    @property
+    def generated(self) -> bool:
+        """Whether this is a generated team rather than the demo."""
+        return self.seed != "demo"
+
+
+def _demo_user_id(email: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"demo-user:{email}"))
+
+
+def _demo_app_id(bundle_id: str) -> str:
+    return str(1_400_000_000 + uuid.uuid5(_NAMESPACE, f"demo-app:{bundle_id}").int % 600_000_000)
+
+
+_DEMO_APPS = (
+    ("Northwind Weather", "com.northwindlabs.weather", "NW-WEATHER"),
+    ("Pocket Ledger", "com.northwindlabs.ledger", "NW-LEDGER"),
+    ("Trailmix Hiking", "com.northwindlabs.trailmix", "NW-TRAILMIX"),
+    ("Lumen Reader", "com.northwindlabs.lumen", "NW-LUMEN"),
+    ("Tidepool", "com.northwindlabs.tidepool", "NW-TIDEPOOL"),
+    ("Northwind Studio", "com.northwindlabs.studio", "NW-STUDIO"),
+)
+
+# (first, last, roles, visible app bundle suffixes or None for all apps, provisioning)
+_DEMO_PEOPLE: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool], ...] = (
+    ("Ava", "Thompson", ("ACCOUNT_HOLDER", "ADMIN"), None, True),
+    ("Priya", "Raman", ("ADMIN",), None, True),
+    ("Marcus", "Okafor", ("ADMIN",), None, False),
+    ("Lena", "Fischer", ("FINANCE",), None, False),
+    ("Diego", "Alvarez", ("APP_MANAGER",), None, True),
+    ("Sofia", "Rossi", ("DEVELOPER",), ("weather", "trailmix"), True),
+    ("Kenji", "Watanabe", ("DEVELOPER",), ("ledger",), False),
+    ("Hannah", "Becker", ("DEVELOPER",), None, True),
+    ("Omar", "Haddad", ("DEVELOPER", "CREATE_APPS"), ("lumen", "tidepool", "studio"), True),
+    ("Chloe", "Martin", ("MARKETING",), ("lumen", "tidepool"), False),
+    ("Noah", "Williams", ("CUSTOMER_SUPPORT",), ("weather",), False),
+    ("Grace", "Kim", ("SALES", "ACCESS_TO_REPORTS"), None, False),
+)
+
+#: The demo users the named individual keys belong to.
+DEMO_KEY_USERS = {"individual-admin": "priya.raman", "individual-developer": "sofia.rossi"}
+
+
+def demo_email(first: str, last: str) -> str:
+    """The demo address of a person."""
+    return f"{first.lower()}.{last.lower()}@{DEMO_DOMAIN}"
+
+
+def _seed_demo(world: World) -> None:
+    by_suffix: dict[str, str] = {}
+    for name, bundle_id, sku in _DEMO_APPS:
+        app_id = _demo_app_id(bundle_id)
+        world.add_app(AppRecord(id=app_id, name=name, bundle_id=bundle_id, sku=sku))
+        by_suffix[bundle_id.rsplit(".", 1)[1]] = app_id
+    for first, last, roles, apps, provisioning in _DEMO_PEOPLE:
+        email = demo_email(first, last)
+        world.add_user(
+            UserRecord(
+                id=_demo_user_id(email),
+                username=email,
+                first_name=first,
+                last_name=last,
+                roles=list(roles),
+                all_apps_visible=apps is None,
+                provisioning_allowed=provisioning,
+                visible_app_ids=[by_suffix[s] for s in apps or ()],
+            )
+        )
+    now = world.clock.now_datetime()
+    pending = demo_email("Ella", "Johansson")
+    world.add_invitation(
+        InvitationRecord(
+            id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{pending}")),
+            email=pending,
+            first_name="Ella",
+            last_name="Johansson",
+            roles=["DEVELOPER"],
+            all_apps_visible=False,
+            provisioning_allowed=True,
+            expiration=now + timedelta(days=2),
+            visible_app_ids=[by_suffix["tidepool"]],
+        )
+    )
+    expired = demo_email("Lucas", "Moreau")
+    world.add_invitation(
+        InvitationRecord(
+            id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{expired}")),
+            email=expired,
+            first_name="Lucas",
+            last_name="Moreau",
+            roles=["MARKETING"],
+            all_apps_visible=True,
+            provisioning_allowed=False,
+            expiration=now - timedelta(days=2),
+        )
+    )
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_FIRST = _words(
+    "Ada Ben Cara Dev Eli Fay Gus Hana Ivo Jade Kai Lia Milo Nia Oren Pia Quin Rosa Sami Tara "
+    "Ugo Vera Wes Xena Yuri Zoe Amir Bea Cruz Dara Emil Fern Gil Iris Joss Kira Leon Maya Nils "
+    "Opal Pavel Rhea Soren Tess Umar Vida Wren Yara Zane"
+)
+_LAST = _words(
+    "Abbott Baker Chen Dubois Evans Fox Garcia Hughes Ito Jensen Kowalski Larsen Moreno Nakamura "
+    "Ortiz Patel Quinn Ruiz Silva Tanaka Ueda Varga Walsh Xu Young Zimmer Adeyemi Brandt Costa "
+    "Dahl Eriksen Ferreira Gupta Horvat Ivanova Jovanovic Keller Lindqvist Mendes Novak"
+)
+_APP_WORDS = _words(
+    "Aurora Beacon Cascade Drift Ember Fable Glide Harbor Indigo Juniper Kestrel Lantern Meadow "
+    "Nimbus Orbit Pebble Quartz Ripple Summit Tandem Umbra Vista Willow Zephyr"
+)
+_APP_KINDS = _words(
+    "Notes Tracker Camera Maps Budget Fitness Radio Journal Puzzle Chef Weather Scanner Planner "
+    "Studio Chat Reader"
+)
+_LOCALES = ("en-US", "en-US", "en-US", "en-GB", "de-DE", "fr-FR", "ja", "es-ES")
+
+# (roles, weight). Restrictable roles get restricted access most of the time.
+_ROLE_MIX: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("ADMIN",), 4),
+    (("FINANCE",), 2),
+    (("APP_MANAGER",), 6),
+    (("DEVELOPER",), 55),
+    (("DEVELOPER", "CREATE_APPS"), 6),
+    (("MARKETING",), 10),
+    (("CUSTOMER_SUPPORT",), 8),
+    (("SALES",), 5),
+    (("SALES", "ACCESS_TO_REPORTS"), 2),
+    (("APP_MANAGER", "GENERATE_INDIVIDUAL_KEYS"), 2),
+)
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _seed_generated(world: World, spec: SeedSpec) -> None:
+    rng = random.Random(spec.random_seed)
+    domain = f"team{spec.random_seed}.example.com"
+    app_ids: list[str] = []
+    used_ids: set[str] = set()
+    for n in range(max(spec.apps, 1)):
+        app_id = str(rng.randrange(1_000_000_000, 6_999_999_999))
+        while app_id in used_ids:
+            app_id = str(rng.randrange(1_000_000_000, 6_999_999_999))
+        used_ids.add(app_id)
+        word, kind = rng.choice(_APP_WORDS), rng.choice(_APP_KINDS)
+        name = f"{word} {kind}" if n < len(_APP_WORDS) * len(_APP_KINDS) else f"{word} {kind} {n}"
+        slug = f"{word}{kind}".lower()
+        world.add_app(
+            AppRecord(
+                id=app_id,
+                name=name,
+                bundle_id=f"com.team{spec.random_seed}.{slug}{n}",
+                sku=f"SKU-{n:05d}",
+                primary_locale=rng.choice(_LOCALES),
+            )
+        )
+        app_ids.append(app_id)
+    roles_pool = [roles for roles, weight in _ROLE_MIX for _ in range(weight)]
+    many_apps_quota = 0 if len(app_ids) <= 50 else max(2, spec.users // 200)
+    for n in range(spec.users):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        email = f"{first.lower()}.{last.lower()}.{n}@{domain}"
+        if n == 0:
+            roles: tuple[str, ...] = ("ACCOUNT_HOLDER", "ADMIN")
+        elif n == 1:
+            roles = ("ADMIN",)
+        elif n == 2:
+            roles = ("DEVELOPER",)
+        else:
+            roles = rng.choice(roles_pool)
+        visible: list[str] = []
+        all_apps = True
+        if can_restrict_apps(roles) and (n == 2 or rng.random() < 0.8):
+            all_apps = False
+            if many_apps_quota and (n == 3 or rng.random() < 0.02):
+                many_apps_quota -= 1
+                count = rng.randint(51, min(len(app_ids), 120))
+            else:
+                count = rng.randint(1, min(len(app_ids), 5))
+            visible = rng.sample(app_ids, count)
+        world.add_user(
+            UserRecord(
+                id=_uuid(rng),
+                username=email,
+                first_name=first,
+                last_name=last,
+                roles=list(roles),
+                all_apps_visible=all_apps,
+                provisioning_allowed=rng.random() < 0.3,
+                visible_app_ids=visible,
+            )
+        )
+    now = world.clock.now_datetime()
+    for n in range(spec.invitations):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        roles = rng.choice(roles_pool)
+        restricted = can_restrict_apps(roles) and rng.random() < 0.5
+        expired = rng.random() < 0.1
+        world.add_invitation(
+            InvitationRecord(
+                id=_uuid(rng),
+                email=f"{first.lower()}.{last.lower()}.invite{n}@{domain}",
+                first_name=first,
+                last_name=last,
+                roles=list(roles),
+                all_apps_visible=not restricted,
+                provisioning_allowed=rng.random() < 0.2,
+                expiration=now - timedelta(hours=rng.randint(1, 72))
+                if expired
+                else now + timedelta(hours=rng.randint(1, 72)),
+                visible_app_ids=rng.sample(app_ids, rng.randint(1, min(3, len(app_ids))))
+                if restricted
+                else [],
+            )
+        )
+
+
+def apply_seed(world: World, spec: SeedSpec) -> None:
+    """Fill an empty world from ``spec``."""
+    if spec.generated:
+        _seed_generated(world, spec)
+    else:
+        _seed_demo(world)
+
+
+def key_users(world: World) -> dict[str, str]:
+    """User ids for the ``individual-admin`` and ``individual-developer`` keys."""
+    found: dict[str, str] = {}
+    for user in sorted(world.users.values(), key=lambda u: u.seq):
+        local = user.username.split("@", 1)[0]
+        for name, wanted in DEMO_KEY_USERS.items():
+            if local == wanted:
+                found[name] = user.id
+        if "individual-admin" not in found and user.roles == ["ADMIN"]:
+            found.setdefault("_admin", user.id)
+        if user.roles == ["DEVELOPER"] and not user.all_apps_visible:
+            found.setdefault("_developer", user.id)
+    admin = found.get("individual-admin") or found.get("_admin")
+    developer = found.get("individual-developer") or found.get("_developer")
+    result = {}
+    if admin:
+        result["individual-admin"] = admin
+    if developer:
+        result["individual-developer"] = developer
+    return result

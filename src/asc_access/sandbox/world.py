@@ -1,0 +1,492 @@
+"""The team's state and Apple's rules about changing it.
+
+Everything lives in memory: dicts by id, plus cached sorted views (invalidated by
+a version counter on every write) so a page of 10,000 users costs the same as a
+page of 100.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import TypeVar
+
+from asc_access.sandbox import problems
+from asc_access.sandbox.records import AppRecord, Clock, InvitationRecord, UserRecord
+from asc_access.sandbox.vocabulary import ROLES, can_restrict_apps
+
+__all__ = ["INVITATION_LIFETIME", "World"]
+
+INVITATION_LIFETIME = timedelta(days=3)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_VIEW_CACHE_SIZE = 64
+
+_T = TypeVar("_T")
+_R = TypeVar("_R", UserRecord, InvitationRecord, AppRecord)
+SortKey = tuple[str, ...]
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _sorted(records: list[_R], sort: SortKey, attrs: dict[str, Callable[[_R], str]]) -> list[_R]:
+    """Stable multi-key sort; ties fall back to creation order (``seq``)."""
+    result = sorted(records, key=_seq)
+    for expression in reversed(sort):
+        folded = _folding(attrs[expression.lstrip("-")])
+        result.sort(key=folded, reverse=expression.startswith("-"))
+    return result
+
+
+def _folding(read: Callable[[_T], str]) -> Callable[[_T], str]:
+    return lambda record: read(record).casefold()
+
+
+def _seq(record: UserRecord | InvitationRecord | AppRecord) -> int:
+    return record.seq
+
+
+class World:
+    """One team: apps, users, invitations, and the rules of Apple's API."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.apps: dict[str, AppRecord] = {}
+        self.users: dict[str, UserRecord] = {}
+        self.invitations: dict[str, InvitationRecord] = {}
+        self.version = 0
+        self._seq = 0
+        self._views: OrderedDict[tuple[object, ...], list[object]] = OrderedDict()
+        self._app_order: dict[str, int] = {}
+
+    # ----- loading -------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def touch(self) -> None:
+        """Invalidate cached views after a write."""
+        self.version += 1
+        self._views.clear()
+
+    def add_app(self, app: AppRecord) -> None:
+        """Add an app (seeding)."""
+        app.seq = self._next_seq()
+        self.apps[app.id] = app
+        self._app_order[app.id] = app.seq
+        self.touch()
+
+    def add_user(self, user: UserRecord) -> None:
+        """Add a member (seeding and invitation acceptance)."""
+        user.seq = self._next_seq()
+        user.visible_app_ids = self._ordered_apps(user.visible_app_ids)
+        self.users[user.id] = user
+        self.touch()
+
+    def add_invitation(self, invitation: InvitationRecord) -> None:
+        """Add an invitation as it is (seeding)."""
+        invitation.seq = self._next_seq()
+        invitation.visible_app_ids = self._ordered_apps(invitation.visible_app_ids)
+        self.invitations[invitation.id] = invitation
+        self.touch()
+
+    def _ordered_apps(self, ids: Iterable[str]) -> list[str]:
+        return sorted(set(ids), key=lambda i: self._app_order.get(i, 0))
+
+    # ----- views ---------------------------------------------------------------------
+    def _cached(self, key: tuple[object, ...], build: Callable[[], list[_R]]) -> list[_R]:
+        found = self._views.get(key)
+        if found is not None:
+            self._views.move_to_end(key)
+            return found  # type: ignore[return-value]
+        view = build()
+        self._views[key] = view  # type: ignore[assignment]
+        if len(self._views) > _VIEW_CACHE_SIZE:
+            self._views.popitem(last=False)
+        return view
+
+    def user_view(self, filters: Filters, sort: SortKey) -> list[UserRecord]:
+        """Users matching ``filters`` in ``sort`` order (cached until the next write)."""
+
+        def build() -> list[UserRecord]:
+            users = [u for u in self.users.values() if _user_matches(u, filters)]
+            return _sorted(
+                users, sort, {"username": lambda u: u.username, "lastName": lambda u: u.last_name}
+            )
+
+        return self._cached(("users", filters, sort), build)
+
+    def invitation_view(self, filters: Filters, sort: SortKey) -> list[InvitationRecord]:
+        """Invitations matching ``filters`` in ``sort`` order."""
+
+        def build() -> list[InvitationRecord]:
+            found = [i for i in self.invitations.values() if _invitation_matches(i, filters)]
+            return _sorted(
+                found, sort, {"email": lambda i: i.email, "lastName": lambda i: i.last_name}
+            )
+
+        return self._cached(("invitations", filters, sort), build)
+
+    def app_view(
+        self, filters: Filters, sort: SortKey, visible_to: str | None = None
+    ) -> list[AppRecord]:
+        """Apps matching ``filters``; only those ``visible_to`` a restricted user if given."""
+
+        def build() -> list[AppRecord]:
+            allowed = self.visible_apps_of_viewer(visible_to)
+            apps = [
+                a
+                for a in self.apps.values()
+                if (allowed is None or a.id in allowed) and _app_matches(a, filters)
+            ]
+            return _sorted(
+                apps,
+                sort,
+                {
+                    "name": lambda a: a.name,
+                    "bundleId": lambda a: a.bundle_id,
+                    "sku": lambda a: a.sku,
+                },
+            )
+
+        return self._cached(("apps", filters, sort, visible_to), build)
+
+    def visible_apps_of_viewer(self, user_id: str | None) -> frozenset[str] | None:
+        """The app ids a restricted user may see (``None``: every app)."""
+        if user_id is None:
+            return None
+        user = self.users.get(user_id)
+        if user is None:
+            return frozenset()
+        if user.all_apps_visible:
+            return None
+        return frozenset(user.visible_app_ids)
+
+    # ----- reads ---------------------------------------------------------------------
+    def user(self, user_id: str) -> UserRecord:
+        """The member with ``user_id`` or 404."""
+        found = self.users.get(user_id)
+        if found is None:
+            raise problems.not_found("users", user_id)
+        return found
+
+    def invitation(self, invitation_id: str) -> InvitationRecord:
+        """The invitation with ``invitation_id`` or 404."""
+        found = self.invitations.get(invitation_id)
+        if found is None:
+            raise problems.not_found("userInvitations", invitation_id)
+        return found
+
+    def app(self, app_id: str) -> AppRecord:
+        """The app with ``app_id`` or 404."""
+        found = self.apps.get(app_id)
+        if found is None:
+            raise problems.not_found("apps", app_id)
+        return found
+
+    def is_expired(self, invitation: InvitationRecord) -> bool:
+        """Whether the invitation's three days are over by the sandbox clock."""
+        return invitation.expiration <= self.clock.now_datetime()
+
+    # ----- user rules ----------------------------------------------------------------
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        roles: list[str] | None = None,
+        all_apps_visible: bool | None = None,
+        provisioning_allowed: bool | None = None,
+        visible_app_ids: list[str] | None = None,
+    ) -> UserRecord:
+        """PATCH /v1/users/{id}: roles, app access and provisioning in one change."""
+        user = self.user(user_id)
+        if "ACCOUNT_HOLDER" in user.roles:
+            field = "roles" if roles is not None else "allAppsVisible"
+            if roles is None and all_apps_visible is None and provisioning_allowed is not None:
+                field = "provisioningAllowed"
+            pointer = (
+                "/data/relationships/visibleApps"
+                if roles is None and all_apps_visible is None and provisioning_allowed is None
+                else f"/data/attributes/{field}"
+            )
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID.UNMODIFIABLE",
+                "The Account Holder's roles and access cannot be changed.",
+                pointer,
+            )
+        new_roles = list(user.roles) if roles is None else _check_roles(roles)
+        restrictable = can_restrict_apps(new_roles)
+        if all_apps_visible is None:
+            new_all = user.all_apps_visible or not restrictable
+            if visible_app_ids is not None and restrictable and roles is None:
+                new_all = user.all_apps_visible
+        else:
+            new_all = all_apps_visible
+        if not new_all and not restrictable:
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                "App access can't be limited for people with the roles "
+                f"{', '.join(new_roles)}: they always see all apps.",
+                "/data/attributes/allAppsVisible",
+            )
+        new_apps = user.visible_app_ids
+        if visible_app_ids is not None:
+            self._check_app_ids(visible_app_ids, "/data/relationships/visibleApps")
+            if new_all and visible_app_ids:
+                raise problems.entity_error(
+                    "ENTITY_ERROR.RELATIONSHIP.INVALID",
+                    "visibleApps can only be set for someone whose app access is limited "
+                    "(allAppsVisible false).",
+                    "/data/relationships/visibleApps",
+                )
+            new_apps = self._ordered_apps(visible_app_ids)
+        if new_all:
+            new_apps = []
+        user.roles = new_roles
+        user.all_apps_visible = new_all
+        if provisioning_allowed is not None:
+            user.provisioning_allowed = provisioning_allowed
+        user.visible_app_ids = new_apps
+        self.touch()
+        return user
+
+    def delete_user(self, user_id: str) -> None:
+        """DELETE /v1/users/{id}; the Account Holder cannot be removed."""
+        user = self.user(user_id)
+        if "ACCOUNT_HOLDER" in user.roles:
+            raise problems.entity_error(
+                "STATE_ERROR.ENTITY_STATE_INVALID",
+                "The Account Holder cannot be removed from the team.",
+                None,
+            )
+        del self.users[user_id]
+        self.touch()
+
+    def change_visible_apps(self, user_id: str, app_ids: list[str], mode: str) -> None:
+        """Linkage writes: ``mode`` is ``add``, ``replace`` or ``remove``."""
+        user = self.user(user_id)
+        if "ACCOUNT_HOLDER" in user.roles:
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID.UNMODIFIABLE",
+                "The Account Holder's app access cannot be changed.",
+                "/data",
+            )
+        if user.all_apps_visible:
+            raise problems.entity_error(
+                "ENTITY_ERROR.RELATIONSHIP.INVALID",
+                "This user can see all apps; set allAppsVisible to false to limit their access.",
+                "/data",
+            )
+        self._check_app_ids(app_ids, "/data")
+        current = set(user.visible_app_ids)
+        if mode == "add":
+            current |= set(app_ids)
+        elif mode == "replace":
+            current = set(app_ids)
+        else:
+            current -= set(app_ids)
+        user.visible_app_ids = self._ordered_apps(current)
+        self.touch()
+
+    def set_roles_out_of_band(
+        self, user_id: str, roles: list[str], all_apps_visible: bool | None = None
+    ) -> UserRecord:
+        """A change made in App Store Connect's web UI (control API)."""
+        user = self.user(user_id)
+        new_roles = _check_roles(roles, allow_account_holder=True)
+        user.roles = new_roles
+        if not can_restrict_apps(new_roles):
+            user.all_apps_visible = True
+            user.visible_app_ids = []
+        elif all_apps_visible is not None:
+            user.all_apps_visible = all_apps_visible
+            if all_apps_visible:
+                user.visible_app_ids = []
+        self.touch()
+        return user
+
+    def _check_app_ids(self, app_ids: list[str], pointer: str) -> None:
+        unknown = [a for a in app_ids if a not in self.apps]
+        if unknown:
+            raise problems.entity_error(
+                "ENTITY_ERROR.RELATIONSHIP.INVALID",
+                f"There is no resource of type 'apps' with id '{unknown[0]}'",
+                pointer,
+            )
+
+    # ----- invitation rules ----------------------------------------------------------
+    def create_invitation(
+        self,
+        *,
+        email: str,
+        first_name: str,
+        last_name: str,
+        roles: list[str],
+        all_apps_visible: bool | None,
+        provisioning_allowed: bool | None,
+        visible_app_ids: list[str] | None,
+    ) -> InvitationRecord:
+        """POST /v1/userInvitations."""
+        if not _EMAIL.match(email):
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                f"'{email}' is not a valid email address.",
+                "/data/attributes/email",
+            )
+        for name, value in (("firstName", first_name), ("lastName", last_name)):
+            if not value.strip():
+                raise problems.entity_error(
+                    "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                    f"'{name}' must not be empty.",
+                    f"/data/attributes/{name}",
+                )
+        new_roles = _check_roles(roles)
+        folded = email.casefold()
+        if any(u.username.casefold() == folded for u in self.users.values()):
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
+                f"A user with the email '{email}' is already a member of this team.",
+                "/data/attributes/email",
+            )
+        stale = []
+        for existing in self.invitations.values():
+            if existing.email.casefold() != folded:
+                continue
+            if not self.is_expired(existing):
+                raise problems.entity_error(
+                    "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
+                    f"An invitation for '{email}' is already pending.",
+                    "/data/attributes/email",
+                )
+            stale.append(existing.id)
+        restrictable = can_restrict_apps(new_roles)
+        apps = visible_app_ids or []
+        all_visible = (not apps) if all_apps_visible is None else all_apps_visible
+        if not restrictable and all_apps_visible is None:
+            all_visible = True
+        if not all_visible and not restrictable:
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                "App access can't be limited for people with the roles "
+                f"{', '.join(new_roles)}: they always see all apps.",
+                "/data/attributes/allAppsVisible",
+            )
+        self._check_app_ids(apps, "/data/relationships/visibleApps")
+        if all_visible and apps:
+            raise problems.entity_error(
+                "ENTITY_ERROR.RELATIONSHIP.INVALID",
+                "visibleApps can only be set when allAppsVisible is false.",
+                "/data/relationships/visibleApps",
+            )
+        for stale_id in stale:  # re-inviting after expiry replaces the old invitation
+            del self.invitations[stale_id]
+        invitation = InvitationRecord(
+            id=str(uuid.uuid4()),
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            roles=new_roles,
+            all_apps_visible=all_visible,
+            provisioning_allowed=bool(provisioning_allowed),
+            expiration=self.clock.now_datetime() + INVITATION_LIFETIME,
+            visible_app_ids=list(apps),
+        )
+        self.add_invitation(invitation)
+        return invitation
+
+    def delete_invitation(self, invitation_id: str) -> None:
+        """DELETE /v1/userInvitations/{id} (cancel)."""
+        self.invitation(invitation_id)
+        del self.invitations[invitation_id]
+        self.touch()
+
+    def accept_invitation(self, invitation_id: str, user_id: str | None = None) -> UserRecord:
+        """The invitee accepts: the invitation goes, a user with a new id appears."""
+        invitation = self.invitation(invitation_id)
+        if self.is_expired(invitation):
+            raise problems.entity_error(
+                "STATE_ERROR.ENTITY_STATE_INVALID",
+                "The invitation has expired and can no longer be accepted.",
+                None,
+            )
+        del self.invitations[invitation_id]
+        user = UserRecord(
+            id=user_id or str(uuid.uuid4()),
+            username=invitation.email,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+            roles=list(invitation.roles),
+            all_apps_visible=invitation.all_apps_visible,
+            provisioning_allowed=invitation.provisioning_allowed,
+            visible_app_ids=list(invitation.visible_app_ids),
+        )
+        self.add_user(user)
+        return user
+
+    def expire_invitation(self, invitation_id: str) -> InvitationRecord:
+        """Make an invitation expired now (control API)."""
+        invitation = self.invitation(invitation_id)
+        invitation.expiration = self.clock.now_datetime() - timedelta(seconds=1)
+        self.touch()
+        return invitation
+
+
+def _check_roles(roles: list[str], *, allow_account_holder: bool = False) -> list[str]:
+    if not roles:
+        raise problems.entity_error(
+            "ENTITY_ERROR.ATTRIBUTE.INVALID",
+            "At least one role is required.",
+            "/data/attributes/roles",
+        )
+    for role in roles:
+        if role not in ROLES:
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                f"'{role}' is not a valid role.",
+                "/data/attributes/roles",
+            )
+        if role == "ACCOUNT_HOLDER" and not allow_account_holder:
+            raise problems.entity_error(
+                "ENTITY_ERROR.ATTRIBUTE.INVALID",
+                "The Account Holder role can't be assigned.",
+                "/data/attributes/roles",
+            )
+    return list(dict.fromkeys(roles))
+
+
+def _filter_values(filters: Filters, name: str) -> tuple[str, ...] | None:
+    for key, values in filters:
+        if key == name:
+            return values
+    return None
+
+
+def _user_matches(user: UserRecord, filters: Filters) -> bool:
+    names = _filter_values(filters, "username")
+    if names is not None and user.username.casefold() not in {n.casefold() for n in names}:
+        return False
+    roles = _filter_values(filters, "roles")
+    if roles is not None and not set(roles) & set(user.roles):
+        return False
+    apps = _filter_values(filters, "visibleApps")
+    return apps is None or bool(set(apps) & set(user.visible_app_ids))
+
+
+def _invitation_matches(invitation: InvitationRecord, filters: Filters) -> bool:
+    emails = _filter_values(filters, "email")
+    if emails is not None and invitation.email.casefold() not in {e.casefold() for e in emails}:
+        return False
+    roles = _filter_values(filters, "roles")
+    if roles is not None and not set(roles) & set(invitation.roles):
+        return False
+    apps = _filter_values(filters, "visibleApps")
+    return apps is None or bool(set(apps) & set(invitation.visible_app_ids))
+
+
+def _app_matches(app: AppRecord, filters: Filters) -> bool:
+    for name, attr in (("name", "name"), ("bundleId", "bundle_id"), ("sku", "sku"), ("id", "id")):
+        values = _filter_values(filters, name)
+        if values is not None and getattr(app, attr) not in values:
+            return False
+    return True
