@@ -588,4 +588,7 @@ async def test_plan_round_trips_through_json(apple: Any) -> None:
     )
     again = Plan.from_dict(plan.as_dict())
     assert again == plan
-    assert plan.describe()[0] == "Plan: invite pending@example.com"
+    assert (
+        plan.describe()[0]
+        == "Plan: invite pending@example.com — 1 to invite, 0 to change, 1 to remove"
+    )

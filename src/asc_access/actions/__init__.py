@@ -10,6 +10,13 @@ Desired-state files (YAML/JSON) plan like Terraform: :func:`load_desired_state`,
 
 from __future__ import annotations
 
+from asc_access.actions.desired import (
+    DesiredPerson,
+    DesiredState,
+    load_desired_state,
+    parse_desired_state,
+    plan_desired_state,
+)
 from asc_access.actions.executor import execute_plan
 from asc_access.actions.model import (
     Access,
@@ -34,6 +41,8 @@ from asc_access.actions.source import ProvisioningSource, Team
 
 __all__ = [
     "Access",
+    "DesiredPerson",
+    "DesiredState",
     "Execution",
     "Outcome",
     "Plan",
@@ -45,7 +54,10 @@ __all__ = [
     "StepResult",
     "Team",
     "execute_plan",
+    "load_desired_state",
+    "parse_desired_state",
     "plan_cancel_invitation",
+    "plan_desired_state",
     "plan_invite",
     "plan_offboard",
     "plan_remove",

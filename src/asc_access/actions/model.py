@@ -150,6 +150,20 @@ class Access:
         )
 
 
+_MARKS = {
+    StepKind.INVITE: "+",
+    StepKind.UPDATE_USER: "~",
+    StepKind.REMOVE_USER: "-",
+    StepKind.CANCEL_INVITATION: "-",
+}
+_COUNT_KEY = {
+    StepKind.INVITE: "invite",
+    StepKind.UPDATE_USER: "change",
+    StepKind.REMOVE_USER: "remove",
+    StepKind.CANCEL_INVITATION: "remove",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One change on one team.
@@ -320,7 +334,7 @@ class Plan:
 
     def describe(self) -> list[str]:
         """Human lines, one per step / refusal / note, grouped by team."""
-        lines: list[str] = [f"Plan: {self.action} {self.target}"]
+        lines: list[str] = [f"Plan: {self.action} {self.target} — {self.counts_text()}"]
         for name in self.connections:
             lines.append(f"  team {name}:")
             steps = [s for s in self.steps if s.connection == name]
@@ -328,7 +342,7 @@ class Plan:
             if not steps and not refusals:
                 lines.append("    nothing to change")
             for step in steps:
-                mark = "=" if step.satisfied else "+"
+                mark = "=" if step.satisfied else _MARKS[step.kind]
                 lines.append(f"    {mark} {step.summary()}  — {step.reason}")
             lines.extend(
                 f"    ! refused ({refusal.rule.value}): {refusal.email}: {refusal.reason}"
@@ -336,6 +350,20 @@ class Plan:
             )
         lines.extend(f"  note: {note}" for note in self.notes)
         return lines
+
+    def counts(self) -> dict[str, int]:
+        """Changes by kind: ``invite``, ``change``, ``remove`` (members and invitations)."""
+        out = {"invite": 0, "change": 0, "remove": 0}
+        for step in self.changes:
+            out[_COUNT_KEY[step.kind]] += 1
+        return out
+
+    def counts_text(self) -> str:
+        """``2 to invite, 1 to change, 0 to remove`` (or ``no changes``)."""
+        counts = self.counts()
+        if not any(counts.values()):
+            return "no changes"
+        return ", ".join(f"{n} to {what}" for what, n in counts.items())
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (round-trips through :meth:`from_dict`)."""
@@ -348,6 +376,7 @@ class Plan:
             "notes": list(self.notes),
             "force": self.force,
             "changes": len(self.changes),
+            "counts": self.counts(),
             "empty": self.is_empty,
         }
 

@@ -39,7 +39,15 @@ __all__ = [
 class PlanBuilder:
     """Collects steps (numbered in order), refusals and notes into a :class:`Plan`."""
 
-    def __init__(self, action: str, target: str, connections: Sequence[str]) -> None:
+    def __init__(
+        self,
+        action: str,
+        target: str,
+        connections: Sequence[str],
+        *,
+        skip_satisfied: bool = False,
+    ) -> None:
+        self.skip_satisfied = skip_satisfied
         self.action = action
         self.target = target
         self.connections = tuple(connections)
@@ -48,7 +56,9 @@ class PlanBuilder:
         self.notes: list[str] = []
 
     def step(self, kind: StepKind, connection: str, email: str, reason: str, **kw: object) -> int:
-        """Append a step and return its index."""
+        """Append a step and return its index (-1 for a satisfied step being skipped)."""
+        if self.skip_satisfied and kw.get("satisfied"):
+            return -1
         index = len(self.steps)
         self.steps.append(Step(index, kind, connection, email, reason, **kw))  # type: ignore[arg-type]
         return index

@@ -17,7 +17,15 @@ from asc_access.errors import NotFoundLocallyError
 from asc_access.ids import AppId
 from asc_access.models import Invitation, Role, User
 
-__all__ = ["PersonState", "normalise_email", "other_admins", "read_person", "resolve_apps"]
+__all__ = [
+    "PersonState",
+    "complete_team",
+    "normalise_email",
+    "other_admins",
+    "read_person",
+    "resolve_app_map",
+    "resolve_apps",
+]
 
 _ID_CHUNK = 50
 
@@ -106,14 +114,21 @@ def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
 async def resolve_apps(
     source: ProvisioningSource, refs: Iterable[str], *, team: str
 ) -> tuple[AppId, ...]:
-    """App ids for references that are app ids or bundle ids (read from Apple).
+    """Sorted app ids for references that are app ids or bundle ids (read from Apple)."""
+    return tuple(sorted(set((await resolve_app_map(source, refs, team=team)).values())))
+
+
+async def resolve_app_map(
+    source: ProvisioningSource, refs: Iterable[str], *, team: str
+) -> dict[str, AppId]:
+    """Each reference (app id or bundle id) mapped to its app id, read from Apple.
 
     A reference with a dot is a bundle id; anything else an app id. Raises
     :class:`NotFoundLocallyError` naming every reference the team does not have.
     """
     wanted = [r.strip() for r in refs if r.strip()]
     if not wanted:
-        return ()
+        return {}
     by_bundle = sorted({r for r in wanted if "." in r})
     by_id = sorted({r for r in wanted if "." not in r})
     found_ids: dict[str, AppId] = {}
@@ -131,4 +146,22 @@ async def resolve_apps(
             + " (give an app id or a bundle id; `asc-access apps` lists them)",
             context={"apps": missing, "connection": team},
         )
-    return tuple(sorted({found_ids[r] for r in wanted}))
+    return {r: found_ids[r] for r in wanted}
+
+
+async def complete_team(
+    source: ProvisioningSource,
+) -> tuple[list[User], list[Invitation]]:
+    """Every member and invitation of the team, each with a complete app list.
+
+    One paged read each with ``include=visibleApps``, plus a full app-list read
+    only for restricted people whose included list was capped.
+    """
+    users = [
+        await _complete_user(source, u) for u in await source.users.list(include_visible_apps=True)
+    ]
+    invitations = [
+        await _complete_invitation(source, inv)
+        for inv in await source.invitations.list(include_visible_apps=True)
+    ]
+    return users, invitations

@@ -1,0 +1,328 @@
+"""Desired state: a YAML or JSON file saying who should be on each team, and how.
+
+::
+
+    connections:
+      acme:                       # a connection name (asc-access connections)
+        people:
+          - email: dana@example.com
+            first_name: Dana
+            last_name: Reyes
+            roles: [DEVELOPER]
+            apps: [com.example.notes, "1459876543"]   # ids or bundle ids
+            provisioning: false
+          - email: max@example.com
+            first_name: Max
+            last_name: Lee
+            roles: [ADMIN]
+            all_apps: true
+
+``connections.<name>`` may also be the list of people itself. For people whose
+roles can be limited, say ``apps`` or ``all_apps: true``; for roles that see
+every app (Admin, Finance, ...), give ``all_apps`` or nothing. The Account
+Holder is never listed, and never removed.
+
+:func:`plan_desired_state` compares the file with a fresh read of each team
+and plans, like Terraform: invitations to send (pending invitations are
+matched by e-mail, and re-sent when their access differs or they expired),
+changes to make (roles, apps, provisioning) and people to remove (members and
+invitations not in the file). Steps already satisfied are left out, so
+applying a file twice gives an empty second plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
+from asc_access.actions.planner import PlanBuilder, plan_invite_on, validate_roles
+from asc_access.actions.reads import PersonState, complete_team, normalise_email, resolve_app_map
+from asc_access.actions.safety import all_apps_refusal, needs_all_apps
+from asc_access.actions.source import Team
+from asc_access.errors import UsageError
+from asc_access.models import Role, User
+
+__all__ = [
+    "DesiredPerson",
+    "DesiredState",
+    "load_desired_state",
+    "parse_desired_state",
+    "plan_desired_state",
+]
+
+_PERSON_KEYS = {"email", "first_name", "last_name", "roles", "apps", "all_apps", "provisioning"}
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredPerson:
+    """One person as the file describes them."""
+
+    email: str
+    first_name: str
+    last_name: str
+    roles: tuple[str, ...]
+    apps: tuple[str, ...] | None
+    all_apps: bool
+    provisioning: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The whole file: people per connection name."""
+
+    source: str
+    teams: Mapping[str, tuple[DesiredPerson, ...]]
+
+
+def _fail(where: str, message: str) -> UsageError:
+    return UsageError(f"{where}: {message}")
+
+
+def _text(value: Any, where: str, key: str, *, required: bool) -> str:
+    if value is None:
+        if required:
+            raise _fail(where, f"{key} is missing")
+        return ""
+    if not isinstance(value, str):
+        raise _fail(where, f"{key} must be text")
+    return value.strip()
+
+
+def _bool(value: Any, where: str, key: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _fail(where, f"{key} must be true or false")
+    return value
+
+
+def _person(raw: Any, where: str) -> DesiredPerson:
+    if not isinstance(raw, Mapping):
+        raise _fail(where, "each person is a mapping with email, first_name, last_name, roles")
+    unknown = sorted(set(raw) - _PERSON_KEYS)
+    if unknown:
+        raise _fail(
+            where, f"unknown key {', '.join(unknown)} (known: {', '.join(sorted(_PERSON_KEYS))})"
+        )
+    email = normalise_email(_text(raw.get("email"), where, "email", required=True))
+    if "@" not in email:
+        raise _fail(where, f"{email!r} is not an e-mail address")
+    where = f"{where} ({email})"
+    roles_raw = raw.get("roles")
+    if isinstance(roles_raw, str):
+        roles_raw = [roles_raw]
+    if not isinstance(roles_raw, list) or not all(isinstance(r, str) for r in roles_raw):
+        raise _fail(where, "roles must be a list of role names")
+    try:
+        roles = validate_roles(roles_raw)
+    except UsageError as error:
+        raise _fail(where, error.message) from None
+    if Role.ACCOUNT_HOLDER in roles:
+        raise _fail(where, "the Account Holder is never in a desired-state file")
+    apps_raw = raw.get("apps")
+    apps: tuple[str, ...] | None = None
+    if apps_raw is not None:
+        if not isinstance(apps_raw, list):
+            raise _fail(where, "apps must be a list of app ids or bundle ids")
+        apps = tuple(str(a).strip() for a in apps_raw)
+    all_apps = _bool(raw.get("all_apps"), where, "all_apps")
+    if apps is not None and all_apps:
+        raise _fail(where, "give apps or all_apps: true, not both")
+    if apps is None and not all_apps and not needs_all_apps(roles):
+        raise _fail(where, "say which apps they see: apps: [...] or all_apps: true")
+    return DesiredPerson(
+        email=email,
+        first_name=_text(raw.get("first_name"), where, "first_name", required=True),
+        last_name=_text(raw.get("last_name"), where, "last_name", required=True),
+        roles=roles,
+        apps=apps,
+        all_apps=all_apps,
+        provisioning=_bool(raw.get("provisioning"), where, "provisioning"),
+    )
+
+
+def parse_desired_state(document: Any, source: str) -> DesiredState:
+    """Validate a parsed YAML/JSON document; :class:`UsageError` names what is wrong where."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("connections"), Mapping):
+        raise UsageError(f"{source}: expected a top-level 'connections:' mapping of name -> people")
+    teams: dict[str, tuple[DesiredPerson, ...]] = {}
+    for name, body in document["connections"].items():
+        people_raw = body.get("people") if isinstance(body, Mapping) else body
+        if people_raw is None:
+            people_raw = []
+        if not isinstance(people_raw, list):
+            raise UsageError(f"{source}: connections.{name}: expected a list of people")
+        people = tuple(
+            _person(raw, f"{source}: connections.{name}.people[{i}]")
+            for i, raw in enumerate(people_raw)
+        )
+        seen: set[str] = set()
+        for person in people:
+            if person.email in seen:
+                raise UsageError(f"{source}: connections.{name}: {person.email} is listed twice")
+            seen.add(person.email)
+        teams[str(name)] = people
+    return DesiredState(source=source, teams=teams)
+
+
+def load_desired_state(path: Path) -> DesiredState:
+    """Read and validate a ``.yaml`` / ``.yml`` / ``.json`` desired-state file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        is_json = path.suffix.lower() == ".json"
+        document = json.loads(text) if is_json else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise UsageError(
+            f"{path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {error}"
+        ) from None
+    return parse_desired_state(document, str(path))
+
+
+def _is_admin(user: User) -> bool:
+    return Role.ADMIN in user.roles and not user.is_account_holder
+
+
+def _stays_admin(access: Access | None) -> bool:
+    return access is not None and Role.ADMIN in access.roles
+
+
+async def _plan_team(
+    b: PlanBuilder,
+    team: Team,
+    people: Sequence[DesiredPerson],
+    *,
+    force: bool,
+    now: datetime,
+) -> None:
+    members, invitations = await complete_team(team.source)
+    by_member = {normalise_email(u.username): u for u in members}
+    holder = next((u for u in members if u.is_account_holder), None)
+    refs = sorted({a for p in people for a in (p.apps or ())})
+    app_map = await resolve_app_map(team.source, refs, team=team.name)
+    wanted: dict[str, Access] = {}
+    for person in people:
+        if holder is not None and normalise_email(holder.username) == person.email:
+            raise UsageError(
+                f"{person.email} is the Account Holder of team {team.name}; the Account Holder "
+                "is never in a desired-state file"
+            )
+        if person.apps and needs_all_apps(person.roles):
+            b.refuse(all_apps_refusal(team.name, person.email, person.roles))
+            continue
+        wanted[person.email] = Access.of(
+            person.roles,
+            all_apps_visible=person.all_apps,
+            provisioning_allowed=person.provisioning,
+            app_ids=[app_map[ref] for ref in person.apps or ()],
+        )
+    admins_now = [u for u in members if _is_admin(u)]
+    admins_kept = [u for u in admins_now if _stays_admin(wanted.get(normalise_email(u.username)))]
+    losing_last_admin = bool(admins_now) and not admins_kept
+    if losing_last_admin:
+        b.refuse(
+            Refusal(
+                team.name,
+                ", ".join(sorted(normalise_email(u.username) for u in admins_now)),
+                Rule.LAST_ADMIN,
+                f"the file leaves team {team.name} with no Admin besides the Account Holder "
+                "(pass --force if that is intended)",
+                forceable=True,
+            )
+        )
+    blocked = losing_last_admin and not force
+    for person in people:
+        access = wanted.get(person.email)
+        if access is None:
+            continue
+        member = by_member.get(person.email)
+        if member is None:
+            state = PersonState(
+                person.email,
+                None,
+                tuple(i for i in invitations if normalise_email(i.email) == person.email),
+            )
+            plan_invite_on(
+                b,
+                team.name,
+                state,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                access=access,
+                now=now,
+                reason="in the file, not on the team",
+            )
+            continue
+        before = Access.of_user(member)
+        if before == access:
+            continue
+        if blocked and _is_admin(member) and Role.ADMIN not in access.roles:
+            continue
+        b.step(
+            StepKind.UPDATE_USER,
+            team.name,
+            person.email,
+            "the file gives different access",
+            subject_id=member.id,
+            before=before,
+            after=access,
+        )
+    for member in members:
+        email = normalise_email(member.username)
+        if email in wanted or member.is_account_holder:
+            continue
+        if any(p.email == email for p in people):
+            continue  # refused above
+        if blocked and _is_admin(member):
+            continue
+        b.step(
+            StepKind.REMOVE_USER,
+            team.name,
+            email,
+            "member not in the file",
+            subject_id=member.id,
+            before=Access.of_user(member),
+        )
+    listed = {p.email for p in people}
+    for inv in invitations:
+        email = normalise_email(inv.email)
+        if email in listed:
+            continue
+        b.step(
+            StepKind.CANCEL_INVITATION,
+            team.name,
+            email,
+            "invitation not in the file",
+            subject_id=inv.id,
+            before=Access.of_invitation(inv),
+        )
+
+
+async def plan_desired_state(
+    desired: DesiredState,
+    teams: Mapping[str, Team],
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+    action: str = "apply",
+) -> Plan:
+    """Plan what makes every team in ``desired`` look like the file (nothing is written)."""
+    missing = sorted(set(desired.teams) - set(teams))
+    if missing:
+        raise UsageError(
+            f"{desired.source} names unknown connection {', '.join(missing)} "
+            "(`asc-access connections` lists them)"
+        )
+    b = PlanBuilder(action, desired.source, list(desired.teams), skip_satisfied=True)
+    for name, people in desired.teams.items():
+        await _plan_team(b, teams[name], people, force=force, now=now or datetime.now(UTC))
+    return b.build(force=force)
