@@ -6,21 +6,35 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 
+from asc_access.actions import Team
+from asc_access.catalogue import CODES
 from asc_access.config import Settings
-from asc_access.errors import SyncError
+from asc_access.errors import NotFoundLocallyError, SyncError
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
 from asc_access.store import schema
 from asc_access.store.db import open_engine
 from asc_access.store.timeutil import as_utc
 
-__all__ = ["due_connections", "open_store", "sync_runner"]
+if TYPE_CHECKING:
+    from asc_access.service.context import ServiceContext
+
+__all__ = [
+    "connection_id",
+    "connection_names",
+    "due_connections",
+    "explain_cause",
+    "open_store",
+    "open_teams",
+    "sync_runner",
+]
 
 
 def open_store(settings: Settings) -> Engine:
@@ -67,6 +81,42 @@ def due_connections(engine: Engine) -> DueConnections:
         return names
 
     return due
+
+
+def connection_id(engine: Engine, name: str) -> int:
+    """The store id of the connection ``name``; :class:`NotFoundLocallyError` if unknown."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(schema.connections.c.id).where(schema.connections.c.name == name)
+        ).scalar()
+    if found is None:
+        raise NotFoundLocallyError(f"no connection named {name!r}")
+    return int(found)
+
+
+def explain_cause(code: str | None, cause: str | None) -> dict[str, Any] | None:
+    """Title and numbered fix steps for a recorded ``code``/``cause`` (``None`` if neither)."""
+    if code is None and cause is None:
+        return None
+    title = CODES.get(code or "", cause or "")
+    return {"code": code, "cause": cause, "title": title, "resolution": []}
+
+
+def connection_names(engine: Engine) -> list[str]:
+    """Every connection's name, sorted."""
+    with engine.connect() as conn:
+        return [str(n) for n in conn.execute(select(schema.connections.c.name).order_by("name"))]
+
+
+@asynccontextmanager
+async def open_teams(ctx: ServiceContext, names: list[str]) -> AsyncIterator[dict[str, Team]]:
+    """API clients for the named connections, as the actions' teams; closed afterwards."""
+    known = set(connection_names(ctx.engine))
+    for name in names:
+        if name not in known:
+            raise NotFoundLocallyError(f"no connection named {name!r}")
+    raise SyncError("connections cannot be opened yet")
+    yield {}
 
 
 Clock = Callable[[], datetime]

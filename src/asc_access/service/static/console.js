@@ -35,11 +35,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-progress-url]").forEach(poll);
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-      });
+    document.querySelectorAll("[data-stream]").forEach(function (row) {
+      setBar(row, Number(row.getAttribute("data-done")), Number(row.getAttribute("data-total")));
     });
+    document.querySelectorAll("[data-progress-url]").forEach(poll);
   });
 })();

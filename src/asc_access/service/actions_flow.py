@@ -1,0 +1,110 @@
+"""Plan-then-confirm for provisioning, shared by the API and the console.
+
+A request names the action and its arguments; :func:`make_plan` reads the
+person fresh from Apple through the actions module's planners and returns the
+plan; :func:`run_plan` executes a confirmed plan with the caller's token name
+as the audit actor (``token:<name>``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from asc_access.actions import (
+    Execution,
+    Plan,
+    execute_plan,
+    plan_cancel_invitation,
+    plan_invite,
+    plan_offboard,
+    plan_remove,
+    plan_set_apps,
+    plan_set_roles,
+)
+from asc_access.service import library
+from asc_access.service.context import ServiceContext
+
+__all__ = ["ACTIONS", "ActionRequest", "make_plan", "run_plan"]
+
+ActionName = Literal["invite", "remove", "cancel-invitation", "set-roles", "set-apps", "offboard"]
+ACTIONS: tuple[str, ...] = (
+    "invite",
+    "remove",
+    "cancel-invitation",
+    "set-roles",
+    "set-apps",
+    "offboard",
+)
+
+
+class ActionRequest(BaseModel):
+    """What to plan. ``connection`` names the team (``offboard``: ``connections``, or all)."""
+
+    action: ActionName
+    email: str = Field(min_length=3, max_length=320, examples=["leaver@example.com"])
+    connection: str | None = Field(default=None, max_length=200)
+    connections: list[str] = Field(default_factory=list, max_length=100)
+    first_name: str = Field(default="", max_length=200)
+    last_name: str = Field(default="", max_length=200)
+    roles: list[str] = Field(default_factory=list, max_length=20)
+    apps: list[str] | None = Field(default=None, max_length=1000)
+    add: list[str] = Field(default_factory=list, max_length=1000)
+    remove: list[str] = Field(default_factory=list, max_length=1000)
+    all_apps: bool = False
+    provisioning: bool = False
+    force: bool = Field(default=False, description="Override forceable refusals (last Admin)")
+
+    @model_validator(mode="after")
+    def _needs_a_connection(self) -> ActionRequest:
+        if self.action != "offboard" and not self.connection:
+            raise ValueError(f"{self.action} acts on one team: give 'connection'")
+        return self
+
+
+async def make_plan(ctx: ServiceContext, req: ActionRequest) -> Plan:
+    """Plan ``req`` against a fresh read of Apple; nothing is written."""
+    if req.action == "offboard":
+        names = req.connections or library.connection_names(ctx.engine)
+    else:
+        assert req.connection is not None
+        names = [req.connection]
+    async with library.open_teams(ctx, names) as teams:
+        if req.action == "offboard":
+            return await plan_offboard(
+                [teams[n] for n in names], req.email, force=req.force, now=ctx.clock()
+            )
+        team = teams[names[0]]
+        if req.action == "invite":
+            return await plan_invite(
+                team,
+                req.email,
+                first_name=req.first_name,
+                last_name=req.last_name,
+                roles=req.roles,
+                apps=req.apps or None,
+                all_apps=req.all_apps,
+                provisioning=req.provisioning,
+                now=ctx.clock(),
+            )
+        if req.action == "remove":
+            return await plan_remove(team, req.email, force=req.force)
+        if req.action == "cancel-invitation":
+            return await plan_cancel_invitation(team, req.email, now=ctx.clock())
+        if req.action == "set-roles":
+            return await plan_set_roles(team, req.email, req.roles, force=req.force)
+        return await plan_set_apps(
+            team,
+            req.email,
+            apps=req.apps,
+            add=req.add,
+            remove=req.remove,
+            all_apps=req.all_apps,
+        )
+
+
+async def run_plan(ctx: ServiceContext, plan: Plan, *, actor: str) -> Execution:
+    """Execute a confirmed plan (re-reading each target first); audited as ``actor``."""
+    async with library.open_teams(ctx, list(plan.connections)) as teams:
+        return await execute_plan(plan, teams, engine=ctx.engine, actor=actor, clock=ctx.clock)

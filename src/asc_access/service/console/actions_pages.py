@@ -1,0 +1,165 @@
+"""Action forms that show the plan before anything changes, then confirm and show outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from asc_access.models import Role
+from asc_access.service import library
+from asc_access.service.actions_flow import ACTIONS, ActionRequest, make_plan, run_plan
+from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.console.common import form_list, form_text, split_list
+from asc_access.service.console.render import render
+from asc_access.service.context import context_of
+from asc_access.service.errors import ServiceError
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+ACTION_LABELS = {
+    "invite": "Invite someone",
+    "remove": "Remove a member",
+    "cancel-invitation": "Cancel an invitation",
+    "set-roles": "Change roles",
+    "set-apps": "Change app access",
+    "offboard": "Offboard from every team",
+}
+ASSIGNABLE_ROLES = [r.value for r in Role if r is not Role.ACCOUNT_HOLDER]
+
+
+@router.get("/actions", response_class=HTMLResponse)
+def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
+    """The action forms; query parameters pre-fill them (``?action=remove&email=...``)."""
+    q = request.query_params
+    action = q.get("action") if q.get("action") in ACTIONS else "remove"
+    return render(
+        request,
+        "actions.html",
+        principal,
+        nav="actions",
+        title="Actions",
+        action=action,
+        labels=ACTION_LABELS,
+        roles=ASSIGNABLE_ROLES,
+        connections=library.connection_names(context_of(request).engine),
+        values={
+            "email": q.get("email", ""),
+            "connection": q.get("connection", ""),
+            "roles": q.getlist("role"),
+        },
+        error=None,
+    )
+
+
+def _request_from_form(form_action: str, form: object) -> ActionRequest:
+    from starlette.datastructures import FormData
+
+    assert isinstance(form, FormData)
+    apps_mode = form_text(form, "apps_mode") or "list"
+    apps_text = form_text(form, "apps", max_length=20000)
+    data: dict[str, object] = {
+        "action": form_action,
+        "email": form_text(form, "email", max_length=320),
+        "connection": form_text(form, "connection") or None,
+        "connections": form_list(form, "connections"),
+        "first_name": form_text(form, "first_name"),
+        "last_name": form_text(form, "last_name"),
+        "roles": form_list(form, "roles"),
+        "provisioning": form.get("provisioning") == "on",
+        "force": form.get("force") == "on",
+    }
+    if form_action == "invite":
+        data["all_apps"] = apps_mode == "all"
+        data["apps"] = split_list(apps_text) if apps_mode == "list" else None
+    if form_action == "set-apps":
+        if apps_mode == "all":
+            data["all_apps"] = True
+        elif apps_mode == "add":
+            data["add"] = split_list(apps_text)
+        elif apps_mode == "remove":
+            data["remove"] = split_list(apps_text)
+        else:
+            data["apps"] = split_list(apps_text)
+    return ActionRequest.model_validate(data)
+
+
+@router.post("/actions/plan", response_class=HTMLResponse)
+async def plan(
+    request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]
+) -> HTMLResponse:
+    """Plan the action from a fresh read of Apple and show it, with a confirm button."""
+    ctx = context_of(request)
+    form = await request.form()
+    action = form_text(form, "action")
+    if action not in ACTIONS:
+        raise ServiceError(400, f"Unknown action {action!r}.", cause="invalid_request")
+    try:
+        body = _request_from_form(action, form)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in error.errors()
+        )
+        return render(
+            request,
+            "actions.html",
+            principal,
+            status_code=422,
+            nav="actions",
+            title="Actions",
+            action=action,
+            labels=ACTION_LABELS,
+            roles=ASSIGNABLE_ROLES,
+            connections=library.connection_names(ctx.engine),
+            values={
+                "email": form_text(form, "email"),
+                "connection": form_text(form, "connection"),
+                "roles": form_list(form, "roles"),
+            },
+            error=problems,
+        )
+    planned = await make_plan(ctx, body)
+    pending = ctx.plans.add(principal.token.id, body.model_dump(), planned)
+    return render(
+        request,
+        "plan.html",
+        principal,
+        nav="actions",
+        title="Review the plan",
+        pending=pending,
+        plan=planned,
+        label=ACTION_LABELS[action],
+    )
+
+
+@router.post("/actions/plans/{plan_id}/confirm", response_class=HTMLResponse)
+async def confirm(
+    request: Request,
+    plan_id: str,
+    principal: Annotated[Principal, Depends(check_form_csrf)],
+) -> HTMLResponse:
+    """Execute a plan shown before; show each step's outcome."""
+    ctx = context_of(request)
+    pending = ctx.plans.take(plan_id, principal.token.id)
+    if pending is None:
+        raise ServiceError(
+            404,
+            "This plan is no longer waiting: it ran, expired, or was made by another token.",
+            cause="not_found",
+            title="Unknown plan",
+            resolution=["Plan the action again from the Actions page."],
+        )
+    execution = await run_plan(ctx, pending.plan, actor=principal.actor)
+    return render(
+        request,
+        "executed.html",
+        principal,
+        nav="actions",
+        title="Action finished",
+        execution=execution,
+        plan=pending.plan,
+    )

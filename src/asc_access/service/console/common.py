@@ -1,0 +1,57 @@
+"""Small helpers shared by the console pages: paging and form parsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData
+
+__all__ = ["PageInfo", "form_list", "form_text", "split_list"]
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where a page of ``count`` items starting at ``offset`` sits in ``total``."""
+
+    offset: int
+    limit: int
+    count: int
+    total: int | None
+
+    @property
+    def first(self) -> int:
+        """1-based number of the first item shown."""
+        return self.offset + 1 if self.count else 0
+
+    @property
+    def last(self) -> int:
+        """1-based number of the last item shown."""
+        return self.offset + self.count
+
+    @property
+    def prev_offset(self) -> int | None:
+        """Offset of the previous page, if there is one."""
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+    @property
+    def next_offset(self) -> int | None:
+        """Offset of the next page, if there is one."""
+        more = self.total is not None and self.offset + self.count < self.total
+        return self.offset + self.limit if more else None
+
+
+def form_text(form: FormData, key: str, *, max_length: int = 2000) -> str:
+    """A text field, stripped ('' when absent or a file)."""
+    value = form.get(key)
+    return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+def form_list(form: FormData, key: str) -> list[str]:
+    """Every non-empty value of a repeated field (checkboxes, multi-selects)."""
+    return [v.strip() for v in form.getlist(key) if isinstance(v, str) and v.strip()]
+
+
+def split_list(text: str) -> list[str]:
+    """Values separated by commas, spaces or new lines."""
+    return [part for part in re.split(r"[\s,;]+", text) if part]
