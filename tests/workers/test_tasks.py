@@ -23,7 +23,6 @@ from asc_access.store.db import open_engine
 from asc_access.workers.budget import RedisRateBudget
 from asc_access.workers.config import WorkerConfig
 from asc_access.workers.tasks import ConnectionRef, WorkerContext, run_sync_task
-
 from workers._helpers import add_connection, run_rows
 
 

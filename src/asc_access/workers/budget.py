@@ -160,7 +160,7 @@ class RedisRateBudget:
         min_interval: float = 0.0,
         max_wait: float = 30.0,
         probe_after: float = 60.0,
-        in_flight_expiry: float = 35.0,
+        in_flight_expiry: float = 15.0,
         refresh_after: float = 10.0,
         window: float = 3600.0,
         poll: float = 0.02,

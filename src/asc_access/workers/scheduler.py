@@ -71,9 +71,9 @@ def due_syncs(engine: Engine, now: datetime) -> list[DueSync]:
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     for row in rows:
-        interval = int(row.sync_interval_seconds or 3600)
-        if interval <= 0:
+        if row.sync_interval_seconds is None or row.sync_interval_seconds <= 0:
             continue  # scheduling switched off for this connection
+        interval = int(row.sync_interval_seconds)
         due_at = 0 if row.last_started is None else _epoch(row.last_started) + interval
         if due_at <= now_epoch:
             key = f"schedule:{row.id}:{due_at}"

@@ -158,7 +158,7 @@ def find_connection(engine: Engine, connection: str | int) -> ConnectionRef | No
         row = conn.execute(query).first()
     if row is None:
         return None
-    return ConnectionRef(row.id, row.name, row.key_id, row.sync_interval_seconds or 3600)
+    return ConnectionRef(row.id, row.name, row.key_id, int(row.sync_interval_seconds or 0))
 
 
 def _run_summary(run: runs.RunRecord, **extra: Any) -> dict[str, Any]:
