@@ -284,3 +284,28 @@ def fake_source_factory() -> Callable[[FakeTeam], FakeSource]:
 def empty_team() -> FakeTeam:
     """A team with nobody and nothing yet."""
     return FakeTeam()
+
+
+# -- the real client against a running sandbox ------------------------------------
+
+
+def client_for(running: Any, key: str = "admin", **kwargs: Any) -> Any:
+    """An ``AppStoreConnectClient`` for one of the sandbox's keys."""
+    from asc_access.api import AppStoreConnectClient
+    from asc_access.credentials import TokenManager, load_credentials
+
+    sandbox_key = running.keys[key]
+    environ = {
+        "ASC_KEY_ID": sandbox_key.key_id,
+        "ASC_PRIVATE_KEY_PATH": str(sandbox_key.private_key_file),
+    }
+    if sandbox_key.issuer_id:
+        environ["ASC_ISSUER_ID"] = sandbox_key.issuer_id
+    credentials = load_credentials(environ=environ)
+    return AppStoreConnectClient(TokenManager(credentials), base_url=running.base_url, **kwargs)
+
+
+@pytest.fixture
+def make_client() -> Callable[..., Any]:
+    """``make_client(sandbox, key="admin", **client_kwargs)``."""
+    return client_for
