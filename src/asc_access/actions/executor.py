@@ -23,9 +23,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from asc_access.actions.model import Execution, Outcome, Plan, StepResult
+from asc_access.actions.reads import PersonState
 from asc_access.actions.reflect import reflect_step
 from asc_access.actions.source import Team
-from asc_access.actions.steps import StepRefusedError, StepRun, run_step
+from asc_access.actions.steps import StepRefusedError, run_step
 from asc_access.errors import ActionError, ApiError, RequestRejectedError, UsageError
 from asc_access.store import audit
 
@@ -123,16 +124,17 @@ class _Run:
                 f"Apple failed on team {result.step.connection} ({error.code or error.status})"
             )
 
-    def _reflect(self, result: StepResult, run: StepRun) -> None:
+    def _reflect(self, result: StepResult, state: PersonState | None) -> None:
+        """Bring the mirror in line with Apple's fresh picture of the step's person."""
         team = self.teams[result.step.connection]
-        if self.engine is None or team.connection_id is None or run.state is None:
+        if self.engine is None or team.connection_id is None or state is None:
             return
         try:
             reflect_step(
                 self.engine,
                 team.connection_id,
                 result.step,
-                run.state,
+                state,
                 audit_id=self.audit_id,
                 at=self.clock(),
             )
@@ -160,11 +162,13 @@ class _Run:
         except StepRefusedError as failure:
             self._finish(result, Outcome.FAILED, failure.message)
             result.cause = failure.reason
+            if failure.state is not None:
+                self._reflect(result, failure.state)
         except ApiError as error:
             self._fail_api(result, error)
         else:
             self._finish(result, run.outcome, run.message)
-            self._reflect(result, run)
+            self._reflect(result, run.state)
         self._audit()
         if self.on_step is not None:
             self.on_step(result)

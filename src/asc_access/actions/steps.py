@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from asc_access.actions.model import Access, Outcome, Step, StepKind, StepResult
+from asc_access.actions.model import Access, Outcome, Refusal, Step, StepKind, StepResult
 from asc_access.actions.reads import PersonState, read_person
 from asc_access.actions.safety import (
     account_holder_refusal,
@@ -38,10 +38,11 @@ Landed = Callable[[PersonState], bool]
 class StepRefusedError(Exception):
     """A step refused at execution time by our own checks (``reason`` names the rule)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, state: PersonState | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.state = state
 
 
 @dataclass(slots=True)
@@ -73,10 +74,14 @@ class _Calls:
         return value
 
 
-def _changed(message: str) -> StepRefusedError:
+def _changed(message: str, state: PersonState) -> StepRefusedError:
     return StepRefusedError(
-        "changed_since_plan", message + "; Apple changed since the plan: plan again"
+        "changed_since_plan", message + "; Apple changed since the plan: plan again", state
     )
+
+
+def _refused(refusal: Refusal, state: PersonState) -> StepRefusedError:
+    return StepRefusedError(refusal.rule.value, refusal.reason, state)
 
 
 def _ambiguous(error: ApiError) -> bool:
@@ -122,6 +127,7 @@ async def _write_and_verify(
         raise StepRefusedError(
             "not_verified",
             f"Apple accepted the write but the read-back does not show it (Apple shows: {shown})",
+            state,
         )
     return StepRun(Outcome.DONE, "done and verified by reading it back", state)
 
@@ -150,17 +156,17 @@ async def _invite(step: Step, source: ProvisioningSource, calls: _Calls, now: da
     if member is not None:
         if member.is_account_holder:
             refusal = account_holder_refusal(step.connection, step.email, "invites")
-            raise StepRefusedError(refusal.rule.value, refusal.reason)
+            raise _refused(refusal, state)
         if state.member_access == target:
             return StepRun(Outcome.ALREADY, "already a member with the same access", state)
-        raise _changed(f"{step.email} became a member ({_describe(state)})")
+        raise _changed(f"{step.email} became a member ({_describe(state)})", state)
     if _same_invitation(state, target, now):
         return StepRun(Outcome.ALREADY, "already invited with the same access", state)
     if state.invitations:
-        raise _changed(f"another invitation is on file ({_describe(state)})")
+        raise _changed(f"another invitation is on file ({_describe(state)})", state)
     if not target.all_apps_visible and needs_all_apps(target.roles):
         refusal = all_apps_refusal(step.connection, step.email, target.roles)
-        raise StepRefusedError(refusal.rule.value, refusal.reason)
+        raise _refused(refusal, state)
     write = source.invitations.create(
         email=step.email,
         first_name=step.first_name,
@@ -181,7 +187,7 @@ async def _cancel(step: Step, source: ProvisioningSource, calls: _Calls) -> Step
     state = await read_person(source, step.email)
     if step.subject_id is None:
         if state.invitations:
-            raise _changed(f"an invitation appeared ({_describe(state)})")
+            raise _changed(f"an invitation appeared ({_describe(state)})", state)
         return StepRun(Outcome.ALREADY, "no invitation to cancel", state)
     subject = step.subject_id
     if not any(inv.id == subject for inv in state.invitations):
@@ -201,16 +207,16 @@ async def _remove(step: Step, source: ProvisioningSource, calls: _Calls, *, forc
     member = state.member
     if step.subject_id is None or member is None:
         if member is not None:
-            raise _changed(f"{step.email} became a member ({_describe(state)})")
+            raise _changed(f"{step.email} became a member ({_describe(state)})", state)
         return StepRun(Outcome.ALREADY, "already removed (not a member)", state)
     if member.id != step.subject_id:
-        raise _changed(f"{step.email} is now a different account ({member.id})")
+        raise _changed(f"{step.email} is now a different account ({member.id})", state)
     if member.is_account_holder:
         refusal = account_holder_refusal(step.connection, step.email, "removes")
-        raise StepRefusedError(refusal.rule.value, refusal.reason)
+        raise _refused(refusal, state)
     last = await last_admin_refusal(source, step.connection, member, None)
     if last is not None and not force:
-        raise StepRefusedError(last.rule.value, last.reason)
+        raise _refused(last, state)
 
     def landed(s: PersonState) -> bool:
         return s.member is None or s.member.id != member.id
@@ -219,9 +225,9 @@ async def _remove(step: Step, source: ProvisioningSource, calls: _Calls, *, forc
     return await _write_and_verify(calls, step, write, landed=landed, source=source)
 
 
-def _relative_target(step: Step, current: Access) -> Access:
+def _relative_target(step: Step, current: Access, state: PersonState) -> Access:
     if current.all_apps_visible:
-        raise _changed(f"{step.email} now sees all apps")
+        raise _changed(f"{step.email} now sees all apps", state)
     apps = (set(current.app_ids) | set(step.add_app_ids)) - set(step.remove_app_ids)
     return Access.of(
         current.roles,
@@ -235,25 +241,25 @@ async def _update(step: Step, source: ProvisioningSource, calls: _Calls, *, forc
     state = await read_person(source, step.email)
     member, current = state.member, state.member_access
     if member is None or current is None or member.id != step.subject_id:
-        raise _changed(f"{step.email} is no longer that member ({_describe(state)})")
+        raise _changed(f"{step.email} is no longer that member ({_describe(state)})", state)
     if step.is_relative:
-        target = _relative_target(step, current)
+        target = _relative_target(step, current, state)
     else:
         assert step.after is not None
         target = step.after
     if current == target:
         return StepRun(Outcome.ALREADY, f"already has this access ({current.describe()})", state)
     if not step.is_relative and current != step.before:
-        raise _changed(f"{step.email} has {current.describe()} now")
+        raise _changed(f"{step.email} has {current.describe()} now", state)
     if member.is_account_holder:
         refusal = account_holder_refusal(step.connection, step.email, "changes")
-        raise StepRefusedError(refusal.rule.value, refusal.reason)
+        raise _refused(refusal, state)
     if not target.all_apps_visible and needs_all_apps(target.roles):
         refusal = all_apps_refusal(step.connection, step.email, target.roles)
-        raise StepRefusedError(refusal.rule.value, refusal.reason)
+        raise _refused(refusal, state)
     last = await last_admin_refusal(source, step.connection, member, target.roles)
     if last is not None and not force:
-        raise StepRefusedError(last.rule.value, last.reason)
+        raise _refused(last, state)
 
     def landed(s: PersonState) -> bool:
         return s.member is not None and s.member_access == target

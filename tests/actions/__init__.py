@@ -1,0 +1,1 @@
+"""Tests of provisioning: planner, executor, desired state, audit, CLI."""
