@@ -12,6 +12,8 @@ from asc_access.sandbox.vocabulary import APP_RELATIONSHIPS
 __all__ = ["Renderer", "page_links"]
 
 Doc = dict[str, Any]
+#: Relationships Apple describes with ``data`` only (no links): left out unless included.
+_NO_LINKS = frozenset({"appStoreIcon"})
 
 
 def page_links(
@@ -55,7 +57,7 @@ class Renderer:
         relationships = {
             rel: {"links": {"self": f"{url}/relationships/{rel}", "related": f"{url}/{rel}"}}
             for rel in APP_RELATIONSHIPS
-            if fields is None or rel in fields
+            if (fields is None or rel in fields) and rel not in _NO_LINKS
         }
         doc: Doc = {"type": "apps", "id": app.id}
         if attributes or fields is None:
