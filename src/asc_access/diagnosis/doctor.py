@@ -1,0 +1,415 @@
+"""The doctor: offline checks, then online probes, then one verdict with its evidence.
+
+Order of reasoning:
+
+1. Offline checks (:func:`asc_access.credentials.evaluate`). A missing value is a
+   usage error; any proven APP-101 cause is reported ``certain`` and nothing is
+   sent to Apple.
+2. ``GET /v1/apps?limit=1`` with a fresh token; Apple's ``Date`` header gives the
+   clock skew. Agreements, rate limit, 5xx, network and unreadable answers stop
+   here with their own code.
+3. On 401: if the clock is off by more than the token absorbs, that is
+   ``clock_skew`` (certain), and a token dated by Apple's clock is tried. Then
+   the other token shape (team ↔ individual): accepted → ``key_type_mismatch``
+   (certain). Refused too → ``revoked_after_working`` when this key worked
+   before (likely), else ``rejected`` (likely, suspects ranked).
+4. With an accepted token: users and invitations (one item each). A 403 there
+   is ``permissions_revoked`` when the saved history says it worked,
+   ``individual_key_limited`` for an individual key, else
+   ``key_role_insufficient``.
+5. The rate-limit budget: none left is ``rate_limited``; little left, a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asc_access.credentials import Credentials, Evaluation, KeyType, TokenManager
+from asc_access.diagnosis.causes import Certainty
+from asc_access.diagnosis.findings import finding_for, make_finding
+from asc_access.diagnosis.probes import ClientFactory, ProbeName, ProbeResult, ProbeSession
+from asc_access.diagnosis.report import DoctorReport
+from asc_access.diagnosis.suspects import rank_suspects
+from asc_access.errors import (
+    ApiError,
+    PermissionDeniedError,
+    RequestRejectedError,
+    UnexpectedResponseError,
+    UsageError,
+)
+
+__all__ = ["SKEW_WARN_SECONDS", "History", "diagnose"]
+
+log = logging.getLogger("asc_access.diagnosis")
+
+#: A measured skew at least this large is reported as a warning even when Apple accepts.
+SKEW_WARN_SECONDS = 30.0
+_ALL: tuple[ProbeName, ...] = ("apps", "users", "invitations")
+_FIRST: tuple[ProbeName, ...] = ("apps",)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What a saved connection remembers: when its key last worked, and what it could do."""
+
+    name: str
+    key_id: str
+    key_type: str
+    last_ok_at: datetime | None = None
+    capabilities: Mapping[str, bool | None] | None = None
+
+
+def _other(key_type: str) -> KeyType:
+    return "individual" if key_type == "team" else "team"
+
+
+def _terminal(result: ProbeResult) -> bool:
+    """A result after which no further probe on this token makes sense."""
+    return result.error is not None and not isinstance(result.error, PermissionDeniedError)
+
+
+class _Doctor:
+    def __init__(
+        self,
+        creds: Credentials,
+        report: DoctorReport,
+        factory: ClientFactory,
+        history: History | None,
+        wall_clock: Callable[[], float],
+    ) -> None:
+        self.creds = creds
+        self.report = report
+        self.factory = factory
+        self.history = history
+        self.wall = wall_clock
+        self.facts: dict[str, object] = {
+            "key_id": creds.key_id,
+            "issuer_id": creds.issuer_id,
+            "name": history.name if history else None,
+            "api_url": report.api_url,
+        }
+
+    def session(self, creds: Credentials, clock: Callable[[], float]) -> ProbeSession:
+        return ProbeSession(self.factory, TokenManager(creds, clock=clock), wall_clock=self.wall)
+
+    async def run(self) -> None:
+        first = self.session(self.creds, self.wall)
+        await first.run(_ALL, stop=_terminal)
+        apps = first.results["apps"]
+        self.report.rate_limit = first.rate_limit
+        self._record_skew(apps)
+        if apps.unauthorized:
+            self.report.add("token_accepted", "fail", f"Apple answered 401 to {apps.request}")
+            accepted = await self._after_401(apps)
+            if accepted is None:
+                self._skip_capabilities("Apple accepted no token")
+                return
+            first = accepted
+        elif apps.error is not None:
+            self._stop_on(apps)
+            return
+        else:
+            self.report.add(
+                "token_accepted", "pass", f"Apple accepted a {self.creds.key_type} token"
+            )
+        self._capabilities(first)
+        self._rate_budget(first)
+
+    # -- clock -------------------------------------------------------------------------
+    def _record_skew(self, result: ProbeResult) -> None:
+        skew = result.skew_seconds
+        self.report.clock_skew_seconds = skew
+        if skew is None:
+            self.report.add("clock_skew", "skip", "Apple's Date header was not received")
+        elif abs(skew) >= SKEW_WARN_SECONDS:
+            self.report.add("clock_skew", "warn", _skew_text(skew))
+        else:
+            self.report.add("clock_skew", "pass", _skew_text(skew))
+
+    def _skew_breaks_tokens(self, skew: float, manager: TokenManager) -> bool:
+        ahead_limit = manager.backdate_seconds
+        behind_limit = manager.lifetime_seconds - manager.backdate_seconds
+        return -skew > ahead_limit or skew > behind_limit or abs(skew) >= SKEW_WARN_SECONDS
+
+    # -- 401 ---------------------------------------------------------------------------
+    async def _after_401(self, apps: ProbeResult) -> ProbeSession | None:
+        skew = apps.skew_seconds
+        clock = self.wall
+        probe_manager = TokenManager(self.creds, clock=clock)
+        if skew is not None and self._skew_breaks_tokens(skew, probe_manager):
+            clock = _shifted(self.wall, skew)
+            corrected = self.session(self.creds, clock)
+            await corrected.run(_ALL, stop=_terminal)
+            result = corrected.results["apps"]
+            ok = result.ok or isinstance(result.error, PermissionDeniedError)
+            self.report.add(
+                "clock_corrected_token",
+                "pass" if ok else "fail",
+                f"a token dated by Apple's clock was {'accepted' if ok else 'refused too'}",
+            )
+            self.report.findings.append(
+                make_finding(
+                    "clock_skew",
+                    {
+                        **self.facts,
+                        "skew": f"{abs(skew):.0f}",
+                        "direction": "ahead of" if skew > 0 else "behind",
+                        "corrected": (
+                            "A token dated by Apple's clock was accepted."
+                            if ok
+                            else "A token dated by Apple's clock was refused too, so the key "
+                            "itself has a problem as well."
+                        ),
+                    },
+                )
+            )
+            if ok:
+                return corrected
+            if not result.unauthorized:
+                self._stop_on(result)
+                return None
+        return await self._other_shape(apps, clock)
+
+    async def _other_shape(
+        self, apps: ProbeResult, clock: Callable[[], float]
+    ) -> ProbeSession | None:
+        tried = self.creds.key_type
+        other = _other(tried)
+        if other == "team" and self.creds.issuer_id is None:
+            self.report.add(
+                "other_token_shape", "skip", "no Issuer ID given, so the team shape cannot be tried"
+            )
+            self._refused(apps, shape_tried=False)
+            return None
+        session = self.session(self.creds.with_key_type(other), clock)
+        await session.run(_ALL, stop=_terminal)
+        result = session.results["apps"]
+        if result.unauthorized:
+            self.report.add(
+                "other_token_shape", "fail", f"Apple refused the key as a {other} key too"
+            )
+            self._refused(apps, shape_tried=True)
+            return None
+        if result.error is not None and not isinstance(result.error, PermissionDeniedError):
+            self._stop_on(result)
+            return None
+        self.report.add("other_token_shape", "pass", f"Apple accepted the key as a {other} key")
+        self.report.key_type = other
+        self.report.findings.append(
+            make_finding("key_type_mismatch", {**self.facts, "tried": tried, "accepted": other})
+        )
+        return session
+
+    def _refused(self, apps: ProbeResult, *, shape_tried: bool) -> None:
+        assert apps.error is not None
+        facts = {**finding_facts(apps.error), **self.facts}
+        if any(f.cause == "clock_skew" for f in self.report.findings):
+            facts["context"] = "The clock is off as well (see above)."
+        history = self.history
+        worked_before = (
+            history is not None
+            and history.last_ok_at is not None
+            and history.key_id == self.creds.key_id
+        )
+        suspects = rank_suspects(self.creds, shape_tried=shape_tried, worked_before=worked_before)
+        if worked_before and history is not None and history.last_ok_at is not None:
+            facts["last_ok_at"] = history.last_ok_at.strftime("%Y-%m-%d %H:%M UTC")
+            facts["context"] = "Local checks pass and the clock agrees with Apple's" + (
+                ", and the other token shape was refused too." if shape_tried else "."
+            )
+            cause = "revoked_after_working"
+        else:
+            facts.setdefault(
+                "context",
+                "Every local check passed"
+                + (
+                    ", the clock agrees with Apple's"
+                    if not any(f.cause == "clock_skew" for f in self.report.findings)
+                    else ""
+                )
+                + (" and the other token shape was refused too." if shape_tried else "."),
+            )
+            cause = "rejected"
+        self.report.findings.append(make_finding(cause, facts, suspects=suspects))
+
+    # -- other failures ----------------------------------------------------------------
+    def _stop_on(self, result: ProbeResult) -> None:
+        error = result.error
+        assert error is not None
+        if isinstance(error, RequestRejectedError):
+            # A 404 PATH_ERROR or a 400 on our own probe: not Apple's API at this URL.
+            error = UnexpectedResponseError(
+                f"{result.request} was answered {error.status} {error.apple_code or ''}: "
+                "this does not look like App Store Connect's API",
+                method=error.method,
+                path=error.path,
+                status=error.status,
+                errors=error.errors,
+                request_id=error.request_id,
+                rate_limit=error.rate_limit,
+            )
+        check = {"APP-103": "agreements", "APP-104": "rate_limit"}.get(error.code or "", "api")
+        self.report.add(check, "fail", str(error))
+        self.report.findings.append(finding_for(error, self.facts))
+        self._skip_capabilities(f"stopped: {error.code} {error.cause}")
+
+    def _skip_capabilities(self, why: str) -> None:
+        for name in ("read_apps", "read_users", "read_invitations", "manage_users"):
+            if not any(c.id == name for c in self.report.checks):
+                self.report.add(name, "skip", why)
+
+    # -- capabilities ------------------------------------------------------------------
+    def _capabilities(self, session: ProbeSession) -> None:
+        self.report.accepted_at = datetime.fromtimestamp(self.wall(), UTC)
+        caps = self.report.capabilities
+        forbidden: list[ProbeResult] = []
+        for name in _ALL:
+            capability = _CAP_OF[name]
+            result = session.results.get(name)
+            if result is None:
+                self.report.add(capability, "skip", "not probed")
+                continue
+            if result.ok:
+                caps[capability] = True
+                self.report.add(capability, "pass", f"{result.request} answered 200")
+            elif isinstance(result.error, PermissionDeniedError):
+                caps[capability] = False
+                forbidden.append(result)
+                self.report.add(capability, "fail", f"{result.request} answered 403")
+            else:
+                self._stop_on(result)
+                return
+        caps["manage_users"] = caps["read_users"]
+        if caps["read_users"] is not None:
+            self.report.add(
+                "manage_users",
+                "pass" if caps["read_users"] else "fail",
+                "inferred from read_users (only Admin keys, or an Admin's individual key, may "
+                "read the team's users); no write was attempted",
+            )
+        if forbidden:
+            self._permission_finding(session, forbidden)
+        if caps["read_apps"] and caps["read_users"]:
+            self.report.add("agreements", "pass", "no agreement block")
+
+    def _permission_finding(self, session: ProbeSession, forbidden: list[ProbeResult]) -> None:
+        ok_calls = ", ".join(r.request for r in session.results.values() if r.ok) or "the token"
+        first = forbidden[0]
+        assert first.error is not None
+        facts = {**finding_facts(first.error), **self.facts, "ok_calls": ok_calls}
+        key_type = self.report.key_type or self.creds.key_type
+        previous = self.history.capabilities if self.history else None
+        lost = [
+            _CAP_OF[r.name]
+            for r in forbidden
+            if previous
+            and previous.get(_CAP_OF[r.name]) is True
+            and self.history is not None
+            and self.history.key_id == self.creds.key_id
+        ]
+        if lost and self.history is not None:
+            when = self.history.last_ok_at
+            facts["last_ok_at"] = when.strftime("%Y-%m-%d %H:%M UTC") if when else "an earlier run"
+            facts["lost"] = " and ".join(c.replace("_", " ") for c in lost)
+            certainty: Certainty = "certain" if key_type == "individual" else "likely"
+            self.report.findings.append(
+                make_finding("permissions_revoked", facts, certainty=certainty)
+            )
+        elif key_type == "individual":
+            self.report.findings.append(make_finding("individual_key_limited", facts))
+        else:
+            self.report.findings.append(make_finding("key_role_insufficient", facts))
+
+    # -- rate budget -------------------------------------------------------------------
+    def _rate_budget(self, session: ProbeSession) -> None:
+        snapshot = session.rate_limit or self.report.rate_limit
+        self.report.rate_limit = snapshot
+        if snapshot is None or snapshot.remaining is None:
+            self.report.add("rate_limit", "skip", "Apple sent no X-Rate-Limit header")
+            return
+        text = f"{snapshot.remaining} of {snapshot.limit} requests left this hour"
+        if snapshot.remaining <= 0:
+            self.report.add("rate_limit", "fail", text)
+            self.report.findings.append(
+                make_finding(
+                    "rate_limited",
+                    {**self.facts, "detail": f"Apple's X-Rate-Limit header: {text}."},
+                )
+            )
+        elif snapshot.limit and snapshot.remaining < snapshot.limit * 0.1:
+            self.report.add("rate_limit", "warn", text)
+        else:
+            self.report.add("rate_limit", "pass", text)
+
+
+_CAP_OF: dict[ProbeName, str] = {
+    "apps": "read_apps",
+    "users": "read_users",
+    "invitations": "read_invitations",
+}
+
+
+def finding_facts(error: ApiError) -> dict[str, object]:
+    """Facts about an Apple error for the finding templates."""
+    label = f"{error.method} {error.path}".strip() or "the request"
+    if error.request_id:
+        label += f" (request id {error.request_id})"
+    return {"request": label, "request_id": error.request_id, "apple_code": error.apple_code}
+
+
+def _shifted(clock: Callable[[], float], skew: float) -> Callable[[], float]:
+    return lambda: clock() + skew
+
+
+def _skew_text(skew: float) -> str:
+    if abs(skew) < 1.5:
+        return f"this computer's clock agrees with Apple's ({skew:+.1f} s)"
+    direction = "behind" if skew > 0 else "ahead of"
+    return f"this computer's clock is {abs(skew):.0f} s {direction} Apple's"
+
+
+async def diagnose(
+    evaluation: Evaluation,
+    *,
+    client_factory: ClientFactory,
+    history: History | None = None,
+    wall_clock: Callable[[], float] = time.time,
+    api_url: str | None = None,
+) -> DoctorReport:
+    """Run the doctor on checked credentials; never raises for what it diagnoses.
+
+    ``client_factory`` builds an API client for a token source (the caller
+    binds the API URL, retry policy and transport). ``history`` comes from a
+    saved connection. ``wall_clock`` is this computer's clock (injectable).
+    """
+    report = DoctorReport(api_url=api_url, connection=history.name if history else None)
+    report.checks.extend(evaluation.checks)
+    raw = evaluation.raw
+    report.key_type = (
+        evaluation.credentials.key_type
+        if evaluation.credentials
+        else ("individual" if raw.individual_source else "team")
+    )
+    if raw.key_id is not None:
+        report.key_id = raw.key_id.value.strip()
+    usage = [e for e in evaluation.errors if isinstance(e, UsageError)]
+    for error in evaluation.errors:
+        if not isinstance(error, UsageError):
+            report.findings.append(finding_for(error, {"name": report.connection}))
+    if usage:
+        report.usage_error = "; ".join(e.message for e in usage)
+    creds = evaluation.credentials
+    if creds is None:
+        why = "skipped: fix the problems above first"
+        for name in ("token_accepted", "clock_skew", "read_apps", "read_users",
+                     "read_invitations", "manage_users", "rate_limit"):  # fmt: skip
+            report.add(name, "skip", why)
+        return report
+    doctor = _Doctor(creds, report, client_factory, history, wall_clock)
+    await doctor.run()
+    log.debug("doctor verdict: %s %s", report.code, report.cause)
+    return report
