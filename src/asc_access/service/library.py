@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 
 from asc_access.actions import Team
-from asc_access.catalogue import CODES
 from asc_access.config import Settings
 from asc_access.errors import NotFoundLocallyError, SyncError
+from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
 from asc_access.store import schema
@@ -94,12 +94,10 @@ def connection_id(engine: Engine, name: str) -> int:
     return int(found)
 
 
-def explain_cause(code: str | None, cause: str | None) -> dict[str, Any] | None:
+def explain_cause(code: str | None, cause: str | None, **facts: object) -> dict[str, Any] | None:
     """Title and numbered fix steps for a recorded ``code``/``cause`` (``None`` if neither)."""
-    if code is None and cause is None:
-        return None
-    title = CODES.get(code or "", cause or "")
-    return {"code": code, "cause": cause, "title": title, "resolution": []}
+    explanation = _explain_cause(code, cause, facts)
+    return explanation.as_dict() if explanation is not None else None
 
 
 def connection_names(engine: Engine) -> list[str]:

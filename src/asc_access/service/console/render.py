@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from asc_access.service.auth import Principal
 from asc_access.service.errors import Problem
@@ -34,6 +36,18 @@ def _when(value: Any) -> str:
     return str(value)
 
 
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _inline_md(text: str) -> Markup:
+    """The diagnosis table's light markup (``**menu**``, `` `command` ``) as safe HTML."""
+    html = str(escape(text))
+    html = _CODE.sub(r"<code>\1</code>", html)
+    html = _BOLD.sub(r"<strong>\1</strong>", html)
+    return Markup(html)  # noqa: S704 - built from escaped text only
+
+
 def _role_label(role: str) -> str:
     return role.replace("_", " ").title()
 
@@ -51,6 +65,7 @@ def _query(request: Request, **changes: Any) -> str:
 
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["role_label"] = _role_label
+TEMPLATES.env.filters["md"] = _inline_md
 TEMPLATES.env.globals["query"] = _query
 TEMPLATES.env.globals["CSRF_FIELD"] = CSRF_FIELD
 
