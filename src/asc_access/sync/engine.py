@@ -163,8 +163,9 @@ def _replay(engine: Engine, request_key: str) -> SyncResult | None:
         if run is None:
             return None
         if run.status != "succeeded":
+            verb = "is still running" if run.status == "running" else f"already ended {run.status}"
             raise SyncError(
-                f"the sync requested as {request_key!r} already ran and ended {run.status}",
+                f"the sync requested as {request_key!r} {verb}",
                 code=run.error_code,
                 cause=run.error_cause,
                 context={"run_id": run.id},
