@@ -48,8 +48,8 @@ TABLE: list[tuple[int, str | None, str, type[ApiError], str | None]] = [
         ResourceNotFoundError,
         None,
     ),
-    (404, "PATH_ERROR", "The URL path is not valid", RequestRejectedError, None),
-    (404, None, "", RequestRejectedError, None),
+    (404, "PATH_ERROR", "The URL path is not valid", UnexpectedResponseError, "APP-107"),
+    (404, None, "", UnexpectedResponseError, "APP-107"),
     (410, "GONE", "The invitation was accepted", ResourceNotFoundError, None),
     (410, None, "", ResourceNotFoundError, None),
     (409, "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE", "already invited", ConflictError, None),
@@ -129,7 +129,7 @@ def test_every_apple_code_in_the_notes_is_classified() -> None:
         (403, "FORBIDDEN_ERROR"): PermissionDeniedError,
         (403, "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED"): AgreementsError,
         (404, "NOT_FOUND"): ResourceNotFoundError,
-        (404, "PATH_ERROR"): RequestRejectedError,
+        (404, "PATH_ERROR"): UnexpectedResponseError,
         (405, "METHOD_NOT_ALLOWED"): RequestRejectedError,
         (400, "PARAMETER_ERROR.INVALID"): RequestRejectedError,
         (400, "PARAMETER_ERROR.ILLEGAL"): RequestRejectedError,
@@ -223,3 +223,19 @@ async def test_error_without_rate_header_carries_the_latest_snapshot(
     with pytest.raises(ResourceNotFoundError) as caught:
         await client.apps.get("1")
     assert caught.value.rate_limit == RateLimitSnapshot(limit=3600, remaining=3500)
+
+
+def test_classification_agrees_with_the_diagnosis_table() -> None:
+    """``asc_access.diagnosis.apple_codes`` mirrors this table: same action, same cause."""
+    from asc_access.diagnosis.apple_codes import APPLE_CODES
+
+    for entry in APPLE_CODES:
+        wording = "Program License Agreement" if entry.kind == "agreements" else "detail"
+        errors = (
+            (AppleError(status=str(entry.status), code=entry.code, title="t", detail=wording),)
+            if entry.code is not None
+            else ()
+        )
+        rule = classify(entry.status, errors)
+        assert rule.action == entry.action, entry
+        assert rule.error.default_cause == entry.cause, entry

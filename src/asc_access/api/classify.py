@@ -12,15 +12,21 @@ status  Apple code (prefix)                                 error class         
 403     FORBIDDEN, title/detail mention an agreement        AgreementsError           fail
 403     any other                                           PermissionDeniedError     fail
 429     any                                                 RateLimitedError          retry
-404     PATH_ERROR                                          RequestRejectedError      fail
+404     PATH_ERROR (wrong API URL, or a client bug)         UnexpectedResponseError   fail
 404     any, with an Apple error document                   ResourceNotFoundError     fail
 410     any                                                 ResourceNotFoundError     fail
-404     no Apple error document (not Apple? check the URL)  RequestRejectedError      fail
+404     no Apple error document (not Apple at this URL?)    UnexpectedResponseError   fail
 409     any                                                 ConflictError             fail
 4xx     any other (400, 405, 406, 415, 422, ...)            RequestRejectedError      fail
 5xx     any                                                 ServerError               retry
 other   (1xx, 3xx)                                          UnexpectedResponseError   fail
 ======  ==================================================  ========================  ======
+
+A 404 proves a resource absent only when Apple's own document says so: an
+unknown *path* (or a 404 from something that is not Apple) must never read as
+"already deleted" to a caller treating ``ResourceNotFoundError`` as done, so
+those are ``UnexpectedResponseError`` (APP-107, ``unexpected_response``), in
+step with :mod:`asc_access.diagnosis.apple_codes`.
 
 ``remint`` means: drop the cached token, mint a new one and send the request
 once more (a 401 proves Apple did not act on the request). ``retry`` means the
@@ -114,7 +120,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         frozenset({404}),
         "PATH_ERROR",
-        RequestRejectedError,
+        UnexpectedResponseError,
         "fail",
         "unknown path: the API URL or the client is wrong, not the resource",
     ),
@@ -130,7 +136,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         frozenset({404}),
         None,
-        RequestRejectedError,
+        UnexpectedResponseError,
         "fail",
         "404 without Apple's error document: probably not Apple's API at this URL",
         no_document=True,
