@@ -1,7 +1,8 @@
 """Make the mirror show what Apple showed after a step, without waiting for a sync.
 
 After each step the executor holds a fresh, complete read of the person from
-Apple; the mirror's rows for that person are brought in line with it through
+Apple; the mirror's rows for that e-mail (members and invitations) are brought
+in line with it through
 the store's ``apply_*`` helpers, which also write the change events (carrying
 the audit entry's id). The read is Apple's truth, not our intent, so a step
 that found the mirror stale repairs it too.
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 from asc_access.actions.model import Step, StepKind
 from asc_access.actions.reads import PersonState
+from asc_access.store import schema
 from asc_access.store.mirror import (
     apply_invitation_created,
     apply_invitation_deleted,
@@ -23,6 +25,18 @@ from asc_access.store.mirror import (
 )
 
 __all__ = ["reflect_step"]
+
+
+def _mirrored_ids(conn: Connection, connection_id: int, email: str) -> tuple[set[str], set[str]]:
+    """Ids of the mirror's members and invitations with this e-mail."""
+    u, i = schema.users.c, schema.invitations.c
+    users = conn.execute(
+        select(u.user_id).where(u.connection_id == connection_id, u.username == email)
+    )
+    invitations = conn.execute(
+        select(i.invitation_id).where(i.connection_id == connection_id, i.email == email)
+    )
+    return {row[0] for row in users}, {row[0] for row in invitations}
 
 
 def reflect_step(
@@ -39,6 +53,11 @@ def reflect_step(
     with engine.begin() as conn:
         member = state.member
         subject = step.subject_id
+        mirrored_users, mirrored_invitations = _mirrored_ids(conn, connection_id, state.email)
+        if subject and step.kind in (StepKind.REMOVE_USER, StepKind.UPDATE_USER):
+            mirrored_users.add(subject)
+        if subject and step.kind is StepKind.CANCEL_INVITATION:
+            mirrored_invitations.add(subject)
         if member is not None:
             events += len(
                 apply_user_updated(
@@ -50,9 +69,8 @@ def reflect_step(
                     at=at,
                 )
             )
-        gone_user = step.kind in (StepKind.REMOVE_USER, StepKind.UPDATE_USER)
-        if gone_user and subject and (member is None or member.id != subject):
-            removed = apply_user_removed(conn, connection_id, subject, audit_id=audit_id, at=at)
+        for user_id in sorted(mirrored_users - ({member.id} if member else set())):
+            removed = apply_user_removed(conn, connection_id, user_id, audit_id=audit_id, at=at)
             events += len(removed)
         for inv in state.invitations:
             events += len(
@@ -66,8 +84,10 @@ def reflect_step(
                 )
             )
         pending_ids = {inv.id for inv in state.invitations}
-        if step.kind is StepKind.CANCEL_INVITATION and subject and subject not in pending_ids:
+        for invitation_id in sorted(mirrored_invitations - pending_ids):
             events += len(
-                apply_invitation_deleted(conn, connection_id, subject, audit_id=audit_id, at=at)
+                apply_invitation_deleted(
+                    conn, connection_id, invitation_id, audit_id=audit_id, at=at
+                )
             )
     return events
