@@ -40,7 +40,7 @@ def _wrap(text: str, width: int) -> str:
     [
         ("as downloaded", lambda p: p, None),
         ("missing final newline", lambda p: p.rstrip("\n"), None),
-        ("surrounding whitespace", lambda p: f"  \n{p}\n\n  ", "whitespace"),
+        ("surrounding whitespace", lambda p: f"  \n{p}\n\n  ", None),
         ("double quotes", lambda p: f'"{p}"', "quotes"),
         ("single quotes", lambda p: f"'{p}'", "quotes"),
         ("\\n escapes", lambda p: p.replace("\n", "\\n"), "\\n escapes"),

@@ -1,10 +1,273 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""``asc-access doctor``, ``connect`` and ``connections``: diagnose keys, save and manage them.
+
+Exit status: 0 when the key works, the code's number (101-107) for a
+catalogued failure, 2 for a usage error (a missing value, an unknown
+connection), 1 for anything else. ``connect --force`` exits 0 once it saved
+the (unhealthy) connection; the document says ``"healthy": false``.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 import typer
+
+from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.config import Settings
+from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
+from asc_access.diagnosis.render import render_report
+from asc_access.diagnosis.report import DoctorReport
+from asc_access.errors import UsageError
+
+if TYPE_CHECKING:
+    from asc_access.runtime import ConnectOutcome
+
+__all__ = ["register"]
+
+KEY_ID = typer.Option(None, "--key-id", help="The key's Key ID (env ASC_KEY_ID).")
+ISSUER_ID = typer.Option(
+    None, "--issuer-id", help="The team's Issuer ID (env ASC_ISSUER_ID); omit for individual keys."
+)
+KEY_FILE = typer.Option(
+    None,
+    "--private-key-file",
+    help="The .p8 file, or - for stdin (env ASC_PRIVATE_KEY_PATH / ASC_PRIVATE_KEY).",
+)
+INDIVIDUAL = typer.Option(False, "--individual", help="An individual key (no Issuer ID in tokens).")
+API_KEY_JSON = typer.Option(
+    None, "--api-key-json", help="fastlane's API key JSON file (key_id, issuer_id, key, ...)."
+)
+LIFETIME = typer.Option(
+    None, "--token-lifetime", help="Token lifetime in seconds (default 660; at most 1200)."
+)
+API_URL = typer.Option(
+    None, "--api-url", help="API base URL (env ASC_ACCESS_API_URL; default Apple's)."
+)
+
+connections_app = typer.Typer(
+    name="connections",
+    help="Saved connections: list with health (no subcommand), show, remove, rotate-key.",
+    invoke_without_command=True,
+)
+
+
+def _flags(
+    key_id: str | None,
+    issuer_id: str | None,
+    private_key_file: str | None,
+    individual: bool,
+    api_key_json: str | None,
+    token_lifetime: int | None,
+) -> CredentialFlags:
+    return CredentialFlags(
+        key_id=key_id,
+        issuer_id=issuer_id,
+        private_key_file=private_key_file,
+        individual=individual,
+        api_key_json=api_key_json,
+        token_lifetime=token_lifetime,
+    )
+
+
+def _evaluate(flags: CredentialFlags) -> Evaluation:
+    return evaluate(gather_credentials(flags))
+
+
+def _print_report(report: DoctorReport) -> None:
+    render_report(report, console)
+
+
+def doctor(
+    name: str | None = typer.Argument(None, help="A saved connection (else: credentials)."),
+    key_id: str | None = KEY_ID,
+    issuer_id: str | None = ISSUER_ID,
+    private_key_file: str | None = KEY_FILE,
+    individual: bool = INDIVIDUAL,
+    api_key_json: str | None = API_KEY_JSON,
+    token_lifetime: int | None = LIFETIME,
+    api_url: str | None = API_URL,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Diagnose a key (from flags, env or fastlane JSON) or a saved connection."""
+    from asc_access import runtime
+
+    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    with handle_errors(as_json=as_json):
+        settings = Settings.from_env()
+        if name is not None:
+            if flags.any_given() or api_url:
+                raise UsageError(
+                    "give either a connection name or credentials, not both "
+                    "(use `asc-access connections rotate-key NAME ...` to change a key)"
+                )
+            engine = runtime.open_store(settings)
+            report = asyncio.run(runtime.diagnose_connection(engine, settings, name))
+        else:
+            url = (api_url or settings.api_url).rstrip("/")
+            report = asyncio.run(runtime.diagnose_credentials(_evaluate(flags), url))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        _print_report(report)
+    raise typer.Exit(report.exit_status)
+
+
+def connect(
+    name: str = typer.Argument(..., help="A name for the connection (e.g. the team's)."),
+    key_id: str | None = KEY_ID,
+    issuer_id: str | None = ISSUER_ID,
+    private_key_file: str | None = KEY_FILE,
+    individual: bool = INDIVIDUAL,
+    api_key_json: str | None = API_KEY_JSON,
+    token_lifetime: int | None = LIFETIME,
+    api_url: str | None = API_URL,
+    force: bool = typer.Option(
+        False, "--force", help="Save even when the doctor finds a problem (marked unhealthy)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check a key with the doctor and save it as a connection when it works."""
+    from asc_access import runtime
+
+    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    with handle_errors(as_json=as_json):
+        settings = Settings.from_env()
+        url = (api_url or settings.api_url).rstrip("/")
+        engine = runtime.open_store(settings)
+        outcome = asyncio.run(
+            runtime.connect(engine, settings, name, _evaluate(flags), api_url=url, force=force)
+        )
+    _finish(outcome, as_json=as_json, verb="saved", force=force)
+
+
+def _finish(outcome: ConnectOutcome, *, as_json: bool, verb: str, force: bool = False) -> None:
+    report = outcome.report
+    record = outcome.record
+    if as_json:
+        doc = report.as_dict()
+        doc["saved"] = record is not None
+        doc["record"] = record.as_dict() if record is not None else None
+        emit_json(doc)
+    else:
+        _print_report(report)
+        console.print()
+        if record is not None and record.healthy:
+            console.print(f"[bold green]✓ Connection {record.name!r} {verb}.[/]")
+        elif record is not None:
+            console.print(
+                f"[bold yellow]! Connection {record.name!r} {verb} although it does not work "
+                f"(--force): marked unhealthy ({record.health_code} {record.health_cause}).[/]"
+            )
+        else:
+            hint = "" if force or report.usage_error else " (or use --force to save it anyway)"
+            err_console.print(f"[bold red]Nothing {verb}[/]: fix the problem above{hint}.")
+    if record is not None:
+        raise typer.Exit(0)
+    raise typer.Exit(report.exit_status)
+
+
+@connections_app.callback()
+def connections_list(
+    ctx: typer.Context,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List saved connections with their health."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from asc_access import runtime
+    from asc_access.store.connections import list_connections
+
+    with handle_errors(as_json=as_json):
+        records = list_connections(runtime.open_store())
+    if as_json:
+        emit_json({"connections": [r.as_dict() for r in records]})
+        return
+    if not records:
+        console.print("No connections yet. Add one with `asc-access connect NAME --key-id ...`.")
+        return
+    for r in records:
+        health = (
+            "[green]healthy[/]"
+            if r.healthy
+            else f"[red]{r.health_code or 'unhealthy'} {r.health_cause or ''}[/]".rstrip()
+        )
+        last_ok = r.last_ok_at.strftime("%Y-%m-%d %H:%M") if r.last_ok_at else "never"
+        console.print(
+            f"[bold]{r.name}[/]  {r.key_type} key {r.key_id}  {health}  last ok {last_ok}  "
+            f"{r.api_url}"
+        )
+
+
+@connections_app.command("show")
+def connections_show(
+    name: str = typer.Argument(..., help="The connection."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show one connection: key, API URL, health, last success, capabilities."""
+    from asc_access import runtime
+    from asc_access.store.connections import get_connection
+
+    with handle_errors(as_json=as_json):
+        record = get_connection(runtime.open_store(), name)
+    if as_json:
+        emit_json(record.as_dict())
+        return
+    for key, value in record.as_dict().items():
+        console.print(f"{key:>22}: {value}")
+
+
+@connections_app.command("remove")
+def connections_remove(
+    name: str = typer.Argument(..., help="The connection."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete a connection, its stored key and everything mirrored for it."""
+    from asc_access import runtime
+    from asc_access.store.connections import delete_connection, get_connection
+
+    with handle_errors(as_json=as_json):
+        engine = runtime.open_store()
+        get_connection(engine, name)
+        if not yes and not typer.confirm(
+            f"Delete connection {name!r}, its stored key and its mirrored data?"
+        ):
+            raise UsageError("not removed (answer yes, or pass --yes)")
+        record = delete_connection(engine, name)
+    if as_json:
+        emit_json({"removed": record.name, "id": record.id})
+    else:
+        console.print(f"Removed connection {record.name!r} and its stored key.")
+
+
+@connections_app.command("rotate-key")
+def connections_rotate_key(
+    name: str = typer.Argument(..., help="The connection."),
+    key_id: str | None = KEY_ID,
+    issuer_id: str | None = ISSUER_ID,
+    private_key_file: str | None = KEY_FILE,
+    individual: bool = INDIVIDUAL,
+    api_key_json: str | None = API_KEY_JSON,
+    token_lifetime: int | None = LIFETIME,
+    api_url: str | None = API_URL,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replace a connection's key once the new key passes the doctor (history is kept)."""
+    from asc_access import runtime
+
+    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    with handle_errors(as_json=as_json):
+        settings = Settings.from_env()
+        engine = runtime.open_store(settings)
+        outcome = asyncio.run(
+            runtime.rotate_key(engine, settings, name, _evaluate(flags), api_url=api_url)
+        )
+    _finish(outcome, as_json=as_json, verb="updated with the new key")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    del app
+    """Add ``doctor``, ``connect`` and ``connections`` to ``app``."""
+    app.command("doctor")(doctor)
+    app.command("connect")(connect)
+    app.add_typer(connections_app)

@@ -197,7 +197,7 @@ def parse_private_key(raw: bytes | str, *, source: str, base64_content: bool = F
     else:
         text = raw
     text, notes = clean_text_value(text)
-    work.notes.extend(notes)
+    work.notes.extend(n for n in notes if "whitespace" not in n)  # a final newline is normal
     if not text:
         work.fail("private_key_unreadable", "is empty")
     if base64_content:

@@ -17,7 +17,7 @@ _MARK = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "warn": "[yellow]![/]",
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _CODE = re.compile(r"`([^`]+)`")
 _SURE = {
-    "certain": "certain: local evidence proves it",
+    "certain": "certain: the evidence above proves it",
     "likely": "likely: Apple's answer cannot prove it; this is the best reading of the evidence",
 }
 
@@ -51,7 +51,8 @@ def render_finding(finding: Finding, console: Console, *, number: int | None = N
         for n, step in enumerate(finding.resolution, 1):
             console.print(f"    {n}. {rich_text(step)}")
     console.print("\n  [bold]How sure we are[/]")
-    console.print(f"    {escape(_SURE[finding.certainty])}")
+    rule = CAUSES[finding.cause].certainty_rule if finding.cause in CAUSES else None
+    console.print(f"    {rich_text(rule) if rule else escape(_SURE[finding.certainty])}")
 
 
 def render_report(report: DoctorReport, console: Console) -> None:

@@ -1,0 +1,297 @@
+"""Runtime glue: the store, the vault, clients for saved connections, connect and diagnose.
+
+Used by the CLI, the service and the workers, so all three open connections,
+decrypt keys and record health the same way:
+
+- :func:`open_store` / :func:`vault_for` / :func:`client_for_connection`;
+- :func:`doctor_client_factory`: clients for the doctor (short retries, no pacing);
+- :func:`diagnose_credentials` / :func:`diagnose_connection`: run the doctor;
+- :func:`connect` / :func:`rotate_key`: save a connection, or replace its key,
+  only when the doctor passes (``force`` saves a failing one marked unhealthy).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
+from asc_access.api.transport import AsyncTransport
+from asc_access.config import Settings
+from asc_access.credentials import (
+    Credentials,
+    Evaluation,
+    RawCredentials,
+    Sourced,
+    TokenManager,
+    parse_private_key,
+)
+from asc_access.diagnosis.doctor import History, diagnose
+from asc_access.diagnosis.probes import ClientFactory
+from asc_access.diagnosis.report import DoctorReport
+from asc_access.errors import SecretStoreError, UsageError
+from asc_access.ids import IssuerId, KeyId
+from asc_access.store import connections as store
+from asc_access.store.connections import ConnectionRecord
+from asc_access.store.db import open_engine
+from asc_access.vault import Vault
+
+__all__ = [
+    "DOCTOR_RETRY",
+    "ConnectOutcome",
+    "client_for_connection",
+    "connect",
+    "credentials_for_connection",
+    "diagnose_connection",
+    "diagnose_credentials",
+    "doctor_client_factory",
+    "open_store",
+    "rotate_key",
+    "vault_for",
+]
+
+#: The doctor answers a person waiting at a terminal: few, short retries.
+DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total_budget=10.0)
+_KEY_PURPOSE = "private-key"
+
+
+def open_store(settings: Settings | None = None) -> Engine:
+    """The store for ``settings`` (default: from the environment), home and schema ensured."""
+    return open_engine(settings or Settings.from_env())
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The vault holding stored private keys (master key from env or the home-dir file)."""
+    return Vault.from_settings(settings)
+
+
+def credentials_for_connection(
+    engine: Engine, settings: Settings, name: str
+) -> tuple[ConnectionRecord, Credentials]:
+    """A saved connection and its decrypted credentials."""
+    record = store.get_connection(engine, name)
+    return record, _credentials(record, vault_for(settings))
+
+
+def _credentials(record: ConnectionRecord, vault: Vault) -> Credentials:
+    if not record.encrypted_private_key:
+        raise SecretStoreError(f"connection {record.name!r} has no stored private key")
+    pem = vault.decrypt(
+        record.encrypted_private_key,
+        purpose=_KEY_PURPOSE,
+        what=f"private key of connection {record.name!r}",
+    )
+    source = f"connection {record.name}"
+    key = parse_private_key(pem, source=f"the stored key of {source}").key
+    return Credentials(
+        key_id=KeyId(record.key_id),
+        issuer_id=IssuerId(record.issuer_id) if record.issuer_id else None,
+        key_type="individual" if record.key_type == "individual" else "team",
+        private_key=key,
+        sources={"key_id": source, "issuer_id": source, "private_key": source},
+    )
+
+
+def client_for_connection(
+    engine: Engine, settings: Settings, name: str, **client_kwargs: Any
+) -> AppStoreConnectClient:
+    """An API client for a saved connection, at the connection's own API URL."""
+    record, creds = credentials_for_connection(engine, settings, name)
+    client_kwargs.setdefault("base_url", record.api_url)
+    return AppStoreConnectClient(TokenManager(creds), **client_kwargs)
+
+
+def doctor_client_factory(
+    api_url: str, *, transport: AsyncTransport | None = None, retry: RetryPolicy | None = None
+) -> ClientFactory:
+    """Clients for the doctor's probes: short retries, and no pacing (it sends three reads)."""
+
+    def factory(tokens: TokenSource) -> AppStoreConnectClient:
+        return AppStoreConnectClient(
+            tokens,
+            base_url=api_url,
+            transport=transport,
+            retry=retry or DOCTOR_RETRY,
+            budget=PacingBudget(reserve=0, max_delay=0.0),
+            timeout=15.0,
+        )
+
+    return factory
+
+
+async def diagnose_credentials(
+    evaluation: Evaluation,
+    api_url: str,
+    *,
+    client_factory: ClientFactory | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> DoctorReport:
+    """The doctor for credentials given on the command line (no history)."""
+    return await diagnose(
+        evaluation,
+        client_factory=client_factory or doctor_client_factory(api_url),
+        api_url=api_url,
+        wall_clock=wall_clock,
+    )
+
+
+def _history(record: ConnectionRecord) -> History:
+    return History(
+        name=record.name,
+        key_id=record.key_id,
+        key_type=record.key_type,
+        last_ok_at=record.last_ok_at,
+        capabilities=record.capabilities,
+    )
+
+
+async def diagnose_connection(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    *,
+    client_factory: ClientFactory | None = None,
+    wall_clock: Callable[[], float] = time.time,
+    record_health: bool = True,
+) -> DoctorReport:
+    """The doctor for a saved connection, using its history; records the verdict as health."""
+    record = store.get_connection(engine, name)
+    creds = _credentials(record, vault_for(settings))
+    evaluation = Evaluation(raw=_raw_for(record), credentials=creds)
+    evaluation.add("stored_key", "pass", f"decrypted the stored key of connection {name}")
+    report = await diagnose(
+        evaluation,
+        client_factory=client_factory or doctor_client_factory(record.api_url),
+        history=_history(record),
+        api_url=record.api_url,
+        wall_clock=wall_clock,
+    )
+    report.key_id = record.key_id
+    if record_health:
+        store.update_health(
+            engine,
+            name,
+            healthy=report.ok,
+            code=report.code,
+            cause=report.cause,
+            accepted=report.accepted,
+            capabilities=report.capabilities if report.accepted else None,
+        )
+    return report
+
+
+def _raw_for(record: ConnectionRecord) -> RawCredentials:
+    source = f"connection {record.name}"
+    return RawCredentials(
+        key_id=Sourced(record.key_id, source),
+        issuer_id=Sourced(record.issuer_id, source) if record.issuer_id else None,
+        individual_source=source if record.key_type == "individual" else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOutcome:
+    """What :func:`connect` / :func:`rotate_key` did: the doctor's report and the saved row."""
+
+    report: DoctorReport
+    record: ConnectionRecord | None
+
+    @property
+    def saved(self) -> bool:
+        """Whether the connection (or its new key) was saved."""
+        return self.record is not None
+
+
+async def connect(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    evaluation: Evaluation,
+    *,
+    api_url: str,
+    force: bool = False,
+    client_factory: ClientFactory | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> ConnectOutcome:
+    """Diagnose new credentials and save them as connection ``name`` when they work.
+
+    With ``force`` a failing key is saved too, marked unhealthy with its code
+    and cause, as long as the key itself could be read. Nothing is saved for a
+    usage error. The private key is stored only encrypted.
+    """
+    if not name.strip():
+        raise UsageError("a connection needs a name")
+    try:
+        store.get_connection(engine, name)
+    except UsageError:
+        pass
+    else:
+        raise UsageError(
+            f"a connection named {name!r} already exists: use `asc-access connections "
+            f"rotate-key {name}` to replace its key, or remove it first"
+        )
+    report = await diagnose_credentials(
+        evaluation, api_url, client_factory=client_factory, wall_clock=wall_clock
+    )
+    report.connection = name
+    creds = evaluation.credentials
+    if creds is None or report.usage_error or not (report.ok or force):
+        return ConnectOutcome(report, None)
+    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    record = store.add_connection(
+        engine,
+        name=name,
+        key_id=creds.key_id,
+        issuer_id=creds.issuer_id,
+        key_type=report.key_type or creds.key_type,
+        api_url=api_url,
+        encrypted_private_key=blob,
+        healthy=report.ok,
+        health_code=report.code,
+        health_cause=report.cause,
+        last_ok_at=report.accepted_at,
+        capabilities=report.capabilities if report.accepted else None,
+    )
+    return ConnectOutcome(report, record)
+
+
+async def rotate_key(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    evaluation: Evaluation,
+    *,
+    api_url: str | None = None,
+    client_factory: ClientFactory | None = None,
+    wall_clock: Callable[[], float] = time.time,
+) -> ConnectOutcome:
+    """Replace connection ``name``'s key, only when the new key passes the doctor.
+
+    The connection keeps its id, so its mirror, runs and change history stay.
+    """
+    record = store.get_connection(engine, name)
+    url = api_url or record.api_url
+    report = await diagnose_credentials(
+        evaluation, url, client_factory=client_factory, wall_clock=wall_clock
+    )
+    report.connection = name
+    creds = evaluation.credentials
+    if creds is None or not report.ok:
+        return ConnectOutcome(report, None)
+    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    saved = store.set_key(
+        engine,
+        name,
+        key_id=creds.key_id,
+        issuer_id=creds.issuer_id,
+        key_type=report.key_type or creds.key_type,
+        encrypted_private_key=blob,
+        healthy=True,
+        capabilities=report.capabilities,
+        api_url=url,
+    )
+    return ConnectOutcome(report, saved)
