@@ -7,21 +7,21 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 
+from asc_access import runtime
 from asc_access.actions import Team
 from asc_access.config import Settings
-from asc_access.errors import NotFoundLocallyError, SyncError
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
-from asc_access.store import schema
-from asc_access.store.db import open_engine
+from asc_access.store import connections, schema
 from asc_access.store.timeutil import as_utc
+from asc_access.sync import sync_connection
 
 if TYPE_CHECKING:
     from asc_access.service.context import ServiceContext
@@ -39,17 +39,19 @@ __all__ = [
 
 def open_store(settings: Settings) -> Engine:
     """The store for ``settings`` (home created, schema current)."""
-    return open_engine(settings)
+    return runtime.open_store(settings)
 
 
 def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any]) -> SyncRunner:
-    """How the service runs one sync of a named connection."""
-
-    del engine, settings, client_kwargs
+    """How the service runs one sync of a named connection (the sync records its run)."""
 
     async def run(name: str, request_key: str) -> object:
-        del request_key
-        raise SyncError(f"cannot sync {name!r}: the sync engine is not available yet")
+        record = connections.get_connection(engine, name)
+        client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
+        async with client:
+            return await sync_connection(
+                engine, client, record.id, request_key=request_key, progress_interval=0.5
+            )
 
     return run
 
@@ -85,13 +87,7 @@ def due_connections(engine: Engine) -> DueConnections:
 
 def connection_id(engine: Engine, name: str) -> int:
     """The store id of the connection ``name``; :class:`NotFoundLocallyError` if unknown."""
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(schema.connections.c.id).where(schema.connections.c.name == name)
-        ).scalar()
-    if found is None:
-        raise NotFoundLocallyError(f"no connection named {name!r}")
-    return int(found)
+    return connections.get_connection(engine, name).id
 
 
 def explain_cause(code: str | None, cause: str | None, **facts: object) -> dict[str, Any] | None:
@@ -102,19 +98,22 @@ def explain_cause(code: str | None, cause: str | None, **facts: object) -> dict[
 
 def connection_names(engine: Engine) -> list[str]:
     """Every connection's name, sorted."""
-    with engine.connect() as conn:
-        return [str(n) for n in conn.execute(select(schema.connections.c.name).order_by("name"))]
+    return [r.name for r in connections.list_connections(engine)]
 
 
 @asynccontextmanager
 async def open_teams(ctx: ServiceContext, names: list[str]) -> AsyncIterator[dict[str, Team]]:
     """API clients for the named connections, as the actions' teams; closed afterwards."""
-    known = set(connection_names(ctx.engine))
-    for name in names:
-        if name not in known:
-            raise NotFoundLocallyError(f"no connection named {name!r}")
-    raise SyncError("connections cannot be opened yet")
-    yield {}
+    records = [connections.get_connection(ctx.engine, name) for name in names]
+    async with AsyncExitStack() as stack:
+        teams: dict[str, Team] = {}
+        for record in records:
+            client = runtime.client_for_connection(
+                ctx.engine, ctx.settings, record.name, **ctx.client_kwargs
+            )
+            await stack.enter_async_context(client)
+            teams[record.name] = Team(name=record.name, source=client, connection_id=record.id)
+        yield teams
 
 
 Clock = Callable[[], datetime]
