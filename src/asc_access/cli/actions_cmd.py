@@ -1,10 +1,405 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""Provisioning commands: invite, cancel-invitation, remove, set-roles, set-apps, offboard,
+plan / apply (desired state) and audit.
+
+Every command plans first (a fresh read of Apple), prints the plan, asks before
+changing anything (``--yes`` skips the question, ``--dry-run`` stops after the
+plan), then executes step by step and prints each outcome (``done``,
+``already``, ``failed``). ``--json`` prints one document: the plan, and after
+execution the status, the audit entry id and every step.
+
+Exit status: 0 when nothing failed; 1 when a safety rule refused the plan or
+a step failed without a catalogue code; 101-107 for the first catalogued
+failure; 2 for usage errors.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import getpass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+from sqlalchemy import Engine
+
+from asc_access.actions import (
+    Execution,
+    Plan,
+    StepResult,
+    Team,
+    execute_plan,
+    load_desired_state,
+    plan_cancel_invitation,
+    plan_desired_state,
+    plan_invite,
+    plan_offboard,
+    plan_remove,
+    plan_set_apps,
+    plan_set_roles,
+)
+from asc_access.catalogue import exit_status_for
+from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.config import Settings
+from asc_access.errors import UsageError
+from asc_access.runtime import client_for_connection, open_store
+from asc_access.store import audit
+from asc_access.store.connections import get_connection, list_connections
+
+__all__ = ["register"]
+
+CONNECTION = typer.Option(None, "--connection", "-c", help="The team (connection) to act on.")
+DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan; change nothing.")
+YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing anything.")
+FORCE = typer.Option(False, "--force", help="Allow removing or demoting the last Admin.")
+ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER, ADMIN, ...")
+APPS = typer.Option(None, "--app", "-a", help="An app id or bundle id (repeatable).")
+
+Planner = Callable[[dict[str, Team]], Awaitable[Plan]]
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
+
+
+def _one_connection(engine: Engine, name: str | None) -> str:
+    if name:
+        return get_connection(engine, name).name
+    names = [c.name for c in list_connections(engine)]
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise UsageError("no connections yet: save one with `asc-access connect NAME ...`")
+    raise UsageError(
+        f"several teams are connected; name one with --connection ({', '.join(names)})"
+    )
+
+
+@asynccontextmanager
+async def _teams(
+    engine: Engine, settings: Settings, names: Sequence[str]
+) -> AsyncIterator[dict[str, Team]]:
+    async with AsyncExitStack() as stack:
+        teams: dict[str, Team] = {}
+        for name in names:
+            record = get_connection(engine, name)
+            client = client_for_connection(engine, settings, name)
+            await stack.enter_async_context(client)
+            teams[name] = Team(name, client, record.id)
+        yield teams
+
+
+def _print_plan(plan: Plan) -> None:
+    for line in plan.describe():
+        console.print(escape(line))
+
+
+def _print_step(result: StepResult) -> None:
+    outcome = result.outcome.value if result.outcome else result.state
+    colour = {"done": "green", "already": "cyan", "failed": "red"}.get(outcome, "yellow")
+    code = f" {result.code}" if result.code else ""
+    console.print(
+        f"  [{colour}]{outcome:<8}[/] {escape(result.step.connection)}: "
+        f"{escape(result.step.summary())}{code} — {escape(result.message)}"
+    )
+
+
+def _exit_status(execution: Execution) -> int:
+    if execution.status == "done":
+        return 0
+    failure = execution.first_failure
+    return exit_status_for(failure.code if failure else None)
+
+
+def _run(
+    planner: Planner,
+    names: Callable[[Engine], list[str]],
+    *,
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    skip_empty: bool = False,
+) -> None:
+    """Plan, show, confirm, execute, report: the flow every command shares."""
+    with handle_errors(as_json=as_json):
+        settings = Settings.from_env()
+        engine = open_store(settings)
+        status = asyncio.run(
+            _flow(engine, settings, planner, names(engine), dry_run, yes, as_json, skip_empty)
+        )
+    raise typer.Exit(status)
+
+
+async def _flow(
+    engine: Engine,
+    settings: Settings,
+    planner: Planner,
+    names: list[str],
+    dry_run: bool,
+    yes: bool,
+    as_json: bool,
+    skip_empty: bool,
+) -> int:
+    async with _teams(engine, settings, names) as teams:
+        plan = await planner(teams)
+        blocking = plan.blocking_refusals
+        if not as_json:
+            _print_plan(plan)
+        if blocking or dry_run or (skip_empty and not plan.changes):
+            if as_json:
+                emit_json({"ok": not blocking, "dry_run": dry_run, "plan": plan.as_dict()})
+            elif blocking:
+                console.print("[bold red]Refused:[/] nothing was changed.")
+            elif not plan.changes and skip_empty:
+                console.print("Nothing to change.")
+            return 1 if blocking else 0
+        if plan.changes and not yes:
+            question = f"Make these {len(plan.changes)} change(s) on App Store Connect?"
+            if not typer.confirm(question, default=False, err=True):
+                err_console.print("Cancelled: nothing was changed.")
+                return 1
+        on_step = None if as_json else _print_step
+        execution = await execute_plan(plan, teams, engine=engine, actor=_actor(), on_step=on_step)
+    status = _exit_status(execution)
+    if as_json:
+        emit_json({"ok": status == 0, "plan": plan.as_dict(), **execution.as_dict()})
+    else:
+        colour = "green" if status == 0 else "red"
+        console.print(
+            f"[{colour}]{execution.status}[/] (audit entry {execution.audit_id}; "
+            "`asc-access audit` shows it)"
+        )
+    return status
+
+
+def _single(connection: str | None) -> Callable[[Engine], list[str]]:
+    return lambda engine: [_one_connection(engine, connection)]
+
+
+def invite(
+    email: str = typer.Argument(..., help="The person's e-mail address."),
+    first_name: str = typer.Option(..., "--first-name", help="First name."),
+    last_name: str = typer.Option(..., "--last-name", help="Last name."),
+    role: list[str] = ROLES,
+    app: list[str] = APPS,
+    all_apps: bool = typer.Option(False, "--all-apps", help="They see every app."),
+    provisioning: bool = typer.Option(
+        False, "--provisioning", help="Access to Certificates, Identifiers & Profiles."
+    ),
+    connection: str | None = CONNECTION,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Invite a person (or re-send a changed/expired invitation)."""
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        (team,) = teams.values()
+        return await plan_invite(
+            team,
+            email,
+            first_name=first_name,
+            last_name=last_name,
+            roles=role or [],
+            apps=app or None,
+            all_apps=all_apps,
+            provisioning=provisioning,
+        )
+
+    _run(planner, _single(connection), dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def cancel_invitation(
+    email: str = typer.Argument(..., help="The invited e-mail address."),
+    connection: str | None = CONNECTION,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Cancel a person's pending (or expired) invitation."""
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        (team,) = teams.values()
+        return await plan_cancel_invitation(team, email)
+
+    _run(planner, _single(connection), dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def remove(
+    email: str = typer.Argument(..., help="The member's e-mail address."),
+    connection: str | None = CONNECTION,
+    force: bool = FORCE,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Remove a member from a team."""
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        (team,) = teams.values()
+        return await plan_remove(team, email, force=force)
+
+    _run(planner, _single(connection), dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def set_roles(
+    email: str = typer.Argument(..., help="The member's e-mail address."),
+    role: list[str] = ROLES,
+    connection: str | None = CONNECTION,
+    force: bool = FORCE,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Give a member exactly these roles."""
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        (team,) = teams.values()
+        return await plan_set_roles(team, email, role or [], force=force)
+
+    _run(planner, _single(connection), dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def set_apps(
+    email: str = typer.Argument(..., help="The member's e-mail address."),
+    app: list[str] = typer.Option(None, "--app", "-a", help="The full list of apps (repeatable)."),
+    add: list[str] = typer.Option(None, "--add", help="Also show this app (repeatable)."),
+    drop: list[str] = typer.Option(None, "--remove", help="Stop showing this app (repeatable)."),
+    all_apps: bool = typer.Option(False, "--all-apps", help="Show every app."),
+    connection: str | None = CONNECTION,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change which apps a member sees: a full list, --add/--remove, or --all-apps."""
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        (team,) = teams.values()
+        return await plan_set_apps(
+            team, email, apps=app or None, add=add or (), remove=drop or (), all_apps=all_apps
+        )
+
+    _run(planner, _single(connection), dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def offboard(
+    email: str = typer.Argument(..., help="The leaver's e-mail address."),
+    connection: list[str] = typer.Option(
+        None, "--connection", "-c", help="Only these teams (repeatable; default: every team)."
+    ),
+    force: bool = FORCE,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Remove a person and cancel their invitations on every connected team."""
+
+    def names(engine: Engine) -> list[str]:
+        if connection:
+            return [get_connection(engine, n).name for n in dict.fromkeys(connection)]
+        found = [c.name for c in list_connections(engine)]
+        if not found:
+            raise UsageError("no connections yet: save one with `asc-access connect NAME ...`")
+        return found
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        return await plan_offboard(list(teams.values()), email, force=force)
+
+    _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
+
+
+def _desired(file: Path, force: bool, action: str) -> tuple[Planner, Callable[[Engine], list[str]]]:
+    desired = load_desired_state(file)
+
+    async def planner(teams: dict[str, Team]) -> Plan:
+        return await plan_desired_state(desired, teams, force=force, action=action)
+
+    def names(engine: Engine) -> list[str]:
+        return [get_connection(engine, n).name for n in desired.teams]
+
+    return planner, names
+
+
+FILE = typer.Argument(..., help="A desired-state file (.yaml, .yml or .json).")
+
+
+def plan_cmd(
+    file: Path = FILE,
+    force: bool = FORCE,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show what `apply FILE` would change (invitations, changes, removals)."""
+    with handle_errors(as_json=as_json):
+        planner, names = _desired(file, force, "plan")
+    _run(planner, names, dry_run=True, yes=False, as_json=as_json)
+
+
+def apply_cmd(
+    file: Path = FILE,
+    force: bool = FORCE,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Make the teams look like FILE: plan, confirm, execute, audit."""
+    with handle_errors(as_json=as_json):
+        planner, names = _desired(file, force, "apply")
+    _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json, skip_empty=True)
+
+
+def audit_cmd(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many entries, newest first."),
+    connection: str | None = typer.Option(None, "--connection", "-c", help="Only this team."),
+    entry_id: int | None = typer.Option(None, "--id", help="Show one entry in full."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What was changed, by whom, on which team, with what outcome."""
+    with handle_errors(as_json=as_json):
+        engine = open_store(Settings.from_env())
+        if entry_id is not None:
+            entries = [audit.get_entry(engine, entry_id)]
+        else:
+            entries = audit.list_entries(engine, limit=limit, connection=connection)
+        if as_json:
+            emit_json({"entries": [e.as_dict() for e in entries]})
+            return
+        if not entries:
+            console.print("No actions recorded yet.")
+        for entry in entries:
+            _print_entry(entry)
+
+
+def _print_entry(entry: audit.AuditEntry) -> None:
+    when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    teams = ", ".join(entry.connections)
+    console.print(
+        f"[bold]#{entry.id}[/] {when}  {escape(entry.actor)}  {escape(entry.action)} "
+        f"{escape(entry.target or '')}  [{escape(teams)}]  {entry.status}"
+    )
+    for step in entry.steps:
+        outcome: Any = step.get("outcome") or step.get("state")
+        code = f" {step['code']}" if step.get("code") else ""
+        ids = ", ".join(step.get("request_ids") or [])
+        console.print(
+            f"    {outcome:<8} {escape(str(step.get('connection')))}: "
+            f"{escape(str(step.get('summary')))}{code}"
+            + (f"  (request {escape(ids)})" if ids else ""),
+        )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
-    del app
+    """Add the provisioning commands to ``app``."""
+    app.command("invite")(invite)
+    app.command("cancel-invitation")(cancel_invitation)
+    app.command("remove")(remove)
+    app.command("set-roles")(set_roles)
+    app.command("set-apps")(set_apps)
+    app.command("offboard")(offboard)
+    app.command("plan")(plan_cmd)
+    app.command("apply")(apply_cmd)
+    app.command("audit")(audit_cmd)
