@@ -5,12 +5,24 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from asc_access.service.console import actions_pages, activity_pages, auth_pages
+from asc_access.service.console import (
+    actions_pages,
+    activity_pages,
+    auth_pages,
+    connections_pages,
+    people_pages,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth_pages, actions_pages, activity_pages):
+for _module in (
+    auth_pages,
+    connections_pages,
+    people_pages,
+    actions_pages,
+    activity_pages,
+):
     router.include_router(_module.router)
 
 
