@@ -202,25 +202,21 @@ class World:
         """PATCH /v1/users/{id}: roles, app access and provisioning in one change."""
         user = self.user(user_id)
         if "ACCOUNT_HOLDER" in user.roles:
-            field = "roles" if roles is not None else "allAppsVisible"
-            if roles is None and all_apps_visible is None and provisioning_allowed is not None:
-                field = "provisioningAllowed"
-            pointer = (
-                "/data/relationships/visibleApps"
-                if roles is None and all_apps_visible is None and provisioning_allowed is None
-                else f"/data/attributes/{field}"
-            )
+            given = {
+                "roles": roles,
+                "allAppsVisible": all_apps_visible,
+                "provisioningAllowed": provisioning_allowed,
+            }
+            field = next((name for name, value in given.items() if value is not None), None)
             raise problems.entity_error(
                 "ENTITY_ERROR.ATTRIBUTE.INVALID.UNMODIFIABLE",
                 "The Account Holder's roles and access cannot be changed.",
-                pointer,
+                f"/data/attributes/{field}" if field else "/data/relationships/visibleApps",
             )
         new_roles = list(user.roles) if roles is None else _check_roles(roles)
         restrictable = can_restrict_apps(new_roles)
-        if all_apps_visible is None:
+        if all_apps_visible is None:  # unchanged, unless the new roles always see all apps
             new_all = user.all_apps_visible or not restrictable
-            if visible_app_ids is not None and restrictable and roles is None:
-                new_all = user.all_apps_visible
         else:
             new_all = all_apps_visible
         if not new_all and not restrictable:
