@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import types
@@ -11,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import asc_access.api as api
-from asc_access.api import AppStoreConnectClient, ResponseInfo
+from asc_access.api import AppStoreConnectClient, ResponseInfo, RetryPolicy
 from asc_access.errors import (
     ApiError,
     AuthenticationError,
@@ -365,3 +368,63 @@ async def test_base_url_with_a_path_prefix(make_client: Any, h: Any) -> None:
     await client.apps.list()
     assert str(script.requests[0].url).startswith("https://proxy.test/asc/v1/apps?")
     assert client.base_url == "https://proxy.test/asc"
+
+
+class _StaticTokens:
+    key_id = "PROPERTY01"
+
+    def token(self) -> str:
+        return "static-token"
+
+    def invalidate(self) -> None:
+        return None
+
+
+async def _no_wait(_seconds: float) -> None:
+    return None
+
+
+def _list_users_against(status: int, body: bytes, headers: dict[str, str]) -> None:
+    """List users from a server that always answers ``status``/``body``/``headers``."""
+
+    async def scenario() -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(status, content=body, headers=headers)
+
+        async with AppStoreConnectClient(
+            _StaticTokens(),
+            base_url="https://api.test",
+            transport=httpx.MockTransport(handler),
+            sleep=_no_wait,
+            retry=RetryPolicy(max_attempts=2, jitter=lambda d: d),
+        ) as client:
+            with contextlib.suppress(ApiError):
+                await client.users.list()
+
+    asyncio.run(scenario())
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    status=st.integers(min_value=100, max_value=599),
+    body=st.binary(max_size=300)
+    | st.builds(lambda doc: json.dumps(doc).encode(), st.from_type(dict[str, int]))
+    | st.sampled_from(
+        [
+            b'{"data": [], "links": {"next": "https://api.test/v1/users?cursor=x"}}',
+            b'{"errors": [{"code": "NOT_FOUND"}]}',
+            b'{"data": [{"type": "users", "id": "1", "attributes": {"roles": [5]}}]}',
+        ]
+    ),
+    rate=HEADER_TEXT,
+    retry_after=HEADER_TEXT,
+    date=HEADER_TEXT,
+)
+def test_whatever_the_server_answers_only_api_errors_escape(
+    status: int, body: bytes, rate: str, retry_after: str, date: str
+) -> None:
+    headers = {"X-Rate-Limit": rate, "Retry-After": retry_after, "Date": date}
+    _list_users_against(status, body, headers)
