@@ -7,44 +7,30 @@ page of 100.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from asc_access.sandbox import problems
+from asc_access.sandbox import problems, rules
 from asc_access.sandbox.records import AppRecord, Clock, InvitationRecord, UserRecord
-from asc_access.sandbox.vocabulary import ROLES, can_restrict_apps
+from asc_access.sandbox.views import (
+    Filters,
+    SortKey,
+    app_matches,
+    invitation_matches,
+    sort_records,
+    user_matches,
+)
+from asc_access.sandbox.vocabulary import can_restrict_apps
 
 __all__ = ["INVITATION_LIFETIME", "World"]
 
 INVITATION_LIFETIME = timedelta(days=3)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _VIEW_CACHE_SIZE = 64
 
-_T = TypeVar("_T")
 _R = TypeVar("_R", UserRecord, InvitationRecord, AppRecord)
-SortKey = tuple[str, ...]
-Filters = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def _sorted(records: list[_R], sort: SortKey, attrs: dict[str, Callable[[_R], str]]) -> list[_R]:
-    """Stable multi-key sort; ties fall back to creation order (``seq``)."""
-    result = sorted(records, key=_seq)
-    for expression in reversed(sort):
-        folded = _folding(attrs[expression.lstrip("-")])
-        result.sort(key=folded, reverse=expression.startswith("-"))
-    return result
-
-
-def _folding(read: Callable[[_T], str]) -> Callable[[_T], str]:
-    return lambda record: read(record).casefold()
-
-
-def _seq(record: UserRecord | InvitationRecord | AppRecord) -> int:
-    return record.seq
 
 
 class World:
@@ -110,8 +96,8 @@ class World:
         """Users matching ``filters`` in ``sort`` order (cached until the next write)."""
 
         def build() -> list[UserRecord]:
-            users = [u for u in self.users.values() if _user_matches(u, filters)]
-            return _sorted(
+            users = [u for u in self.users.values() if user_matches(u, filters)]
+            return sort_records(
                 users, sort, {"username": lambda u: u.username, "lastName": lambda u: u.last_name}
             )
 
@@ -121,8 +107,8 @@ class World:
         """Invitations matching ``filters`` in ``sort`` order."""
 
         def build() -> list[InvitationRecord]:
-            found = [i for i in self.invitations.values() if _invitation_matches(i, filters)]
-            return _sorted(
+            found = [i for i in self.invitations.values() if invitation_matches(i, filters)]
+            return sort_records(
                 found, sort, {"email": lambda i: i.email, "lastName": lambda i: i.last_name}
             )
 
@@ -138,9 +124,9 @@ class World:
             apps = [
                 a
                 for a in self.apps.values()
-                if (allowed is None or a.id in allowed) and _app_matches(a, filters)
+                if (allowed is None or a.id in allowed) and app_matches(a, filters)
             ]
-            return _sorted(
+            return sort_records(
                 apps,
                 sort,
                 {
@@ -213,19 +199,13 @@ class World:
                 "The Account Holder's roles and access cannot be changed.",
                 f"/data/attributes/{field}" if field else "/data/relationships/visibleApps",
             )
-        new_roles = list(user.roles) if roles is None else _check_roles(roles)
+        new_roles = list(user.roles) if roles is None else rules.check_roles(roles)
         restrictable = can_restrict_apps(new_roles)
         if all_apps_visible is None:  # unchanged, unless the new roles always see all apps
             new_all = user.all_apps_visible or not restrictable
         else:
             new_all = all_apps_visible
-        if not new_all and not restrictable:
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                "App access can't be limited for people with the roles "
-                f"{', '.join(new_roles)}: they always see all apps.",
-                "/data/attributes/allAppsVisible",
-            )
+        rules.check_app_access(new_roles, new_all)
         new_apps = user.visible_app_ids
         if visible_app_ids is not None:
             self._check_app_ids(visible_app_ids, "/data/relationships/visibleApps")
@@ -290,7 +270,7 @@ class World:
     ) -> UserRecord:
         """A change made in App Store Connect's web UI (control API)."""
         user = self.user(user_id)
-        new_roles = _check_roles(roles, allow_account_holder=True)
+        new_roles = rules.check_roles(roles, allow_account_holder=True)
         user.roles = new_roles
         if not can_restrict_apps(new_roles):
             user.all_apps_visible = True
@@ -324,50 +304,24 @@ class World:
         visible_app_ids: list[str] | None,
     ) -> InvitationRecord:
         """POST /v1/userInvitations."""
-        if not _EMAIL.match(email):
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                f"'{email}' is not a valid email address.",
-                "/data/attributes/email",
-            )
-        for name, value in (("firstName", first_name), ("lastName", last_name)):
-            if not value.strip():
-                raise problems.entity_error(
-                    "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                    f"'{name}' must not be empty.",
-                    f"/data/attributes/{name}",
-                )
-        new_roles = _check_roles(roles)
+        rules.check_person(email, first_name, last_name)
+        new_roles = rules.check_roles(roles)
         folded = email.casefold()
         if any(u.username.casefold() == folded for u in self.users.values()):
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-                f"A user with the email '{email}' is already a member of this team.",
-                "/data/attributes/email",
+            raise rules.duplicate(
+                f"A user with the email '{email}' is already a member of this team."
             )
         stale = []
         for existing in self.invitations.values():
             if existing.email.casefold() != folded:
                 continue
             if not self.is_expired(existing):
-                raise problems.entity_error(
-                    "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-                    f"An invitation for '{email}' is already pending.",
-                    "/data/attributes/email",
-                )
+                raise rules.duplicate(f"An invitation for '{email}' is already pending.")
             stale.append(existing.id)
-        restrictable = can_restrict_apps(new_roles)
         apps = visible_app_ids or []
-        all_visible = (not apps) if all_apps_visible is None else all_apps_visible
-        if not restrictable and all_apps_visible is None:
-            all_visible = True
-        if not all_visible and not restrictable:
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                "App access can't be limited for people with the roles "
-                f"{', '.join(new_roles)}: they always see all apps.",
-                "/data/attributes/allAppsVisible",
-            )
+        if all_apps_visible is None:
+            all_apps_visible = not apps or not can_restrict_apps(new_roles)
+        all_visible = rules.check_app_access(new_roles, all_apps_visible)
         self._check_app_ids(apps, "/data/relationships/visibleApps")
         if all_visible and apps:
             raise problems.entity_error(
@@ -426,63 +380,3 @@ class World:
         invitation.expiration = self.clock.now_datetime() - timedelta(seconds=1)
         self.touch()
         return invitation
-
-
-def _check_roles(roles: list[str], *, allow_account_holder: bool = False) -> list[str]:
-    if not roles:
-        raise problems.entity_error(
-            "ENTITY_ERROR.ATTRIBUTE.INVALID",
-            "At least one role is required.",
-            "/data/attributes/roles",
-        )
-    for role in roles:
-        if role not in ROLES:
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                f"'{role}' is not a valid role.",
-                "/data/attributes/roles",
-            )
-        if role == "ACCOUNT_HOLDER" and not allow_account_holder:
-            raise problems.entity_error(
-                "ENTITY_ERROR.ATTRIBUTE.INVALID",
-                "The Account Holder role can't be assigned.",
-                "/data/attributes/roles",
-            )
-    return list(dict.fromkeys(roles))
-
-
-def _filter_values(filters: Filters, name: str) -> tuple[str, ...] | None:
-    for key, values in filters:
-        if key == name:
-            return values
-    return None
-
-
-def _user_matches(user: UserRecord, filters: Filters) -> bool:
-    names = _filter_values(filters, "username")
-    if names is not None and user.username.casefold() not in {n.casefold() for n in names}:
-        return False
-    roles = _filter_values(filters, "roles")
-    if roles is not None and not set(roles) & set(user.roles):
-        return False
-    apps = _filter_values(filters, "visibleApps")
-    return apps is None or bool(set(apps) & set(user.visible_app_ids))
-
-
-def _invitation_matches(invitation: InvitationRecord, filters: Filters) -> bool:
-    emails = _filter_values(filters, "email")
-    if emails is not None and invitation.email.casefold() not in {e.casefold() for e in emails}:
-        return False
-    roles = _filter_values(filters, "roles")
-    if roles is not None and not set(roles) & set(invitation.roles):
-        return False
-    apps = _filter_values(filters, "visibleApps")
-    return apps is None or bool(set(apps) & set(invitation.visible_app_ids))
-
-
-def _app_matches(app: AppRecord, filters: Filters) -> bool:
-    for name, attr in (("name", "name"), ("bundleId", "bundle_id"), ("sku", "sku"), ("id", "id")):
-        values = _filter_values(filters, name)
-        if values is not None and getattr(app, attr) not in values:
-            return False
-    return True
