@@ -98,6 +98,9 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
     _c(400, "ENTITY_INVALID", "bad_request", "The request body is not valid",
        "The body is not JSON or has the wrong type.", None),
     _c(400, None, "bad_request", "Apple refused the request", "A malformed request.", None),
+    _c(406, "NOT_ACCEPTABLE", "bad_request", "Unsupported Accept header",
+       "The Accept header asks for something other than JSON (the sandbox answers with "
+       "this code; Apple answers in plain text).", None),
     _c(406, None, "bad_request", "Unsupported Accept header",
        "Apple answers 406 in plain text when the Accept header is not JSON.", None),
     _c(410, None, "gone", "The resource is gone",
@@ -127,6 +130,13 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
     _c(409, "ENTITY_ERROR.ATTRIBUTE.UNKNOWN", "conflict", _DUP + "an attribute is unknown",
        "The entity includes an unknown attribute (code inferred from the title Apple "
        "sends).", None),
+    _c(409, "ENTITY_ERROR.ATTRIBUTE.REQUIRED", "conflict", _DUP + "a required value is missing",
+       "The entity lacks a required attribute (source.pointer names it; the sandbox's "
+       "vocabulary, in Apple's error format).", None),
+    _c(409, "ENTITY_ERROR.RELATIONSHIP.UNKNOWN", "conflict",
+       _DUP + "a relationship is unknown",
+       "The entity names a relationship this resource does not have (the sandbox's "
+       "vocabulary, in Apple's error format).", None),
     _c(409, "ENTITY_ERROR.RELATIONSHIP.INVALID", "conflict",
        _DUP + "a relationship is invalid",
        "A relationship has an invalid value (e.g. an app id that is not on the team).", None),
@@ -147,8 +157,12 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
        "A transient server fault; retrying usually helps.", "apple_unavailable", "retry"),
     _c(500, None, "server", "Apple's service failed", "A server fault.", "apple_unavailable",
        "retry"),
+    _c(502, "BAD_GATEWAY", "server", "Apple's gateway failed",
+       "Bad gateway (code as the sandbox sends it).", "apple_unavailable", "retry"),
     _c(502, None, "server", "Apple's gateway failed", "Bad gateway.", "apple_unavailable",
        "retry"),
+    _c(503, "SERVICE_UNAVAILABLE", "server", "Apple's service is unavailable",
+       "Service unavailable (code as the sandbox sends it).", "apple_unavailable", "retry"),
     _c(503, None, "server", "Apple's service is unavailable", "Service unavailable.",
        "apple_unavailable", "retry"),
     _c(504, None, "server", "Apple's gateway timed out", "Gateway timeout.",
