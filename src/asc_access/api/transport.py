@@ -23,14 +23,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 import httpx
@@ -38,11 +35,18 @@ import httpx
 from asc_access.api.classify import classify
 from asc_access.api.jsonapi import decode_errors
 from asc_access.api.ratelimit import PacingBudget, RateBudget, parse_rate_limit, parse_retry_after
+from asc_access.api.response import (
+    ApiResponse,
+    error_message,
+    excerpt,
+    http_date,
+    redact,
+    url_path,
+)
 from asc_access.api.retry import Outcome, RetryPolicy, may_repeat
 from asc_access.api.types import ResponseInfo, TokenSource
 from asc_access.errors import (
     ApiError,
-    AppleError,
     RateLimitedError,
     RateLimitSnapshot,
     ResourceNotFoundError,
@@ -58,7 +62,6 @@ log = logging.getLogger("asc_access.api")
 #: The type of an injectable httpx transport (``httpx.MockTransport`` in unit tests).
 AsyncTransport = httpx.AsyncBaseTransport
 Sleep = Callable[[float], Awaitable[None]]
-R = TypeVar("R")
 
 
 def _user_agent() -> str:
@@ -66,41 +69,6 @@ def _user_agent() -> str:
         return f"asc-access/{metadata.version('asc-access')}"
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "asc-access"
-
-
-_SECRETISH = re.compile(r"(?i)bearer\s+\S+|eyJ[\w-]+\.[\w-]*\.?[\w-]*")
-_EXCERPT = 160
-_MESSAGE = 300
-
-
-def _excerpt(body: bytes) -> str:
-    text = body[: _EXCERPT * 4].decode("utf-8", errors="replace")
-    text = _SECRETISH.sub("[redacted]", " ".join(text.split()))
-    return text[:_EXCERPT]
-
-
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _message(status: int, errors: Sequence[AppleError]) -> str:
-    if errors:
-        first = errors[0]
-        text = first.title or first.code or f"HTTP {status}"
-        if first.detail:
-            text = f"{text}: {first.detail}"
-        if len(errors) > 1:
-            text = f"{text} (+{len(errors) - 1} more)"
-    else:
-        text = f"HTTP {status} without an Apple error document"
-    text = " ".join(text.split())
-    return text if len(text) <= _MESSAGE else text[: _MESSAGE - 1] + "…"
 
 
 def _exception_kind(exc: httpx.HTTPError) -> tuple[str, Outcome | None]:
@@ -129,44 +97,6 @@ def _exception_kind(exc: httpx.HTTPError) -> tuple[str, Outcome | None]:
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "unsupported_protocol", None
     return "protocol", None
-
-
-@dataclass(frozen=True, slots=True)
-class ApiResponse:
-    """A successful (2xx) response: its facts and body, with decoding that names failures."""
-
-    info: ResponseInfo
-    body: bytes
-    after_retry: bool = False
-
-    def unexpected(self, reason: str, context: dict[str, Any] | None = None) -> ApiError:
-        """An ``UnexpectedResponseError`` about this response, with its full context."""
-        return UnexpectedResponseError(
-            f"Apple's answer could not be read: {reason}",
-            method=self.info.method,
-            path=self.info.path,
-            status=self.info.status,
-            request_id=self.info.request_id,
-            rate_limit=self.info.rate_limit,
-            context={**(context or {}), "reason": reason, "excerpt": _excerpt(self.body)},
-        )
-
-    def json(self) -> Any:
-        """The body parsed as JSON (``UnexpectedResponseError`` when it is not)."""
-        if not self.body.strip():
-            raise self.unexpected("the body is empty")
-        try:
-            return json.loads(self.body)
-        except (ValueError, RecursionError) as exc:
-            raise self.unexpected("the body is not JSON") from exc
-
-    def decode(self, decoder: Callable[[Any], R]) -> R:
-        """Parse the body and apply a :mod:`~asc_access.api.jsonapi` decoder to it."""
-        document = self.json()
-        try:
-            return decoder(document)
-        except UnexpectedResponseError as exc:
-            raise self.unexpected(exc.context.get("reason", exc.message)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +225,7 @@ class Transport:
             if result.remint and not reminted:
                 reminted = True
                 self._tokens.invalidate()
-                log.info("%s %s -> 401; token re-minted, sending once more", method, _path(url))
+                log.info("%s %s -> 401; token re-minted, sending once more", method, url_path(url))
                 continue
             maybe_processed = maybe_processed or result.outcome is Outcome.MAYBE_PROCESSED
             delay = self._delay(result, replayable, sends - int(reminted), started)
@@ -304,7 +234,7 @@ class Transport:
             log.info(
                 "%s %s failed (%s); retry %d in %.2fs",
                 method,
-                _path(url),
+                url_path(url),
                 result.error.apple_code or result.error.context.get("kind") or result.error.status,
                 sends - int(reminted),
                 delay,
@@ -328,7 +258,7 @@ class Transport:
     async def _attempt(
         self, method: str, url: str, content: bytes | None, sends: int, *, after_retry: bool
     ) -> ApiResponse | _Failure:
-        path = _path(url)
+        path = url_path(url)
         try:
             await self.budget.before_request(self.key_id)
         except RateLimitedError as exc:
@@ -363,8 +293,8 @@ class Transport:
         self, exc: httpx.HTTPError, method: str, path: str, sends: int, after_retry: bool
     ) -> _Failure:
         kind, outcome = _exception_kind(exc)
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:_MESSAGE]
-        detail = _SECRETISH.sub("[redacted]", detail)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        detail = redact(detail)
         context: dict[str, Any] = {"kind": kind, "exception": type(exc).__name__, "attempts": sends}
         if after_retry:
             context["after_retry"] = True
@@ -392,7 +322,7 @@ class Transport:
         headers = response.headers
         status = response.status_code
         snapshot = parse_rate_limit(headers.get("x-rate-limit"))
-        date = _http_date(headers.get("date"))
+        date = http_date(headers.get("date"))
         info = ResponseInfo(
             method=method,
             path=path,
@@ -422,8 +352,8 @@ class Transport:
         rule = classify(status, errors)
         context: dict[str, Any] = {"attempts": sends}
         if not errors:
-            context["excerpt"] = _excerpt(response.content)
-        message = _message(status, errors)
+            context["excerpt"] = excerpt(response.content)
+        message = error_message(status, errors)
         if after_retry:
             context["after_retry"] = True
             if rule.error is ResourceNotFoundError and method == "DELETE":
@@ -448,10 +378,3 @@ class Transport:
         elif rule.action == "retry":
             outcome = Outcome.MAYBE_PROCESSED
         return _Failure(error, outcome, remint=rule.action == "remint")
-
-
-def _path(url: str) -> str:
-    """The path of a URL or path-with-query, without the query (for logs and errors)."""
-    if "://" in url:
-        url = "/" + url.split("://", 1)[1].partition("/")[2]
-    return url.partition("?")[0] or "/"
