@@ -90,6 +90,10 @@ async def test_invitation_documents(asc: Any, contract: Any) -> None:
     assert contract.check_response(response, "GET", "/v1/userInvitations/{id}/visibleApps") == (
         "AppsWithoutIncludesResponse"
     )
+    # Outside the subset but in Apple's full spec; same shape as the users' linkages.
+    response = await asc.get(f"/v1/userInvitations/{invitation_id}/relationships/visibleApps")
+    assert response.json()["data"] == [{"type": "apps", "id": app_id}]
+    contract.validate(response.json(), "UserVisibleAppsLinkagesResponse")
     response = await asc.send("DELETE", f"/v1/userInvitations/{invitation_id}")
     assert contract.check_response(response, "DELETE", "/v1/userInvitations/{id}") == (
         "(no content)"

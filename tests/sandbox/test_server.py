@@ -230,9 +230,12 @@ def test_cli_generated_team_and_human_output(tmp_path: Path) -> None:
             },
         )
         assert response.json()["meta"]["paging"]["total"] == 30
+        refused = httpx.get(f"{document['base_url']}/v1/apps")
+        assert refused.status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=15)
+        out, err = process.communicate(timeout=15)
+    assert "401 for GET /v1/apps: no Authorization header" in err  # the reason, locally only
     assert "App Store Connect sandbox on http://127.0.0.1:" in out
     assert "PRIVATE KEY" not in out
     assert "120 users, 30 apps, 9 invitations" in out

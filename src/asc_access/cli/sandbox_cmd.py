@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 from pathlib import Path
 
 import typer
@@ -65,6 +66,12 @@ def sandbox(
             f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
             "machines (the /_sandbox control API still answers loopback clients only).[/]"
         )
+    # Apple's 401 says nothing; the sandbox tells its own console why it refused a token.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("sandbox: %(message)s"))
+    sandbox_log = logging.getLogger("asc_access.sandbox")
+    sandbox_log.addHandler(handler)
+    sandbox_log.setLevel(logging.INFO)
     options = SandboxOptions(
         seed=seed,
         users=users,

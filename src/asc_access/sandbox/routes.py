@@ -141,7 +141,11 @@ def get_linkages(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users/{id}/relationships/visibleApps."""
     query = parse_query(call.raw_query, "linkages")
     user = sandbox.world.user(call.path_params["id"])
-    return _collection(call, query, user.visible_app_ids, lambda a, _inc: {"type": "apps", "id": a})
+    return _linkages(call, query, user.visible_app_ids)
+
+
+def _linkages(call: Call, query: Query, app_ids: list[str]) -> Reply:
+    return _collection(call, query, app_ids, lambda a, _inc: {"type": "apps", "id": a})
 
 
 def _change_linkages(sandbox: Sandbox, call: Call, mode: str) -> Reply:
@@ -211,6 +215,13 @@ def invitation_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
     query = parse_query(call.raw_query, "related_apps")
     invitation = sandbox.world.invitation(call.path_params["id"])
     return _related_apps(sandbox, call, query, invitation.visible_app_ids)
+
+
+def invitation_linkages(sandbox: Sandbox, call: Call) -> Reply:
+    """GET /v1/userInvitations/{id}/relationships/visibleApps (in Apple's full spec)."""
+    query = parse_query(call.raw_query, "linkages")
+    invitation = sandbox.world.invitation(call.path_params["id"])
+    return _linkages(call, query, invitation.visible_app_ids)
 
 
 # ----- apps --------------------------------------------------------------------------
@@ -289,6 +300,11 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "/v1/userInvitations/{id}/visibleApps",
         {"GET": invitation_visible_apps},
+        manages_users=True,
+    ),
+    _route(
+        "/v1/userInvitations/{id}/relationships/visibleApps",
+        {"GET": invitation_linkages},
         manages_users=True,
     ),
     _route("/v1/apps", {"GET": list_apps}, manages_users=False),
