@@ -328,3 +328,19 @@ async def test_a_long_retry_chain_does_not_recurse(make_client: Any, h: Any) -> 
     client = make_client(script, retry=policy)
     assert await client.apps.list() == []
     assert client.request_count == 1501
+
+
+async def test_the_budget_ends_retries_with_apples_own_error(make_client: Any, h: Any) -> None:
+    exhausted = h.fail(
+        429, "RATE_LIMIT_EXCEEDED", X_Rate_Limit="user-hour-lim:3600;user-hour-rem:0;"
+    )
+    script = h.Script(exhausted, h.ok(h.collection([])))
+    client = make_client(script)
+    with pytest.raises(RateLimitedError) as caught:
+        await client.apps.list()
+    assert len(script.requests) == 1
+    assert caught.value.status == 429
+    assert caught.value.apple_code == "RATE_LIMIT_EXCEEDED"
+    assert caught.value.context["budget_stopped_retries"] is True
+    assert caught.value.__cause__ is not None
+    assert caught.value.__cause__.context["source"] == "budget"  # type: ignore[attr-defined]

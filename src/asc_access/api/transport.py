@@ -217,9 +217,20 @@ class Transport:
         sends = 0
         reminted = False
         maybe_processed = False
+        previous: _Failure | None = None
         while True:
             sends += 1
-            result = await self._attempt(method, url, content, sends, after_retry=maybe_processed)
+            try:
+                result = await self._attempt(
+                    method, url, content, sends, after_retry=maybe_processed
+                )
+            except RateLimitedError as stop:
+                if previous is None:
+                    raise
+                # The budget refused a retry: report what Apple said, noting the stop.
+                previous.error.context["budget_stopped_retries"] = True
+                raise previous.error from stop
+            previous = result if isinstance(result, _Failure) else None
             if isinstance(result, ApiResponse):
                 return replace(result, after_retry=sends > 1)
             if result.remint and not reminted:
