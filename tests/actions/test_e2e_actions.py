@@ -320,3 +320,23 @@ async def test_stale_plan_is_refused_not_written_over(
     assert writes(sandbox) == {}
     # the mirror was stale (it still said DEVELOPER); the fresh read repaired it
     await assert_mirror_agrees(store, sandbox, conn_id)
+
+
+async def test_plan_notes_a_stale_mirror_and_follows_apple(
+    store: Engine, sandbox: Any, conn_id: int
+) -> None:
+    kenji = demo("kenji")
+    async with client_for(sandbox) as client:
+        team = Team("acme", client, conn_id, store)
+        assert (await plan_remove(team, kenji)).notes == ()
+        (user,) = await client.users.list(username=kenji)
+        sandbox.set_roles(user.id, ["SALES"])  # out of band, after the sync
+        plan = await plan_remove(team, kenji)
+        (note,) = plan.notes
+        assert "the mirror of team acme was out of date for " + kenji in note
+        assert "mirror: member DEVELOPER; apps com.northwindlabs.ledger" in note
+        assert "Apple now: member SALES; apps com.northwindlabs.ledger)" in note
+        assert plan.steps[0].before is not None
+        assert plan.steps[0].before.roles == ("SALES",)
+        assert (await execute(plan, team, store)).results[0].outcome is Outcome.DONE
+    await assert_mirror_agrees(store, sandbox, conn_id)

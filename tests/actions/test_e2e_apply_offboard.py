@@ -228,3 +228,28 @@ async def test_offboard_across_three_teams_in_one_command(
     ]
     assert all(s["request_ids"] for s in first.steps)
     assert [s["outcome"] for s in second.steps] == ["already"] * 3
+
+
+async def test_desired_plan_notes_a_stale_mirror(
+    store: Engine, sandbox: Any, tmp_path: Path
+) -> None:
+    conn_id = await synced_connection(store, sandbox, "acme")
+    path = write_file(tmp_path, await current_file(sandbox))
+    async with client_for(sandbox) as client:
+        team = Team("acme", client, conn_id, store)
+        assert (await plan_file(path, team)).notes == ()
+        await client.invitations.create(
+            email="walk.in@northwindlabs.example.com",
+            first_name="W",
+            last_name="I",
+            roles=["SALES"],
+            all_apps_visible=True,
+        )
+        plan = await plan_file(path, team)
+    expected = (
+        "the mirror of team acme was out of date for 1 person "
+        "(walk.in@northwindlabs.example.com); this plan follows Apple"
+    )
+    assert plan.notes == (expected,)
+    walk_in = (StepKind.CANCEL_INVITATION, "walk.in@northwindlabs.example.com")
+    assert walk_in in [(s.kind, s.email) for s in plan.steps]

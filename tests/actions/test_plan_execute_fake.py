@@ -35,6 +35,7 @@ from asc_access.errors import (
     AppleError,
     ConflictError,
     NotFoundLocallyError,
+    ResourceNotFoundError,
     ServerError,
     UsageError,
 )
@@ -592,3 +593,35 @@ async def test_plan_round_trips_through_json(apple: Any) -> None:
         plan.describe()[0]
         == "Plan: invite pending@example.com — 1 to invite, 0 to change, 1 to remove"
     )
+
+
+async def test_lost_answer_then_404_on_the_repeat_is_done(apple: Any) -> None:
+    """The client repeats a DELETE whose answer was lost; the repeat's 404 means it worked."""
+    plan = await plan_remove(team(apple), "dev@example.com")
+    apple.fail_after["DELETE /v1/users/"] = ResourceNotFoundError(
+        "not found",
+        method="DELETE",
+        path="/v1/users/x",
+        status=404,
+        context={"after_retry": True},
+    )
+    result = (await run(plan, apple)).results[0]
+    assert result.outcome is Outcome.DONE
+    assert "answer was lost" in result.message
+
+
+async def test_plans_name_apps_by_bundle_id(apple: Any) -> None:
+    plan = await plan_set_apps(team(apple), "dev@example.com", add=["1003"], remove=["1002"])
+    assert plan.steps[0].summary() == (
+        "change dev@example.com: add com.example.app3; remove com.example.app2"
+    )
+    invite = await plan_invite(
+        team(apple),
+        "x@example.com",
+        first_name="X",
+        last_name="Y",
+        roles=["DEVELOPER"],
+        apps=["1001"],
+    )
+    assert "DEVELOPER; apps com.example.app1" in invite.describe()[2]
+    assert Plan.from_dict(invite.as_dict()) == invite

@@ -46,6 +46,7 @@ from asc_access.actions.planner import PlanBuilder, plan_invite_on, validate_rol
 from asc_access.actions.reads import PersonState, complete_team, normalise_email, resolve_app_map
 from asc_access.actions.safety import all_apps_refusal, needs_all_apps
 from asc_access.actions.source import Team
+from asc_access.actions.staleness import team_note
 from asc_access.errors import UsageError
 from asc_access.models import Role, User
 
@@ -205,6 +206,10 @@ async def _plan_team(
     now: datetime,
 ) -> None:
     members, invitations = await complete_team(team.source)
+    if team.store is not None and team.connection_id is not None:
+        note = team_note(team.store, team.connection_id, team.name, members, invitations)
+        if note:
+            b.note(note)
     by_member = {normalise_email(u.username): u for u in members}
     holder = next((u for u in members if u.is_account_holder), None)
     refs = sorted({a for p in people for a in (p.apps or ())})
@@ -325,4 +330,4 @@ async def plan_desired_state(
     b = PlanBuilder(action, desired.source, list(desired.teams), skip_satisfied=True)
     for name, people in desired.teams.items():
         await _plan_team(b, teams[name], people, force=force, now=now or datetime.now(UTC))
-    return b.build(force=force)
+    return await b.finish([teams[name] for name in desired.teams], force=force)

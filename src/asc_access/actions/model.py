@@ -67,6 +67,10 @@ def _sorted(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
+def _names(app_ids: Iterable[str], labels: Mapping[str, str] | None) -> str:
+    return ", ".join((labels or {}).get(a, a) for a in app_ids)
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """What a person can do on a team: roles, app visibility, provisioning.
@@ -121,14 +125,22 @@ class Access:
             app_ids=invitation.visible_app_ids or (),
         )
 
-    def describe(self) -> str:
-        """One short line: ``DEVELOPER; apps 2: 1, 2; provisioning``."""
+    def apps_text(self, labels: Mapping[str, str] | None = None) -> str:
+        """``all apps``, ``no apps`` or ``apps com.example.a, com.example.b``."""
+        if self.all_apps_visible:
+            return "all apps"
+        if not self.app_ids:
+            return "no apps"
+        return "apps " + _names(self.app_ids, labels)
+
+    def describe(self, labels: Mapping[str, str] | None = None) -> str:
+        """One short line: ``DEVELOPER; apps com.example.a; provisioning``.
+
+        ``labels`` maps app ids to something readable (bundle ids).
+        """
         roles = ",".join(self.roles) or "(no roles)"
-        apps = "all apps" if self.all_apps_visible else f"apps {len(self.app_ids)}"
-        if not self.all_apps_visible and self.app_ids:
-            apps += ": " + ", ".join(self.app_ids)
         prov = "; provisioning" if self.provisioning_allowed else ""
-        return f"{roles}; {apps}{prov}"
+        return f"{roles}; {self.apps_text(labels)}{prov}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -192,6 +204,16 @@ class Step:
     remove_app_ids: tuple[AppId, ...] = ()
     satisfied: bool = False
     after_steps: tuple[int, ...] = ()
+    app_labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def app_ids(self) -> frozenset[AppId]:
+        """Every app id the step mentions (for labelling)."""
+        ids: set[AppId] = set(self.add_app_ids) | set(self.remove_app_ids)
+        for access in (self.before, self.after):
+            if access is not None:
+                ids.update(access.app_ids)
+        return frozenset(ids)
 
     @property
     def is_relative(self) -> bool:
@@ -199,17 +221,18 @@ class Step:
         return bool(self.add_app_ids or self.remove_app_ids)
 
     def summary(self) -> str:
-        """What the step does, in one line."""
+        """What the step does, in one line (apps named by bundle id when known)."""
         who = self.email
+        labels = dict(self.app_labels)
         if self.kind is StepKind.INVITE:
-            what = self.after.describe() if self.after else ""
+            what = self.after.describe(labels) if self.after else ""
             return f"invite {who} ({what})"
         if self.kind is StepKind.CANCEL_INVITATION:
             return f"cancel the invitation of {who}"
         if self.kind is StepKind.REMOVE_USER:
             return f"remove {who} from the team"
         parts: list[str] = []
-        if self.after is not None and self.before is not None:
+        if self.after is not None and self.before is not None and not self.is_relative:
             if self.after.roles != self.before.roles:
                 parts.append(f"roles {','.join(self.before.roles)} -> {','.join(self.after.roles)}")
             if self.after.provisioning_allowed != self.before.provisioning_allowed:
@@ -218,11 +241,11 @@ class Step:
                 self.before.all_apps_visible,
                 self.before.app_ids,
             ):
-                parts.append(f"apps -> {self.after.describe().split('; ')[1]}")
+                parts.append(f"{self.before.apps_text(labels)} -> {self.after.apps_text(labels)}")
         if self.add_app_ids:
-            parts.append("add apps " + ", ".join(self.add_app_ids))
+            parts.append("add " + _names(self.add_app_ids, labels))
         if self.remove_app_ids:
-            parts.append("remove apps " + ", ".join(self.remove_app_ids))
+            parts.append("remove " + _names(self.remove_app_ids, labels))
         return f"change {who}: " + ("; ".join(parts) or "no change")
 
     def as_dict(self) -> dict[str, Any]:
@@ -243,6 +266,7 @@ class Step:
             "remove_app_ids": list(self.remove_app_ids),
             "satisfied": self.satisfied,
             "after_steps": list(self.after_steps),
+            "app_labels": dict(self.app_labels),
         }
 
     @classmethod
@@ -264,6 +288,7 @@ class Step:
             remove_app_ids=tuple(AppId(a) for a in data.get("remove_app_ids", ())),
             satisfied=bool(data.get("satisfied", False)),
             after_steps=tuple(int(i) for i in data.get("after_steps", ())),
+            app_labels=tuple(sorted(dict(data.get("app_labels") or {}).items())),
         )
 
 

@@ -9,10 +9,17 @@ Nothing is written. A step Apple already satisfies stays in the plan marked
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from asc_access.actions.model import Access, Plan, Refusal, Rule, Step, StepKind
-from asc_access.actions.reads import PersonState, normalise_email, read_person, resolve_apps
+from asc_access.actions.reads import (
+    PersonState,
+    app_labels,
+    normalise_email,
+    read_person,
+    resolve_apps,
+)
 from asc_access.actions.safety import (
     account_holder_refusal,
     all_apps_refusal,
@@ -20,6 +27,7 @@ from asc_access.actions.safety import (
     needs_all_apps,
 )
 from asc_access.actions.source import Team
+from asc_access.actions.staleness import person_note
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
 from asc_access.models import Role
@@ -72,8 +80,24 @@ class PlanBuilder:
         """Record a note shown with the plan."""
         self.notes.append(text)
 
+    async def finish(self, teams: Sequence[Team], *, force: bool = False) -> Plan:
+        """The finished plan, its apps labelled with their bundle ids (read from Apple)."""
+        by_name = {t.name: t for t in teams}
+        for name in {s.connection for s in self.steps}:
+            ids = sorted({a for s in self.steps if s.connection == name for a in s.app_ids})
+            labels = await app_labels(by_name[name].source, ids)
+            self.steps = [
+                replace(
+                    s, app_labels=tuple(sorted((a, labels[a]) for a in s.app_ids if a in labels))
+                )
+                if s.connection == name
+                else s
+                for s in self.steps
+            ]
+        return self.build(force=force)
+
     def build(self, *, force: bool = False) -> Plan:
-        """The finished plan."""
+        """The finished plan (apps unlabelled; see :meth:`finish`)."""
         return Plan(
             action=self.action,
             target=self.target,
@@ -97,6 +121,16 @@ def validate_roles(roles: Iterable[str]) -> tuple[str, ...]:
             f"unknown role {', '.join(unknown)}; known roles: {', '.join(sorted(known))}"
         )
     return cleaned
+
+
+async def read_noting(b: PlanBuilder, team: Team, email: str) -> PersonState:
+    """Read the person from Apple; note it in the plan when the mirror had them differently."""
+    state = await read_person(team.source, email)
+    if team.store is not None and team.connection_id is not None:
+        note = person_note(team.store, team.connection_id, team.name, state)
+        if note:
+            b.note(note)
+    return state
 
 
 def _check_email(email: str) -> str:
@@ -255,7 +289,7 @@ async def plan_invite(
     )
     if access is None:
         return b.build()
-    state = await read_person(team.source, email)
+    state = await read_noting(b, team, email)
     plan_invite_on(
         b,
         team.name,
@@ -266,7 +300,7 @@ async def plan_invite(
         now=_now(now),
         reason=f"{email} is not on team {team.name}",
     )
-    return b.build()
+    return await b.finish([team])
 
 
 def _access_text(state: PersonState) -> str:
@@ -291,7 +325,7 @@ async def plan_cancel_invitation(team: Team, email: str, *, now: datetime | None
     """Plan cancelling every invitation of ``email`` on ``team``."""
     email = _check_email(email)
     b = PlanBuilder("cancel-invitation", email, [team.name])
-    state = await read_person(team.source, email)
+    state = await read_noting(b, team, email)
     if not _cancel_all(b, team.name, state, _now(now)):
         b.step(
             StepKind.CANCEL_INVITATION,
@@ -302,7 +336,7 @@ async def plan_cancel_invitation(team: Team, email: str, *, now: datetime | None
         )
         if state.member is not None:
             b.note(f"{email} is a member of team {team.name}: use `remove` to take their access")
-    return b.build()
+    return await b.finish([team])
 
 
 async def _plan_removal(b: PlanBuilder, team: Team, state: PersonState, *, force: bool) -> None:
@@ -337,14 +371,14 @@ async def plan_remove(team: Team, email: str, *, force: bool = False) -> Plan:
     """Plan removing the member ``email`` from ``team`` (invitations untouched)."""
     email = _check_email(email)
     b = PlanBuilder("remove", email, [team.name])
-    state = await read_person(team.source, email)
+    state = await read_noting(b, team, email)
     await _plan_removal(b, team, state, force=force)
     if state.invitations:
         b.note(
             f"{email} also has an invitation on team {team.name}: "
             "`cancel-invitation` or `offboard` cancels it"
         )
-    return b.build(force=force)
+    return await b.finish([team], force=force)
 
 
 async def plan_offboard(
@@ -356,15 +390,15 @@ async def plan_offboard(
         raise UsageError("no connections to offboard from: add one with `asc-access connect`")
     b = PlanBuilder("offboard", email, [t.name for t in teams])
     for team in teams:
-        state = await read_person(team.source, email)
+        state = await read_noting(b, team, email)
         _cancel_all(b, team.name, state, _now(now))
         if state.member is not None or not state.invitations:
             await _plan_removal(b, team, state, force=force)
-    return b.build(force=force)
+    return await b.finish(teams, force=force)
 
 
-async def _member_state(team: Team, email: str) -> PersonState:
-    state = await read_person(team.source, email)
+async def _member_state(b: PlanBuilder, team: Team, email: str) -> PersonState:
+    state = await read_noting(b, team, email)
     if state.member is None:
         hint = (
             "; they have a pending invitation, which cannot be edited: "
@@ -383,7 +417,7 @@ async def plan_set_roles(
     email = _check_email(email)
     new_roles = validate_roles(roles)
     b = PlanBuilder("set-roles", email, [team.name])
-    state = await _member_state(team, email)
+    state = await _member_state(b, team, email)
     assert state.member is not None
     assert state.member_access is not None
     member, before = state.member, state.member_access
@@ -412,7 +446,7 @@ async def plan_set_roles(
             after=after,
             satisfied=after == before,
         )
-    return b.build(force=force)
+    return await b.finish([team], force=force)
 
 
 async def plan_set_apps(
@@ -434,7 +468,7 @@ async def plan_set_apps(
     if modes != 1:
         raise UsageError("give one of: --app (the full list), --add/--remove, or --all-apps")
     b = PlanBuilder("set-apps", email, [team.name])
-    state = await _member_state(team, email)
+    state = await _member_state(b, team, email)
     assert state.member is not None
     assert state.member_access is not None
     member, before = state.member, state.member_access
@@ -486,4 +520,4 @@ async def plan_set_apps(
         satisfied=after == before,
         **kw,
     )
-    return b.build()
+    return await b.finish([team])

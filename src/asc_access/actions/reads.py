@@ -19,6 +19,7 @@ from asc_access.models import Invitation, Role, User
 
 __all__ = [
     "PersonState",
+    "app_labels",
     "complete_team",
     "normalise_email",
     "other_admins",
@@ -147,6 +148,15 @@ async def resolve_app_map(
             context={"apps": missing, "connection": team},
         )
     return {r: found_ids[r] for r in wanted}
+
+
+async def app_labels(source: ProvisioningSource, ids: Sequence[str]) -> dict[str, str]:
+    """Bundle ids (or names) of the given app ids, for plans people read (one request per 50)."""
+    labels: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for app in await source.apps.list(ids=chunk):
+            labels[app.id] = app.bundle_id or app.name or app.id
+    return labels
 
 
 async def complete_team(

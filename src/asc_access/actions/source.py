@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import Engine
+
 from asc_access.ids import AppId, InvitationId, UserId
 from asc_access.models import App, Invitation, User
 
@@ -141,8 +143,11 @@ class Team:
 
     ``connection_id`` is the store's id for the connection; when set (and an
     engine is given to the executor), applied changes update the mirror at once.
+    ``store``, when given with ``connection_id``, lets plans note where the
+    mirror was out of date (plans themselves always follow Apple's answer).
     """
 
     name: str
     source: ProvisioningSource
     connection_id: int | None = None
+    store: Engine | None = None

@@ -90,7 +90,7 @@ async def _teams(
             record = get_connection(engine, name)
             client = client_for_connection(engine, settings, name)
             await stack.enter_async_context(client)
-            teams[name] = Team(name, client, record.id)
+            teams[name] = Team(name, client, record.id, engine)
         yield teams
 
 
