@@ -31,9 +31,10 @@ from asc_access.credentials import (
     parse_private_key,
 )
 from asc_access.diagnosis.doctor import History, diagnose
+from asc_access.diagnosis.findings import finding_for
 from asc_access.diagnosis.probes import ClientFactory
 from asc_access.diagnosis.report import DoctorReport
-from asc_access.errors import SecretStoreError, UsageError
+from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
 from asc_access.store import connections as store
 from asc_access.store.connections import ConnectionRecord
@@ -160,7 +161,15 @@ async def diagnose_connection(
 ) -> DoctorReport:
     """The doctor for a saved connection, using its history; records the verdict as health."""
     record = store.get_connection(engine, name)
-    creds = _credentials(record, vault_for(settings))
+    try:
+        creds = _credentials(record, vault_for(settings))
+    except (SecretStoreError, CredentialError) as error:
+        # A local problem: report it in the doctor's shape, leave the health alone.
+        report = DoctorReport(api_url=record.api_url, connection=name, key_id=record.key_id)
+        report.key_type = record.key_type
+        report.add("stored_key", "fail", error.message)
+        report.findings.append(finding_for(error, {"name": name, "key_id": record.key_id}))
+        return report
     evaluation = Evaluation(raw=_raw_for(record), credentials=creds)
     evaluation.add("stored_key", "pass", f"decrypted the stored key of connection {name}")
     report = await diagnose(

@@ -185,6 +185,10 @@ def test_wrong_master_key_is_a_clear_error(
     monkeypatch.setenv("ASC_ACCESS_MASTER_KEY", "another master passphrase")
     run = cli("doctor", "prod", "--json")
     assert run.exit_code == 1
-    assert "cannot be decrypted" in run.doc["error"]
+    doc = run.doc
+    assert (doc["ok"], doc["code"]) == (False, None)
+    assert doc["findings"][0]["title"] == "The stored private key cannot be decrypted"
+    assert "ASC_ACCESS_MASTER_KEY" in doc["findings"][0]["evidence"]
+    assert cli("connections", "show", "prod", "--json").doc["healthy"] is True  # untouched
     assert "first master passphrase" not in run.stdout
     assert "another master passphrase" not in run.stdout

@@ -448,3 +448,37 @@ def test_others_readable_key_file_is_a_warning(
     run = doctor(cli, shared_sandbox, *args, "--private-key-file", str(copy))
     assert run.exit_code == 0
     assert check(run.doc, "private_key_file")["status"] == "warn"
+
+
+def test_a_skew_that_tokens_absorb_is_not_blamed(
+    cli: Any, key_args: Any, sandbox: RunningSandbox
+) -> None:
+    sandbox.set_clock_offset(100)  # Apple 100 s ahead: our tokens are still valid on its clock
+    doc = assert_verdict(
+        doctor(cli, sandbox, *key_args(sandbox.keys["revoked"])), "APP-101", "rejected", "likely"
+    )
+    assert [f["cause"] for f in doc["findings"]] == ["rejected"]
+    assert check(doc, "clock_corrected_token")["status"] == "fail"
+    assert "100 s off" in doc["findings"][0]["evidence"]
+
+
+def test_a_breaking_skew_and_a_bad_key_are_both_reported(
+    cli: Any, key_args: Any, sandbox: RunningSandbox
+) -> None:
+    sandbox.set_clock_offset(-300)  # our tokens look issued in the future
+    doc = assert_verdict(
+        doctor(cli, sandbox, *key_args(sandbox.keys["revoked"])), "APP-101", "clock_skew", "certain"
+    )
+    assert [f["cause"] for f in doc["findings"]] == ["clock_skew", "rejected"]
+    assert "refused too" in doc["findings"][0]["evidence"]
+
+
+def test_every_catalogue_cause_is_staged_in_this_module() -> None:
+    import ast
+
+    from asc_access.catalogue import CAUSES
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    missing = [c for causes in CAUSES.values() for c in causes if c not in strings]
+    assert missing == []

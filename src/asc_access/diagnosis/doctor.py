@@ -130,27 +130,33 @@ class _Doctor:
         else:
             self.report.add("clock_skew", "pass", _skew_text(skew))
 
-    def _skew_breaks_tokens(self, skew: float, manager: TokenManager) -> bool:
-        ahead_limit = manager.backdate_seconds
-        behind_limit = manager.lifetime_seconds - manager.backdate_seconds
-        return -skew > ahead_limit or skew > behind_limit or abs(skew) >= SKEW_WARN_SECONDS
+    @staticmethod
+    def _skew_breaks_tokens(skew: float, manager: TokenManager) -> bool:
+        """Whether Apple's clock, ``skew`` seconds off, sees our fresh tokens as invalid."""
+        issued_in_future = -skew > manager.backdate_seconds
+        already_expired = skew >= manager.lifetime_seconds - manager.backdate_seconds
+        return issued_in_future or already_expired
 
     # -- 401 ---------------------------------------------------------------------------
     async def _after_401(self, apps: ProbeResult) -> ProbeSession | None:
         skew = apps.skew_seconds
         clock = self.wall
-        probe_manager = TokenManager(self.creds, clock=clock)
-        if skew is not None and self._skew_breaks_tokens(skew, probe_manager):
-            clock = _shifted(self.wall, skew)
-            corrected = self.session(self.creds, clock)
-            await corrected.run(_ALL, stop=_terminal)
-            result = corrected.results["apps"]
-            ok = result.ok or isinstance(result.error, PermissionDeniedError)
-            self.report.add(
-                "clock_corrected_token",
-                "pass" if ok else "fail",
-                f"a token dated by Apple's clock was {'accepted' if ok else 'refused too'}",
-            )
+        if skew is None or abs(skew) < SKEW_WARN_SECONDS:
+            return await self._other_shape(apps, clock)
+        breaks = self._skew_breaks_tokens(skew, TokenManager(self.creds, clock=clock))
+        shifted = _shifted(self.wall, skew)
+        corrected = self.session(self.creds, shifted)
+        await corrected.run(_ALL, stop=_terminal)
+        result = corrected.results["apps"]
+        ok = result.ok or isinstance(result.error, PermissionDeniedError)
+        self.report.add(
+            "clock_corrected_token",
+            "pass" if ok else "fail",
+            f"a token dated by Apple's clock was {'accepted' if ok else 'refused too'}",
+        )
+        if ok or breaks:
+            # Proven: either Apple accepted the corrected token, or the measured
+            # difference alone puts our token outside its validity on Apple's clock.
             self.report.findings.append(
                 make_finding(
                     "clock_skew",
@@ -162,16 +168,17 @@ class _Doctor:
                             "A token dated by Apple's clock was accepted."
                             if ok
                             else "A token dated by Apple's clock was refused too, so the key "
-                            "itself has a problem as well."
+                            "itself has a problem as well (see below)."
                         ),
                     },
                 )
             )
-            if ok:
-                return corrected
-            if not result.unauthorized:
-                self._stop_on(result)
-                return None
+            clock = shifted
+        if ok:
+            return corrected
+        if not result.unauthorized:
+            self._stop_on(result)
+            return None
         return await self._other_shape(apps, clock)
 
     async def _other_shape(
@@ -207,8 +214,6 @@ class _Doctor:
     def _refused(self, apps: ProbeResult, *, shape_tried: bool) -> None:
         assert apps.error is not None
         facts = {**finding_facts(apps.error), **self.facts}
-        if any(f.cause == "clock_skew" for f in self.report.findings):
-            facts["context"] = "The clock is off as well (see above)."
         history = self.history
         worked_before = (
             history is not None
@@ -218,23 +223,25 @@ class _Doctor:
         suspects = rank_suspects(self.creds, shape_tried=shape_tried, worked_before=worked_before)
         if worked_before and history is not None and history.last_ok_at is not None:
             facts["last_ok_at"] = history.last_ok_at.strftime("%Y-%m-%d %H:%M UTC")
-            facts["context"] = "Local checks pass and the clock agrees with Apple's" + (
-                ", and the other token shape was refused too." if shape_tried else "."
-            )
             cause = "revoked_after_working"
         else:
-            facts.setdefault(
-                "context",
-                "Every local check passed"
-                + (
-                    ", the clock agrees with Apple's"
-                    if not any(f.cause == "clock_skew" for f in self.report.findings)
-                    else ""
-                )
-                + (" and the other token shape was refused too." if shape_tried else "."),
-            )
             cause = "rejected"
+        facts["context"] = self._clean_context(shape_tried)
         self.report.findings.append(make_finding(cause, facts, suspects=suspects))
+
+    def _clean_context(self, shape_tried: bool) -> str:
+        skew = self.report.clock_skew_seconds
+        if any(f.cause == "clock_skew" for f in self.report.findings):
+            clock = "a token dated by Apple's clock was refused as well"
+        elif skew is None:
+            clock = "Apple's clock could not be read"
+        elif abs(skew) < SKEW_WARN_SECONDS:
+            clock = f"this computer's clock agrees with Apple's ({skew:+.0f} s)"
+        else:
+            clock = f"the clock is {abs(skew):.0f} s off, but a token dated by Apple's clock "
+            clock += "was refused too"
+        shape = "; the other token shape was refused too" if shape_tried else ""
+        return f"Every local check passed; {clock}{shape}."
 
     # -- other failures ----------------------------------------------------------------
     def _stop_on(self, result: ProbeResult) -> None:
@@ -252,7 +259,14 @@ class _Doctor:
                 request_id=error.request_id,
                 rate_limit=error.rate_limit,
             )
-        check = {"APP-103": "agreements", "APP-104": "rate_limit"}.get(error.code or "", "api")
+        check = _STOP_CHECK.get(error.code or "", "api_response")
+        if not any(c.id == "token_accepted" for c in self.report.checks):
+            if error.code == "APP-103":
+                self.report.add(
+                    "token_accepted", "pass", "Apple accepted the token but blocks every call"
+                )
+            else:
+                self.report.add("token_accepted", "skip", "Apple gave no verdict on the token")
         self.report.add(check, "fail", str(error))
         self.report.findings.append(finding_for(error, self.facts))
         self._skip_capabilities(f"stopped: {error.code} {error.cause}")
@@ -345,6 +359,13 @@ class _Doctor:
             self.report.add("rate_limit", "pass", text)
 
 
+_STOP_CHECK = {
+    "APP-103": "agreements",
+    "APP-104": "rate_limit",
+    "APP-105": "api_available",
+    "APP-106": "api_reachable",
+    "APP-107": "api_response",
+}
 _CAP_OF: dict[ProbeName, str] = {
     "apps": "read_apps",
     "users": "read_users",
