@@ -125,3 +125,13 @@ async def test_visible_app_ids_follow_linkage_pages(make_client: Any, h: Any) ->
     assert await client.users.visible_app_ids("u-1") == ["1", "2", "3"]
     assert script.requests[0].url.path == "/v1/users/u-1/relationships/visibleApps"
     assert script.requests[0].url.params["limit"] == "200"
+
+
+async def test_a_relative_link_may_carry_a_url_in_its_query(make_client: Any, h: Any) -> None:
+    relative = h.ok(h.collection([h.app("1")], "/v1/apps?cursor=Mg&from=https://x.example/y"))
+    script = h.Script(relative, h.ok(h.collection([h.app("2")])))
+    client = make_client(script)
+    assert [a.id for a in await client.apps.list()] == ["1", "2"]
+    assert script.requests[1].url.host == "api.test"
+    assert client.last_response is not None
+    assert client.last_response.path == "/v1/apps"

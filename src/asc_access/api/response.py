@@ -100,6 +100,7 @@ class ApiResponse:
 
 def url_path(url: str) -> str:
     """The path of a URL or path-with-query, without the query (for logs and errors)."""
-    if "://" in url:
-        url = "/" + url.split("://", 1)[1].partition("/")[2]
-    return url.partition("?")[0] or "/"
+    path = url.partition("?")[0]
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return path or "/"

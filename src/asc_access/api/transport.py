@@ -173,7 +173,7 @@ class Transport:
             ) from exc
 
     def _url(self, target: str, params: Sequence[tuple[str, str]] | None) -> str:
-        if "://" in target:
+        if "://" in target.partition("?")[0]:
             try:
                 url = httpx.URL(target)
             except httpx.InvalidURL as exc:
