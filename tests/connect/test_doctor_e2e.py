@@ -187,7 +187,8 @@ def test_key_type_mismatch_team_key_used_as_individual(
         "certain",
     )
     assert doc["key_type"] == "team"
-    assert "accepted it as a team key" in doc["findings"][0]["evidence"]
+    assert "accepted its team token" in doc["findings"][0]["evidence"]
+    assert "This is a team key" in doc["findings"][0]["resolution"][0]
     assert doc["capabilities"] == ALL_TRUE
 
 

@@ -201,7 +201,7 @@ def _check_ids(ev: Evaluation) -> tuple[str | None, str | None]:
             ev.fail(
                 "key_id_format",
                 CredentialError(
-                    f"the Key ID from {source} is malformed: {problem}",
+                    f"the Key ID from {source} is malformed: {problem}{_filename_hint(raw)}",
                     cause="key_id_malformed",
                     source=source,
                     context={"key_id": key_id},

@@ -192,9 +192,9 @@ _ENTRIES = (
         "certain",
         "certain: Apple refused the token shape given (401) and accepted the same key in the "
         "other shape.",
-        "Apple refused the key as a {tried} key (401 NOT_AUTHORIZED) and accepted it as a "
-        "{accepted} key.",
-        "This key is a {accepted} key. For a team key pass the Issuer ID (`--issuer-id` / "
+        "Apple refused the key's {tried} token (401 NOT_AUTHORIZED) and accepted its "
+        "{accepted} token.",
+        "This is {accepted_key}. For a team key pass the Issuer ID (`--issuer-id` / "
         "`ASC_ISSUER_ID`) and leave out `--individual`; for an individual key pass "
         "`--individual`.",
         f"Team keys are listed in {_TEAM_KEYS}; individual keys under {_INDIVIDUAL}.",
@@ -234,8 +234,8 @@ _ENTRIES = (
         "rejected",
         "Apple refused the key",
         "Apple answers every credential problem with the same 401, so it does not say which "
-        "value is wrong. Every local check passed, the clock agrees with Apple's, and the other "
-        "token shape was refused too; the suspects below are ranked by the evidence.",
+        "value is wrong. Every local check passed; the evidence says what else was ruled out "
+        "(the clock, the other token shape), and the suspects are ranked by it.",
         "likely",
         "likely (never certain): Apple's 401 is identical for a wrong Issuer ID, a revoked "
         "key, a `.p8` of another key or another Apple service; local evidence only ranks them.",
@@ -401,6 +401,7 @@ _DEFAULTS = {
     "detail": "",
     "tried": "<KEY TYPE>",
     "accepted": "<OTHER KEY TYPE>",
+    "accepted_key": "<a team key | an individual key>",
     "last_ok_at": "<DATE>",
     "ok_calls": "GET /v1/apps",
     "lost": "read users",

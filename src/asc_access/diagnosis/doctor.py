@@ -197,17 +197,25 @@ class _Doctor:
         result = session.results["apps"]
         if result.unauthorized:
             self.report.add(
-                "other_token_shape", "fail", f"Apple refused the key as a {other} key too"
+                "other_token_shape", "fail", f"Apple refused the key's {other} token too"
             )
             self._refused(apps, shape_tried=True)
             return None
         if result.error is not None and not isinstance(result.error, PermissionDeniedError):
             self._stop_on(result)
             return None
-        self.report.add("other_token_shape", "pass", f"Apple accepted the key as a {other} key")
+        self.report.add("other_token_shape", "pass", f"Apple accepted the key's {other} token")
         self.report.key_type = other
         self.report.findings.append(
-            make_finding("key_type_mismatch", {**self.facts, "tried": tried, "accepted": other})
+            make_finding(
+                "key_type_mismatch",
+                {
+                    **self.facts,
+                    "tried": tried,
+                    "accepted": other,
+                    "accepted_key": "a team key" if other == "team" else "an individual key",
+                },
+            )
         )
         return session
 
