@@ -1,5 +1,6 @@
 """End to end: desired-state apply (with a fault part-way, and twice) and offboarding
-across three sandbox teams in one command."""
+across three sandbox teams in one command. The fault and offboard tests run on SQLite
+and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -74,9 +75,9 @@ async def plan_file(path: Path, team: Team) -> Any:
 
 
 async def test_apply_with_a_fault_part_way_then_resume_then_empty(
-    store: Engine, sandbox: Any, tmp_path: Path
+    any_store: Engine, sandbox: Any, tmp_path: Path
 ) -> None:
-    conn_id = await synced_connection(store, sandbox, "acme")
+    conn_id = await synced_connection(any_store, sandbox, "acme")
     document = await current_file(sandbox)
     people = document["connections"]["acme"]["people"]
     for person in people:
@@ -113,11 +114,11 @@ async def test_apply_with_a_fault_part_way_then_resume_then_empty(
         sandbox.add_fault(
             status=500, count=100, after=1, path_prefix="/v1/userInvitations", method="POST"
         )
-        execution = await execute_plan(plan, {"acme": team}, engine=store, actor="ops")
+        execution = await execute_plan(plan, {"acme": team}, engine=any_store, actor="ops")
         sandbox.clear_faults()
     assert execution.status == "partial"
 
-    (entry,) = audit.list_entries(store)
+    (entry,) = audit.list_entries(any_store)
     assert entry.status == "partial"
     assert [(s["email"], s["state"], s["outcome"]) for s in entry.steps] == [
         (demo("sofia"), "finished", "done"),
@@ -138,16 +139,16 @@ async def test_apply_with_a_fault_part_way_then_resume_then_empty(
     assert NEW[0] in invited
     assert NEW[1] not in invited
     assert demo("kenji") in {m[0] for m in members}
-    assert mirror_picture(store, conn_id) == (members, invitations)
+    assert mirror_picture(any_store, conn_id) == (members, invitations)
 
     async with client_for(sandbox) as client:
         team = Team("acme", client, conn_id)
         rest = await plan_file(path, team)
         assert [(s.kind, s.email) for s in rest.steps] == summary[2:]
-        again = await execute_plan(rest, {"acme": team}, engine=store, actor="ops")
+        again = await execute_plan(rest, {"acme": team}, engine=any_store, actor="ops")
         assert {r.outcome for r in again.results} == {Outcome.DONE}
         assert (await plan_file(path, team)).is_empty
-    assert mirror_picture(store, conn_id) == await apple_picture(sandbox)
+    assert mirror_picture(any_store, conn_id) == await apple_picture(sandbox)
 
 
 async def test_apply_twice_second_plan_is_empty(
@@ -178,11 +179,11 @@ async def test_apply_twice_second_plan_is_empty(
 
 
 async def test_offboard_across_three_teams_in_one_command(
-    store: Engine, sandbox_factory: Any
+    any_store: Engine, sandbox_factory: Any
 ) -> None:
     kenji = demo("kenji")
     running = {name: sandbox_factory(seed="demo") for name in ("north", "south", "east")}
-    ids = {name: await synced_connection(store, sb, name) for name, sb in running.items()}
+    ids = {name: await synced_connection(any_store, sb, name) for name, sb in running.items()}
     # on "east" Kenji left and was invited back: there he is a pending invitation
     async with client_for(running["east"]) as client:
         (user,) = await client.users.list(username=kenji)
@@ -203,10 +204,10 @@ async def test_offboard_across_three_teams_in_one_command(
             ("south", StepKind.REMOVE_USER),
             ("east", StepKind.CANCEL_INVITATION),
         ]
-        execution = await execute_plan(plan, teams, engine=store, actor="hr-bot")
+        execution = await execute_plan(plan, teams, engine=any_store, actor="hr-bot")
         assert [r.outcome for r in execution.results] == [Outcome.DONE] * 3
         again = await plan_offboard(list(teams.values()), kenji)
-        repeat = await execute_plan(again, teams, engine=store, actor="hr-bot")
+        repeat = await execute_plan(again, teams, engine=any_store, actor="hr-bot")
         assert [r.outcome for r in repeat.results] == [Outcome.ALREADY] * 3
     finally:
         for client in clients.values():
@@ -215,8 +216,8 @@ async def test_offboard_across_three_teams_in_one_command(
     for name, sb in running.items():
         members, invitations = await apple_picture(sb)
         assert kenji not in {m[0] for m in members} | {i[0] for i in invitations}
-        assert mirror_picture(store, ids[name]) == (members, invitations)
-    first, second = reversed(audit.list_entries(store))
+        assert mirror_picture(any_store, ids[name]) == (members, invitations)
+    first, second = reversed(audit.list_entries(any_store))
     assert first.action == "offboard"
     assert first.actor == "hr-bot"
     assert first.connections == ("north", "south", "east")
