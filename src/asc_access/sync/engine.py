@@ -204,7 +204,7 @@ async def sync_connection(
     request_key: str | None = None,
     clock: Callable[[], datetime] = _utcnow,
     monotonic: Callable[[], float] = time.monotonic,
-    follow_up_concurrency: int = 4,
+    follow_up_concurrency: int = 2,
     progress_interval: float = 1.0,
 ) -> SyncResult:
     """Mirror one connection's team from ``source``; see the module docstring.
@@ -218,7 +218,9 @@ async def sync_connection(
             ran successfully returns the stored result without reading again.
         clock: aware "now" (run times, change times, invitation expiry).
         monotonic: seconds for throttling progress writes and timing phases.
-        follow_up_concurrency: capped app lists read at once.
+        follow_up_concurrency: capped app lists read at once (the client sends at
+            most 4 requests at once; 2 keeps a slot free for the members' pages,
+            the longest chain).
         progress_interval: seconds between progress writes to the run row.
 
     Raises:

@@ -8,7 +8,8 @@
 - apps: ``GET /v1/apps?fields[apps]=name,bundleId,sku,primaryLocale&limit=200``.
 
 The three streams run concurrently; follow-ups start as soon as the page that
-needs them arrives, a few at a time. Everything is kept in memory and
+needs them arrives, two at a time (the members' pages are the longest chain:
+follow-ups must not hold them up). Everything is kept in memory and
 de-duplicated by id; nothing is written until the whole team is read. One
 failing read cancels the others and is raised as it is.
 """
@@ -97,7 +98,7 @@ class TeamReader:
         source: SyncSource,
         progress: ProgressTracker,
         *,
-        follow_up_concurrency: int = 4,
+        follow_up_concurrency: int = 2,
         clock: Callable[[], datetime],
     ) -> None:
         self.source = source
