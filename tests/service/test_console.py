@@ -57,6 +57,7 @@ async def test_every_page_renders_empty(client: httpx.AsyncClient) -> None:
         assert r.status_code == 200, (path, r.text[:500])
         assert "<h1>" in r.text
         assert 'name="csrf_token"' in r.text, path  # the sign-out form at least
+        assert 'name="csrf_token" value=""' not in r.text, path
     assert (await client.get("/connections/nope")).status_code == 404
     assert (await client.get("/sync/runs/42")).status_code == 404
     assert (await client.get("/audit/42")).status_code == 404
@@ -95,6 +96,7 @@ async def test_console_flow(client: httpx.AsyncClient, sandbox: RunningSandbox) 
     assert r.status_code == 200, r.text
     assert "Connected" in r.text
     assert "Manage users: yes" in r.text
+    assert 'name="csrf_token" value=""' not in r.text
 
     r = await client.post("/sync/northwind", data={"csrf_token": csrf})
     assert r.status_code == 303

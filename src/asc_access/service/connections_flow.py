@@ -56,7 +56,15 @@ class ConnectionView:
 def _view(ctx: ServiceContext, record: ConnectionRecord) -> ConnectionView:
     with ctx.engine.connect() as conn:
         runs = list_runs(conn, connection_ids=[record.id], limit=1)
-    facts = {"name": record.name, "key_id": record.key_id, "issuer_id": record.issuer_id}
+    facts = {
+        "name": record.name,
+        "key_id": record.key_id,
+        "issuer_id": record.issuer_id,
+        "api_url": record.api_url,
+        "last_ok_at": record.last_ok_at.strftime("%Y-%m-%d %H:%M UTC")
+        if record.last_ok_at
+        else None,
+    }
     health = (
         None if record.healthy else explain_cause(record.health_code, record.health_cause, facts)
     )
