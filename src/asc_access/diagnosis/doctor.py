@@ -24,18 +24,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from asc_access.credentials import Credentials, Evaluation, KeyType, TokenManager
-from asc_access.diagnosis.causes import Certainty
 from asc_access.diagnosis.findings import finding_for, make_finding
 from asc_access.diagnosis.probes import ClientFactory, ProbeName, ProbeResult, ProbeSession
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.diagnosis.suspects import rank_suspects
+from asc_access.diagnosis.verdicts import (
+    CAPABILITY_OF,
+    History,
+    finding_facts,
+    permission_finding,
+    rate_budget_verdict,
+    skew_text,
+)
 from asc_access.errors import (
-    ApiError,
     PermissionDeniedError,
     RequestRejectedError,
     UnexpectedResponseError,
@@ -50,17 +55,6 @@ log = logging.getLogger("asc_access.diagnosis")
 SKEW_WARN_SECONDS = 30.0
 _ALL: tuple[ProbeName, ...] = ("apps", "users", "invitations")
 _FIRST: tuple[ProbeName, ...] = ("apps",)
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    """What a saved connection remembers: when its key last worked, and what it could do."""
-
-    name: str
-    key_id: str
-    key_type: str
-    last_ok_at: datetime | None = None
-    capabilities: Mapping[str, bool | None] | None = None
 
 
 def _other(key_type: str) -> KeyType:
@@ -126,9 +120,9 @@ class _Doctor:
         if skew is None:
             self.report.add("clock_skew", "skip", "Apple's Date header was not received")
         elif abs(skew) >= SKEW_WARN_SECONDS:
-            self.report.add("clock_skew", "warn", _skew_text(skew))
+            self.report.add("clock_skew", "warn", skew_text(skew))
         else:
-            self.report.add("clock_skew", "pass", _skew_text(skew))
+            self.report.add("clock_skew", "pass", skew_text(skew))
 
     @staticmethod
     def _skew_breaks_tokens(skew: float, manager: TokenManager) -> bool:
@@ -290,7 +284,7 @@ class _Doctor:
         caps = self.report.capabilities
         forbidden: list[ProbeResult] = []
         for name in _ALL:
-            capability = _CAP_OF[name]
+            capability = CAPABILITY_OF[name]
             result = session.results.get(name)
             if result is None:
                 self.report.add(capability, "skip", "not probed")
@@ -319,52 +313,20 @@ class _Doctor:
 
     def _permission_finding(self, session: ProbeSession, forbidden: list[ProbeResult]) -> None:
         ok_calls = ", ".join(r.request for r in session.results.values() if r.ok) or "the token"
-        first = forbidden[0]
-        assert first.error is not None
-        facts = {**finding_facts(first.error), **self.facts, "ok_calls": ok_calls}
-        key_type = self.report.key_type or self.creds.key_type
-        previous = self.history.capabilities if self.history else None
-        lost = [
-            _CAP_OF[r.name]
-            for r in forbidden
-            if previous
-            and previous.get(_CAP_OF[r.name]) is True
-            and self.history is not None
-            and self.history.key_id == self.creds.key_id
-        ]
-        if lost and self.history is not None:
-            when = self.history.last_ok_at
-            facts["last_ok_at"] = when.strftime("%Y-%m-%d %H:%M UTC") if when else "an earlier run"
-            facts["lost"] = " and ".join(c.replace("_", " ") for c in lost)
-            certainty: Certainty = "certain" if key_type == "individual" else "likely"
-            self.report.findings.append(
-                make_finding("permissions_revoked", facts, certainty=certainty)
+        self.report.findings.append(
+            permission_finding(
+                forbidden,
+                facts={**self.facts, "ok_calls": ok_calls},
+                key_type=self.report.key_type or self.creds.key_type,
+                key_id=self.creds.key_id,
+                history=self.history,
             )
-        elif key_type == "individual":
-            self.report.findings.append(make_finding("individual_key_limited", facts))
-        else:
-            self.report.findings.append(make_finding("key_role_insufficient", facts))
+        )
 
     # -- rate budget -------------------------------------------------------------------
     def _rate_budget(self, session: ProbeSession) -> None:
-        snapshot = session.rate_limit or self.report.rate_limit
-        self.report.rate_limit = snapshot
-        if snapshot is None or snapshot.remaining is None:
-            self.report.add("rate_limit", "skip", "Apple sent no X-Rate-Limit header")
-            return
-        text = f"{snapshot.remaining} of {snapshot.limit} requests left this hour"
-        if snapshot.remaining <= 0:
-            self.report.add("rate_limit", "fail", text)
-            self.report.findings.append(
-                make_finding(
-                    "rate_limited",
-                    {**self.facts, "detail": f"Apple's X-Rate-Limit header: {text}."},
-                )
-            )
-        elif snapshot.limit and snapshot.remaining < snapshot.limit * 0.1:
-            self.report.add("rate_limit", "warn", text)
-        else:
-            self.report.add("rate_limit", "pass", text)
+        self.report.rate_limit = session.rate_limit or self.report.rate_limit
+        rate_budget_verdict(self.report, self.facts)
 
 
 _STOP_CHECK = {
@@ -374,30 +336,10 @@ _STOP_CHECK = {
     "APP-106": "api_reachable",
     "APP-107": "api_response",
 }
-_CAP_OF: dict[ProbeName, str] = {
-    "apps": "read_apps",
-    "users": "read_users",
-    "invitations": "read_invitations",
-}
-
-
-def finding_facts(error: ApiError) -> dict[str, object]:
-    """Facts about an Apple error for the finding templates."""
-    label = f"{error.method} {error.path}".strip() or "the request"
-    if error.request_id:
-        label += f" (request id {error.request_id})"
-    return {"request": label, "request_id": error.request_id, "apple_code": error.apple_code}
 
 
 def _shifted(clock: Callable[[], float], skew: float) -> Callable[[], float]:
     return lambda: clock() + skew
-
-
-def _skew_text(skew: float) -> str:
-    if abs(skew) < 1.5:
-        return f"this computer's clock agrees with Apple's ({skew:+.1f} s)"
-    direction = "behind" if skew > 0 else "ahead of"
-    return f"this computer's clock is {abs(skew):.0f} s {direction} Apple's"
 
 
 async def diagnose(
