@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 import pytest
 
@@ -136,3 +138,32 @@ def test_repr_shows_no_token(pem: str) -> None:
     token = manager.token()
     assert token not in repr(manager)
     assert "minted=1" in repr(manager)
+
+
+def test_one_token_serves_many_real_requests(sandbox: Any) -> None:
+    """Against the sandbox over HTTP: every request of a busy client carries the same token."""
+    import asyncio
+
+    from asc_access.api import AppStoreConnectClient
+    from asc_access.credentials import CredentialFlags, load_credentials
+
+    key = sandbox.keys["admin"]
+    creds = load_credentials(
+        CredentialFlags(
+            key_id=key.key_id, issuer_id=key.issuer_id, private_key_file=str(key.private_key_file)
+        ),
+        environ={},
+    )
+    manager = TokenManager(creds)
+
+    async def many() -> int:
+        async with AppStoreConnectClient(manager, base_url=sandbox.base_url) as client:
+            for _ in range(25):
+                await client.apps.get((await client.apps.list(limit=1))[0].id)
+            return client.request_count
+
+    sandbox.reset_stats()
+    sent = asyncio.run(many())
+    assert sent >= 50
+    assert sandbox.stats()["requests"] == sent
+    assert manager.minted == 1
