@@ -48,3 +48,24 @@ def change_count(engine: Engine) -> int:
     """How many change events are stored."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(schema.changes)).scalar_one())
+
+
+def connect_sandbox_key(
+    engine: Engine, settings: Any, name: str, team: Any, key: Any, *, interval: int = 3600
+) -> int:
+    """Save a connection for a sandbox key (encrypted as ``connect`` does, minus the doctor)."""
+    from asc_access.runtime import vault_for
+    from asc_access.store.connections import add_connection as store_add
+
+    record = store_add(
+        engine,
+        name=name,
+        key_id=key.key_id,
+        issuer_id=key.issuer_id,
+        key_type=key.key_type,
+        api_url=team.base_url,
+        encrypted_private_key=vault_for(settings).encrypt(key.private_key_pem.encode()),
+        healthy=True,
+        sync_interval_seconds=interval,
+    )
+    return int(record.id)

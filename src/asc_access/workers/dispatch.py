@@ -84,10 +84,15 @@ def enqueue_sync(
     *,
     timeout: float | None = None,
     engine: Engine | None = None,
+    config: WorkerConfig | None = None,
     kind: str = "manual",
 ) -> list[dict[str, Any]]:
-    """Queue a sync of each named connection (``None``: all); optionally wait for them."""
-    config = worker_config_for(settings)
+    """Queue a sync of each named connection (``None``: all); optionally wait for them.
+
+    ``config`` defaults to the worker settings in the environment (queue name, key
+    prefix...: they must match the workers'), with ``settings``' broker.
+    """
+    config = config or worker_config_for(settings)
     if engine is None:
         from asc_access.store.db import open_engine
 

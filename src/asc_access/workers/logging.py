@@ -99,3 +99,6 @@ def configure_json_logging(level: str | int = "INFO", stream: TextIO | None = No
     handler._asc_access_json = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level if isinstance(level, int) else level.upper())
+    # One line per HTTP request is noise at scale (the sync logs its totals).
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

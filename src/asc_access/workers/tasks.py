@@ -380,8 +380,10 @@ def register_tasks(app: Any) -> None:
         key = request_key or self.request.id
         with log_context(task_id=self.request.id):
             try:
-                return run_sync_task(
+                result = run_sync_task(
                     worker_context(), connection, key, schedule_interval=schedule_interval
                 )
             except LockBusyError as busy:
                 raise self.retry(countdown=busy.retry_in) from busy
+            result["worker"] = self.request.hostname
+            return result
