@@ -290,3 +290,10 @@ def test_plan_and_apply_file(acme: Any, tmp_path: Path) -> None:
     assert again.exit_code == 0
     assert "Nothing to change." in again.stdout
     assert as_json(cli("plan", str(file), "--json"))["plan"]["empty"] is True
+
+
+def test_json_with_a_prompt_keeps_stdout_one_document(acme: Any) -> None:
+    result = cli("remove", demo("kenji"), "--json", answer="y\n")
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["steps"][0]["outcome"] == "done"
+    assert "Make these 1 change(s)" in result.stderr

@@ -267,6 +267,7 @@ async def test_apple_duplicate_invitation_conflict_is_failed(
     (entry,) = audit.list_entries(store)
     assert entry.status == "failed"
     assert entry.steps[0]["error"]["errors"][0]["source"] == {"pointer": "/data/attributes/email"}
+    await assert_mirror_agrees(store, sandbox, conn_id)  # the racer's invitation is mirrored
 
 
 async def test_apple_refuses_limiting_an_admin_is_failed(
@@ -285,6 +286,7 @@ async def test_apple_refuses_limiting_an_admin_is_failed(
     assert result.error["method"] == "PATCH"
     assert result.error["errors"][0]["code"] == "ENTITY_ERROR.ATTRIBUTE.INVALID"
     assert result.code is None  # a conflict is not a catalogue failure
+    await assert_mirror_agrees(store, sandbox, conn_id)
 
 
 async def test_apple_refuses_removing_the_account_holder_is_failed(
@@ -302,6 +304,7 @@ async def test_apple_refuses_removing_the_account_holder_is_failed(
     assert result.error is not None
     assert result.error["errors"][0]["code"] == "STATE_ERROR.ENTITY_STATE_INVALID"
     assert "Account Holder cannot be removed" in result.error["errors"][0]["detail"]
+    await assert_mirror_agrees(store, sandbox, conn_id)
 
 
 async def test_stale_plan_is_refused_not_written_over(

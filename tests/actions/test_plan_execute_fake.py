@@ -625,3 +625,24 @@ async def test_plans_name_apps_by_bundle_id(apple: Any) -> None:
     )
     assert "DEVELOPER; apps com.example.app1" in invite.describe()[2]
     assert Plan.from_dict(invite.as_dict()) == invite
+
+
+async def test_crash_mid_step_leaves_an_accurate_audit(make_apple: Any, engine: Engine) -> None:
+    a, b, c = make_apple(), make_apple(), make_apple()
+    teams = {"a": Team("a", a.source), "b": Team("b", b.source), "c": Team("c", c.source)}
+    plan = await plan_offboard(list(teams.values()), "dev@example.com")
+
+    async def crash(user_id: Any) -> None:
+        raise RuntimeError("power cut")
+
+    b.users_api.delete = crash
+    with pytest.raises(RuntimeError, match="power cut"):
+        await execute_plan(plan, teams, engine=engine, actor="t")
+    (entry,) = audit.list_entries(engine)
+    assert [(s["connection"], s["state"], s["outcome"]) for s in entry.steps] == [
+        ("a", "finished", "done"),
+        ("b", "running", None),  # may or may not have reached Apple
+        ("c", "not_run", None),
+    ]
+    assert entry.status == "partial"
+    assert entry.steps[2]["message"] == "not run: execution was interrupted"

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from asc_access.actions.model import Execution, Outcome, Plan, StepResult
-from asc_access.actions.reads import PersonState
+from asc_access.actions.reads import PersonState, read_person
 from asc_access.actions.reflect import reflect_step
 from asc_access.actions.source import Team
 from asc_access.actions.steps import StepRefusedError, run_step
@@ -142,6 +142,22 @@ class _Run:
             log.exception("mirror not updated after step %s", result.step.index)
             result.message += f" (the mirror was not updated: {type(error).__name__})"
 
+    async def _reflect_after_refusal(self, result: StepResult) -> None:
+        """After Apple refused a write, read the person once more so the mirror stays true.
+
+        Part of a step may have landed (apps added before a refused removal), and
+        the refusal itself often means the mirror was stale. Best effort: a
+        failing read leaves the mirror for the next sync.
+        """
+        team = self.teams[result.step.connection]
+        if self.engine is None or team.connection_id is None:
+            return
+        try:
+            state = await read_person(team.source, result.step.email)
+        except ApiError:
+            return
+        self._reflect(result, state)
+
     async def run_one(self, result: StepResult) -> None:
         skip = self._skip_reason(result)
         if skip is not None:
@@ -166,6 +182,8 @@ class _Run:
                 self._reflect(result, failure.state)
         except ApiError as error:
             self._fail_api(result, error)
+            if isinstance(error, RequestRejectedError):
+                await self._reflect_after_refusal(result)
         else:
             self._finish(result, run.outcome, run.message)
             self._reflect(result, run.state)

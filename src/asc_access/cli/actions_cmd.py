@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -65,6 +66,15 @@ def _actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)
         return "unknown"
+
+
+def _confirm(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin (stdout stays for output and JSON)."""
+    err_console.print(f"{question} [y/N] ", end="")
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        err_console.print()
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def _one_connection(engine: Engine, name: str | None) -> str:
@@ -160,7 +170,7 @@ async def _flow(
             return 1 if blocking else 0
         if plan.changes and not yes:
             question = f"Make these {len(plan.changes)} change(s) on App Store Connect?"
-            if not typer.confirm(question, default=False, err=True):
+            if not _confirm(question):
                 err_console.print("Cancelled: nothing was changed.")
                 return 1
         on_step = None if as_json else _print_step
