@@ -10,6 +10,7 @@ triggers of one connection at once yielding one run.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +20,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from _support.sandbox import RunningSandbox
+from asc_access.cli.main import app as main_app
 from asc_access.config import Settings
 from asc_access.store import schema
 from asc_access.store.db import open_engine
@@ -206,6 +209,22 @@ def test_two_triggers_of_one_connection_at_once_yield_one_run(
     joined = next(r for r in results if r["status"] == "coalesced")
     assert joined["into_request_key"] == ran["request_key"]
     assert len(run_rows(cluster.engine)) == 1
+
+    # The command line goes through the same queue, and shows the workers' view.
+    runner = CliRunner()
+    synced = runner.invoke(main_app, ["sync", "acme", "--wait", "--json"], env=cluster.env)
+    assert synced.exit_code == 0, synced.output
+    (doc,) = json.loads(synced.stdout)["syncs"]
+    assert (doc["status"], doc["connection"]) == ("succeeded", "acme")
+    assert len(run_rows(cluster.engine)) == 2
+    status = runner.invoke(main_app, ["workers", "status", "--json"], env=cluster.env)
+    assert status.exit_code == 0, status.output
+    report = json.loads(status.stdout)
+    assert report["ok"] is True
+    assert len(report["workers"]) == 2
+    (acme,) = report["connections"]
+    assert acme["last_success"]["run_id"] == doc["run_id"]
+    assert acme["last_error"] is None
 
 
 def _a_developer(team: RunningSandbox) -> tuple[str, list[str]]:
