@@ -211,3 +211,18 @@ async def test_security_headers(client: httpx.AsyncClient) -> None:
     r = await client.get("/login")
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_signing_out_ends_the_session_even_for_a_copied_cookie(
+    client: httpx.AsyncClient,
+) -> None:
+    await _login(client)
+    page = await client.get("/connections")
+    stolen = client.cookies.get("asc_session")
+    assert stolen
+    r = await client.post("/logout", data={"csrf_token": csrf_of(page)})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login"
+    client.cookies.set("asc_session", stolen, domain="testserver.local")
+    assert (await client.get("/api/v1/me")).status_code == 401
+    assert (await client.get("/connections")).status_code == 303

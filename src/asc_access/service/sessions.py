@@ -73,6 +73,8 @@ class SessionSigner:
         self._secret = secret or secrets.token_bytes(32)
         self.secure = secure
         self._clock = clock
+        # Sessions ended by signing out, until they would have expired anyway.
+        self._ended: dict[str, float] = {}
 
     def _mac(self, purpose: str, body: str) -> str:
         digest = hmac.new(self._secret, f"{purpose}:{body}".encode(), hashlib.sha256).digest()
@@ -127,7 +129,16 @@ class SessionSigner:
         tid, th, csrf = payload.get("tid"), payload.get("th"), payload.get("csrf")
         if not isinstance(tid, int) or not isinstance(th, str) or not isinstance(csrf, str):
             return None
+        if csrf in self._ended:
+            return None
         return Session(tid, th, csrf, float(payload["iat"]))
+
+    def end_session(self, session: Session) -> None:
+        """Refuse this session from now on (signing out), even if its cookie is replayed."""
+        now = self._clock()
+        for key in [k for k, until in self._ended.items() if until < now]:
+            del self._ended[key]
+        self._ended[session.csrf] = session.issued_at + SESSION_MAX_AGE
 
     def set_session_cookie(self, response: Response, value: str) -> None:
         """Attach the session cookie to ``response``."""

@@ -93,8 +93,10 @@ async def login(
 
 @router.post("/logout")
 def logout(request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]) -> Response:
-    """End the session."""
-    del principal
+    """End the session (a copy of its cookie stops working too)."""
+    signer = context_of(request).signer
+    if principal.session is not None:
+        signer.end_session(principal.session)
     response = RedirectResponse("/login", status_code=303)
-    context_of(request).signer.clear_session_cookie(response)
+    signer.clear_session_cookie(response)
     return response
