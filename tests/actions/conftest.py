@@ -1,4 +1,5 @@
-"""Fixtures for the provisioning tests (helpers live in :mod:`actions.helpers`)."""
+"""Fixtures for the provisioning tests (the in-memory Apple is :mod:`actions.fake`,
+end-to-end helpers are :mod:`actions.helpers`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from actions.helpers import FakeApple, demo_apple
+from actions.fake import FakeApple, demo_apple
 from asc_access.store.db import ensure_schema, make_engine
 
 

@@ -10,6 +10,7 @@ Desired-state files (YAML/JSON) plan like Terraform: :func:`load_desired_state`,
 
 from __future__ import annotations
 
+from asc_access.actions.access import Access
 from asc_access.actions.desired import (
     DesiredPerson,
     DesiredState,
@@ -18,17 +19,7 @@ from asc_access.actions.desired import (
     plan_desired_state,
 )
 from asc_access.actions.executor import execute_plan
-from asc_access.actions.model import (
-    Access,
-    Execution,
-    Outcome,
-    Plan,
-    Refusal,
-    Rule,
-    Step,
-    StepKind,
-    StepResult,
-)
+from asc_access.actions.model import Outcome, Plan, Refusal, Rule, Step, StepKind
 from asc_access.actions.planner import (
     plan_cancel_invitation,
     plan_invite,
@@ -37,6 +28,7 @@ from asc_access.actions.planner import (
     plan_set_apps,
     plan_set_roles,
 )
+from asc_access.actions.results import Execution, StepResult
 from asc_access.actions.source import ProvisioningSource, Team
 
 __all__ = [

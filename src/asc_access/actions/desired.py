@@ -41,8 +41,8 @@ from typing import Any
 
 import yaml
 
+from asc_access.actions.building import PlanBuilder, plan_invite_on, validate_roles
 from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
-from asc_access.actions.planner import PlanBuilder, plan_invite_on, validate_roles
 from asc_access.actions.reads import PersonState, complete_team, normalise_email, resolve_app_map
 from asc_access.actions.safety import all_apps_refusal, needs_all_apps
 from asc_access.actions.source import Team

@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from asc_access.actions.model import Execution, Outcome, Plan, StepResult
+from asc_access.actions.model import Outcome, Plan
 from asc_access.actions.reads import PersonState, read_person
 from asc_access.actions.reflect import reflect_step
+from asc_access.actions.results import Execution, StepResult
 from asc_access.actions.source import Team
 from asc_access.actions.steps import StepRefusedError, run_step
 from asc_access.errors import ActionError, ApiError, RequestRejectedError, UsageError

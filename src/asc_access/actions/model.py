@@ -1,4 +1,4 @@
-"""Typed values of provisioning: access, steps, plans and outcomes.
+"""Typed values of provisioning: steps, refusals, plans and outcome names.
 
 A :class:`Plan` is a list of :class:`Step` values, each saying *what* will
 change, on *which* team (connection) and *why*, plus :class:`Refusal` values
@@ -13,25 +13,22 @@ Every executed step ends with one of the stable outcome names of design.md:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from asc_access.actions.access import Access, app_names
 from asc_access.ids import AppId
-from asc_access.models import Invitation, User, can_restrict_apps
 
 __all__ = [
     "Access",
-    "Execution",
     "Outcome",
     "Plan",
     "Refusal",
     "Rule",
     "Step",
     "StepKind",
-    "StepResult",
 ]
 
 
@@ -61,105 +58,6 @@ class Rule(StrEnum):
     MEMBER_EXISTS = "member_exists"
     NOT_FOUND = "not_found"
     INVALID = "invalid"
-
-
-def _sorted(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(values)))
-
-
-def _names(app_ids: Iterable[str], labels: Mapping[str, str] | None) -> str:
-    return ", ".join((labels or {}).get(a, a) for a in app_ids)
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """What a person can do on a team: roles, app visibility, provisioning.
-
-    Always normalised: roles sorted and de-duplicated; someone whose roles see
-    every app (:data:`asc_access.models.ALWAYS_ALL_APPS_ROLES`) has
-    ``all_apps_visible`` true; ``app_ids`` is empty whenever all apps are visible.
-    Two equal values therefore mean the same access on Apple.
-    """
-
-    roles: tuple[str, ...]
-    all_apps_visible: bool
-    provisioning_allowed: bool = False
-    app_ids: tuple[AppId, ...] = ()
-
-    @classmethod
-    def of(
-        cls,
-        roles: Iterable[str],
-        *,
-        all_apps_visible: bool,
-        provisioning_allowed: bool = False,
-        app_ids: Iterable[str] = (),
-    ) -> Access:
-        """A normalised value (see the class docstring)."""
-        role_tuple = _sorted(roles)
-        all_apps = all_apps_visible or not can_restrict_apps(role_tuple)
-        apps = () if all_apps else tuple(AppId(a) for a in _sorted(app_ids))
-        return cls(role_tuple, all_apps, provisioning_allowed, apps)
-
-    @classmethod
-    def of_user(cls, user: User) -> Access:
-        """The access of a member whose visible-app list is complete (never a capped include)."""
-        if user.visible_apps_capped:
-            raise ValueError("visible-apps list is truncated; read the full list first")
-        return cls.of(
-            user.roles,
-            all_apps_visible=user.all_apps_visible,
-            provisioning_allowed=user.provisioning_allowed,
-            app_ids=user.visible_app_ids or (),
-        )
-
-    @classmethod
-    def of_invitation(cls, invitation: Invitation) -> Access:
-        """The access a complete invitation grants (never a capped include)."""
-        if invitation.visible_apps_capped:
-            raise ValueError("visible-apps list is truncated; read the full list first")
-        return cls.of(
-            invitation.roles,
-            all_apps_visible=invitation.all_apps_visible,
-            provisioning_allowed=invitation.provisioning_allowed,
-            app_ids=invitation.visible_app_ids or (),
-        )
-
-    def apps_text(self, labels: Mapping[str, str] | None = None) -> str:
-        """``all apps``, ``no apps`` or ``apps com.example.a, com.example.b``."""
-        if self.all_apps_visible:
-            return "all apps"
-        if not self.app_ids:
-            return "no apps"
-        return "apps " + _names(self.app_ids, labels)
-
-    def describe(self, labels: Mapping[str, str] | None = None) -> str:
-        """One short line: ``DEVELOPER; apps com.example.a; provisioning``.
-
-        ``labels`` maps app ids to something readable (bundle ids).
-        """
-        roles = ",".join(self.roles) or "(no roles)"
-        prov = "; provisioning" if self.provisioning_allowed else ""
-        return f"{roles}; {self.apps_text(labels)}{prov}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "roles": list(self.roles),
-            "all_apps_visible": self.all_apps_visible,
-            "provisioning_allowed": self.provisioning_allowed,
-            "app_ids": list(self.app_ids),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Access:
-        """Inverse of :meth:`as_dict`."""
-        return cls.of(
-            data.get("roles", ()),
-            all_apps_visible=bool(data.get("all_apps_visible", False)),
-            provisioning_allowed=bool(data.get("provisioning_allowed", False)),
-            app_ids=data.get("app_ids", ()),
-        )
 
 
 _MARKS = {
@@ -243,9 +141,9 @@ class Step:
             ):
                 parts.append(f"{self.before.apps_text(labels)} -> {self.after.apps_text(labels)}")
         if self.add_app_ids:
-            parts.append("add " + _names(self.add_app_ids, labels))
+            parts.append("add " + app_names(self.add_app_ids, labels))
         if self.remove_app_ids:
-            parts.append("remove " + _names(self.remove_app_ids, labels))
+            parts.append("remove " + app_names(self.remove_app_ids, labels))
         return f"change {who}: " + ("; ".join(parts) or "no change")
 
     def as_dict(self) -> dict[str, Any]:
@@ -421,80 +319,3 @@ class Plan:
     def with_force(self, force: bool) -> Plan:
         """The same plan, with ``force`` set."""
         return replace(self, force=force)
-
-
-@dataclass(slots=True)
-class StepResult:
-    """What happened to one step. ``outcome`` is ``None`` while it has not run.
-
-    ``state`` is ``pending`` (not started), ``running`` (a write may be on its
-    way: a crash here leaves the audit saying so), ``finished`` or ``not_run``
-    (skipped because an earlier step it depends on failed, or Apple became
-    unavailable). ``request_ids`` are Apple's ``X-Request-ID`` values of the
-    calls the step made; ``error`` is the :class:`~asc_access.errors.ApiError`
-    context when Apple refused.
-    """
-
-    step: Step
-    state: str = "pending"
-    outcome: Outcome | None = None
-    message: str = ""
-    code: str | None = None
-    cause: str | None = None
-    error: dict[str, Any] | None = None
-    request_ids: list[str] = field(default_factory=list)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, as stored in the audit log."""
-        return {
-            "index": self.step.index,
-            "kind": self.step.kind.value,
-            "connection": self.step.connection,
-            "email": self.step.email,
-            "summary": self.step.summary(),
-            "state": self.state,
-            "outcome": self.outcome.value if self.outcome else None,
-            "message": self.message,
-            "code": self.code,
-            "cause": self.cause,
-            "error": self.error,
-            "request_ids": list(self.request_ids),
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-        }
-
-
-@dataclass(slots=True)
-class Execution:
-    """The result of executing a plan: one :class:`StepResult` per step."""
-
-    plan: Plan
-    results: list[StepResult]
-    audit_id: int | None = None
-
-    @property
-    def status(self) -> str:
-        """``done`` (nothing failed), ``failed`` (nothing applied) or ``partial``."""
-        outcomes = [r.outcome for r in self.results]
-        failed = any(o is Outcome.FAILED for o in outcomes) or any(
-            r.state == "not_run" for r in self.results
-        )
-        if not failed:
-            return "done"
-        applied = any(o is Outcome.DONE for o in outcomes)
-        return "partial" if applied else "failed"
-
-    @property
-    def first_failure(self) -> StepResult | None:
-        """The first failed step, if any."""
-        return next((r for r in self.results if r.outcome is Outcome.FAILED), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "status": self.status,
-            "audit_id": self.audit_id,
-            "steps": [r.as_dict() for r in self.results],
-        }

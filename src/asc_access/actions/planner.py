@@ -9,17 +9,20 @@ Nothing is written. A step Apple already satisfies stays in the plan marked
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
-from asc_access.actions.model import Access, Plan, Refusal, Rule, Step, StepKind
-from asc_access.actions.reads import (
-    PersonState,
-    app_labels,
-    normalise_email,
-    read_person,
-    resolve_apps,
+from asc_access.actions.building import (
+    PlanBuilder,
+    check_email,
+    expiry_text,
+    plan_invite_on,
+    read_noting,
+    requested_access,
+    utc_now,
+    validate_roles,
 )
+from asc_access.actions.model import Access, Plan, StepKind
+from asc_access.actions.reads import PersonState, resolve_apps
 from asc_access.actions.safety import (
     account_holder_refusal,
     all_apps_refusal,
@@ -27,7 +30,6 @@ from asc_access.actions.safety import (
     needs_all_apps,
 )
 from asc_access.actions.source import Team
-from asc_access.actions.staleness import person_note
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
 from asc_access.models import Role
@@ -44,229 +46,6 @@ __all__ = [
 ]
 
 
-class PlanBuilder:
-    """Collects steps (numbered in order), refusals and notes into a :class:`Plan`."""
-
-    def __init__(
-        self,
-        action: str,
-        target: str,
-        connections: Sequence[str],
-        *,
-        skip_satisfied: bool = False,
-    ) -> None:
-        self.skip_satisfied = skip_satisfied
-        self.action = action
-        self.target = target
-        self.connections = tuple(connections)
-        self.steps: list[Step] = []
-        self.refusals: list[Refusal] = []
-        self.notes: list[str] = []
-
-    def step(self, kind: StepKind, connection: str, email: str, reason: str, **kw: object) -> int:
-        """Append a step and return its index (-1 for a satisfied step being skipped)."""
-        if self.skip_satisfied and kw.get("satisfied"):
-            return -1
-        index = len(self.steps)
-        self.steps.append(Step(index, kind, connection, email, reason, **kw))  # type: ignore[arg-type]
-        return index
-
-    def refuse(self, refusal: Refusal | None) -> None:
-        """Record a refusal (``None`` is ignored)."""
-        if refusal is not None:
-            self.refusals.append(refusal)
-
-    def note(self, text: str) -> None:
-        """Record a note shown with the plan."""
-        self.notes.append(text)
-
-    async def finish(self, teams: Sequence[Team], *, force: bool = False) -> Plan:
-        """The finished plan, its apps labelled with their bundle ids (read from Apple)."""
-        by_name = {t.name: t for t in teams}
-        for name in {s.connection for s in self.steps}:
-            ids = sorted({a for s in self.steps if s.connection == name for a in s.app_ids})
-            labels = await app_labels(by_name[name].source, ids)
-            self.steps = [
-                replace(
-                    s, app_labels=tuple(sorted((a, labels[a]) for a in s.app_ids if a in labels))
-                )
-                if s.connection == name
-                else s
-                for s in self.steps
-            ]
-        return self.build(force=force)
-
-    def build(self, *, force: bool = False) -> Plan:
-        """The finished plan (apps unlabelled; see :meth:`finish`)."""
-        return Plan(
-            action=self.action,
-            target=self.target,
-            connections=self.connections,
-            steps=tuple(self.steps),
-            refusals=tuple(self.refusals),
-            notes=tuple(self.notes),
-            force=force,
-        )
-
-
-def validate_roles(roles: Iterable[str]) -> tuple[str, ...]:
-    """Upper-cased known role names; :class:`UsageError` for an unknown or empty list."""
-    cleaned = tuple(sorted({r.strip().upper() for r in roles if r.strip()}))
-    if not cleaned:
-        raise UsageError("give at least one role (--role DEVELOPER, --role ADMIN, ...)")
-    known = {r.value for r in Role}
-    unknown = [r for r in cleaned if r not in known]
-    if unknown:
-        raise UsageError(
-            f"unknown role {', '.join(unknown)}; known roles: {', '.join(sorted(known))}"
-        )
-    return cleaned
-
-
-async def read_noting(b: PlanBuilder, team: Team, email: str) -> PersonState:
-    """Read the person from Apple; note it in the plan when the mirror had them differently."""
-    state = await read_person(team.source, email)
-    if team.store is not None and team.connection_id is not None:
-        note = person_note(team.store, team.connection_id, team.name, state)
-        if note:
-            b.note(note)
-    return state
-
-
-def _check_email(email: str) -> str:
-    cleaned = normalise_email(email)
-    if "@" not in cleaned or cleaned.startswith("@") or cleaned.endswith("@"):
-        raise UsageError(f"{email!r} is not an e-mail address")
-    return cleaned
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
-def _expiry(inv_date: datetime | None) -> str:
-    return inv_date.date().isoformat() if inv_date else "an unknown date"
-
-
-def plan_invite_on(
-    b: PlanBuilder,
-    team: str,
-    state: PersonState,
-    *,
-    first_name: str,
-    last_name: str,
-    access: Access,
-    now: datetime,
-    reason: str,
-) -> None:
-    """Add the steps that leave ``state.email`` invited (or a member) with ``access``."""
-    email = state.email
-    member = state.member
-    if member is not None:
-        if member.is_account_holder:
-            b.refuse(account_holder_refusal(team, email, "invites"))
-        elif state.member_access == access:
-            b.step(
-                StepKind.INVITE,
-                team,
-                email,
-                "already a member with the same access",
-                subject_id=member.id,
-                after=access,
-                satisfied=True,
-            )
-        else:
-            current = state.member_access.describe() if state.member_access else ""
-            b.refuse(
-                Refusal(
-                    team,
-                    email,
-                    Rule.MEMBER_EXISTS,
-                    f"{email} is already a member of team {team} ({current}); "
-                    "use set-roles / set-apps to change their access",
-                )
-            )
-        return
-    cancels: list[int] = []
-    pending_same = None
-    for inv in state.invitations:
-        inv_access = Access.of_invitation(inv)
-        if inv.is_expired(now):
-            why = (
-                f"the invitation sent earlier expired on {_expiry(inv.expiration_date)}; "
-                "it is cancelled and sent again"
-            )
-        elif inv_access == access and pending_same is None:
-            pending_same = inv
-            continue
-        else:
-            why = (
-                f"a pending invitation grants different access ({inv_access.describe()}); "
-                "invitations cannot be edited, so it is cancelled and sent again"
-            )
-        cancels.append(
-            b.step(
-                StepKind.CANCEL_INVITATION, team, email, why, subject_id=inv.id, before=inv_access
-            )
-        )
-    if pending_same is not None:
-        b.step(
-            StepKind.INVITE,
-            team,
-            email,
-            "already invited with the same access",
-            subject_id=pending_same.id,
-            first_name=first_name,
-            last_name=last_name,
-            after=access,
-            satisfied=True,
-        )
-        return
-    b.step(
-        StepKind.INVITE,
-        team,
-        email,
-        "re-invite with the new access" if cancels else reason,
-        first_name=first_name,
-        last_name=last_name,
-        after=access,
-        after_steps=tuple(cancels),
-    )
-
-
-async def requested_access(
-    team: Team,
-    email: str,
-    *,
-    roles: Iterable[str],
-    apps: Sequence[str] | None,
-    all_apps: bool,
-    provisioning: bool,
-    b: PlanBuilder,
-) -> Access | None:
-    """The access asked for, or ``None`` after recording a refusal / raising UsageError."""
-    role_tuple = validate_roles(roles)
-    if Role.ACCOUNT_HOLDER in role_tuple:
-        b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
-        return None
-    if apps and all_apps:
-        raise UsageError("give either --app (a list of apps) or --all-apps, not both")
-    if apps and needs_all_apps(role_tuple):
-        b.refuse(all_apps_refusal(team.name, email, role_tuple))
-        return None
-    if not apps and not all_apps and not needs_all_apps(role_tuple):
-        raise UsageError(
-            f"say which apps {email} may see: --app APP (id or bundle id, repeatable) or --all-apps"
-        )
-    app_ids = await resolve_apps(team.source, apps or (), team=team.name)
-    return Access.of(
-        role_tuple,
-        all_apps_visible=all_apps,
-        provisioning_allowed=provisioning,
-        app_ids=app_ids,
-    )
-
-
 async def plan_invite(
     team: Team,
     email: str,
@@ -280,7 +59,7 @@ async def plan_invite(
     now: datetime | None = None,
 ) -> Plan:
     """Plan inviting ``email`` to ``team`` with the given access."""
-    email = _check_email(email)
+    email = check_email(email)
     if not first_name.strip() or not last_name.strip():
         raise UsageError("an invitation needs --first-name and --last-name")
     b = PlanBuilder("invite", email, [team.name])
@@ -297,7 +76,7 @@ async def plan_invite(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         access=access,
-        now=_now(now),
+        now=utc_now(now),
         reason=f"{email} is not on team {team.name}",
     )
     return await b.finish([team])
@@ -314,7 +93,7 @@ def _cancel_all(b: PlanBuilder, team: str, state: PersonState, now: datetime) ->
             StepKind.CANCEL_INVITATION,
             team,
             state.email,
-            f"{state_word} invitation (expires {_expiry(inv.expiration_date)})",
+            f"{state_word} invitation (expires {expiry_text(inv.expiration_date)})",
             subject_id=inv.id,
             before=Access.of_invitation(inv),
         )
@@ -323,10 +102,10 @@ def _cancel_all(b: PlanBuilder, team: str, state: PersonState, now: datetime) ->
 
 async def plan_cancel_invitation(team: Team, email: str, *, now: datetime | None = None) -> Plan:
     """Plan cancelling every invitation of ``email`` on ``team``."""
-    email = _check_email(email)
+    email = check_email(email)
     b = PlanBuilder("cancel-invitation", email, [team.name])
     state = await read_noting(b, team, email)
-    if not _cancel_all(b, team.name, state, _now(now)):
+    if not _cancel_all(b, team.name, state, utc_now(now)):
         b.step(
             StepKind.CANCEL_INVITATION,
             team.name,
@@ -369,7 +148,7 @@ async def _plan_removal(b: PlanBuilder, team: Team, state: PersonState, *, force
 
 async def plan_remove(team: Team, email: str, *, force: bool = False) -> Plan:
     """Plan removing the member ``email`` from ``team`` (invitations untouched)."""
-    email = _check_email(email)
+    email = check_email(email)
     b = PlanBuilder("remove", email, [team.name])
     state = await read_noting(b, team, email)
     await _plan_removal(b, team, state, force=force)
@@ -385,13 +164,13 @@ async def plan_offboard(
     teams: Sequence[Team], email: str, *, force: bool = False, now: datetime | None = None
 ) -> Plan:
     """Plan removing ``email`` and cancelling their invitations on every team given."""
-    email = _check_email(email)
+    email = check_email(email)
     if not teams:
         raise UsageError("no connections to offboard from: add one with `asc-access connect`")
     b = PlanBuilder("offboard", email, [t.name for t in teams])
     for team in teams:
         state = await read_noting(b, team, email)
-        _cancel_all(b, team.name, state, _now(now))
+        _cancel_all(b, team.name, state, utc_now(now))
         if state.member is not None or not state.invitations:
             await _plan_removal(b, team, state, force=force)
     return await b.finish(teams, force=force)
@@ -414,7 +193,7 @@ async def plan_set_roles(
     team: Team, email: str, roles: Iterable[str], *, force: bool = False
 ) -> Plan:
     """Plan giving the member ``email`` exactly ``roles``."""
-    email = _check_email(email)
+    email = check_email(email)
     new_roles = validate_roles(roles)
     b = PlanBuilder("set-roles", email, [team.name])
     state = await _member_state(b, team, email)
@@ -463,7 +242,7 @@ async def plan_set_apps(
     ``apps`` sets the full list; ``add`` / ``remove`` change it relative to
     the complete list Apple holds; ``all_apps`` lets them see every app.
     """
-    email = _check_email(email)
+    email = check_email(email)
     modes = sum([apps is not None, bool(add or remove), all_apps])
     if modes != 1:
         raise UsageError("give one of: --app (the full list), --add/--remove, or --all-apps")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from asc_access.actions.model import Access
+from asc_access.actions.access import Access
 from asc_access.actions.source import ProvisioningSource
 from asc_access.errors import NotFoundLocallyError
 from asc_access.ids import AppId

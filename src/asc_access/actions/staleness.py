@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
 
-from asc_access.actions.model import Access
+from asc_access.actions.access import Access
 from asc_access.actions.reads import PersonState, normalise_email
 from asc_access.models import Invitation, User
 from asc_access.store import schema

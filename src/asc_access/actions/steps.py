@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from asc_access.actions.model import Access, Outcome, Refusal, Step, StepKind, StepResult
+from asc_access.actions.model import Access, Outcome, Refusal, Step, StepKind
 from asc_access.actions.reads import PersonState, read_person
+from asc_access.actions.results import StepResult
 from asc_access.actions.safety import (
     account_holder_refusal,
     all_apps_refusal,
