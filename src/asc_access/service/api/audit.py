@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from asc_access.service.api.common import ERRORS
+from asc_access.service.api.common import ERRORS, RowId
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.store.audit import get_entry, list_entries
@@ -34,7 +34,7 @@ def audit_log(
 
 
 @router.get("/{entry_id}", responses=ERRORS)
-def audit_entry(request: Request, entry_id: int, principal: ApiPrincipal) -> dict[str, Any]:
+def audit_entry(request: Request, entry_id: RowId, principal: ApiPrincipal) -> dict[str, Any]:
     """One entry with its plan and every step's outcome and Apple request ids."""
     del principal
     return get_entry(context_of(request).engine, entry_id).as_dict()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from asc_access.service.auth import Principal
@@ -12,9 +12,11 @@ from asc_access.service.errors import ServiceError
 
 __all__ = [
     "ERRORS",
+    "MAX_ID",
     "ErrorBody",
     "Limit",
     "Offset",
+    "RowId",
     "not_found",
     "page_body",
     "require_admin",
@@ -44,6 +46,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: _err("Invalid fields, or a key that is not a usable App Store Connect key"),
 }
 
+#: Database ids are 32-bit integers on PostgreSQL; anything larger is not an id.
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")]
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from asc_access.service.api.common import ERRORS, Limit, Offset, page_body
+from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_body
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.mirror import changes_page, export_csv, review
@@ -111,7 +111,7 @@ def changes(
     connection: Connections = [],  # noqa: B006
     type: Annotated[list[ChangeType], Query()] = [],  # noqa: A002, B006
     since: datetime | None = None,
-    run: int | None = None,
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     email: Annotated[str, Query(max_length=320)] = "",
     limit: Limit = 50,
     offset: Offset = 0,

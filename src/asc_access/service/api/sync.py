@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from asc_access.service import library
-from asc_access.service.api.common import ERRORS, not_found
+from asc_access.service.api.common import ERRORS, RowId, not_found
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import ServiceContext, context_of
 from asc_access.store.runs import get_run, list_runs, run_for_request_key
@@ -89,7 +89,7 @@ def runs(
 
 
 @router.get("/sync/runs/{run_id}", responses=ERRORS)
-def run(request: Request, run_id: int, principal: ApiPrincipal) -> dict[str, Any]:
+def run(request: Request, run_id: RowId, principal: ApiPrincipal) -> dict[str, Any]:
     """One run, with live ``progress`` while it is ``running``."""
     del principal
     ctx = context_of(request)

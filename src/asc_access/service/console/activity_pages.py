@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from asc_access.service import library
+from asc_access.service.api.common import RowId
 from asc_access.service.api.sync import start_sync
 from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
 from asc_access.service.console.render import render
@@ -60,7 +61,7 @@ async def sync_now(
 
 
 @router.get("/sync/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: int, principal: ConsolePrincipal) -> HTMLResponse:
+def run_page(request: Request, run_id: RowId, principal: ConsolePrincipal) -> HTMLResponse:
     """One run: live progress while running; the summary, or the failure and its fix."""
     ctx = context_of(request)
     with ctx.engine.connect() as conn:
@@ -98,7 +99,9 @@ def audit_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
 
 
 @router.get("/audit/{entry_id}", response_class=HTMLResponse)
-def audit_entry_page(request: Request, entry_id: int, principal: ConsolePrincipal) -> HTMLResponse:
+def audit_entry_page(
+    request: Request, entry_id: RowId, principal: ConsolePrincipal
+) -> HTMLResponse:
     """One audit entry: the plan and each step's outcome with Apple's request ids."""
     entry = get_entry(context_of(request).engine, entry_id)
     return render(
