@@ -14,10 +14,18 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-__all__ = ["ADMIN_TOKEN", "LiveServer", "csrf_of", "free_port", "lifespan", "serve_in_thread"]
+__all__ = [
+    "ADMIN_TOKEN",
+    "LiveServer",
+    "csrf_of",
+    "free_port",
+    "lifespan",
+    "postgres_schema",
+    "serve_in_thread",
+]
 
 #: The admin token the service tests configure (ASC_ACCESS_API_TOKEN).
-ADMIN_TOKEN = "test-admin-token-0123456789"  # noqa: S105 - a test value
+ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
 @asynccontextmanager
@@ -70,3 +78,24 @@ def csrf_of(response: httpx.Response) -> str:
     match = _CSRF.search(response.text)
     assert match, "no CSRF field on the page"
     return match.group(1)
+
+
+@contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """A URL whose connections use a fresh PostgreSQL schema, dropped afterwards."""
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    name = f"svc_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    sep = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{sep}options={quote(f'-csearch_path={name}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()

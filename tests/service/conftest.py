@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from _support.service import ADMIN_TOKEN, LiveServer, lifespan, serve_in_thread
+from _support.service import ADMIN_TOKEN, LiveServer, lifespan, postgres_schema, serve_in_thread
 from asc_access.config import Settings
 from asc_access.service import create_app
 
@@ -20,6 +20,35 @@ def settings(tmp_path: Path) -> Settings:
     return Settings.from_env(
         {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
     )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store_client_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings on SQLite, then on a fresh PostgreSQL schema."""
+    env = {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    if request.param == "sqlite":
+        yield Settings.from_env(env)
+        return
+    with postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield Settings.from_env({**env, "ASC_ACCESS_DATABASE_URL": url})
+
+
+@pytest.fixture
+async def any_store_client(
+    any_store_client_settings: Settings,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of a service on SQLite or on PostgreSQL."""
+    app = create_app(any_store_client_settings, scheduler=False)
+    try:
+        async with (
+            lifespan(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+            ) as c,
+        ):
+            yield c
+    finally:
+        app.state.ctx.engine.dispose()
 
 
 @pytest.fixture

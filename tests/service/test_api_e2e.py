@@ -118,8 +118,9 @@ async def test_a_developer_key_is_422_app_102(
 
 
 async def test_connect_sync_read_plan_confirm_audit(
-    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+    any_store_client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
 ) -> None:
+    client = any_store_client  # on SQLite and on PostgreSQL
     added = await _add_admin(client, admin, sandbox)
     assert added["connection"]["healthy"] is True
     assert added["doctor"]["ok"] is True

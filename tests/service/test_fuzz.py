@@ -22,6 +22,7 @@ def test_no_generated_request_gets_a_server_error(live: LiveServer) -> None:
     assert len(operations) >= 20
 
     for operation in operations:
+
         @settings(
             max_examples=12,
             deadline=None,
