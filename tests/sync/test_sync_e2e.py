@@ -262,3 +262,48 @@ async def test_capped_lists_cost_exactly_the_lower_bound_and_match_the_sandbox(
     mirrored = {u.user_id: (u.roles, u.all_apps_visible, u.app_ids) for u in snap.users.values()}
     assert mirrored == truth
     assert max(len(apps) for _, _, apps in truth.values()) > 50
+
+
+async def test_the_rate_budget_stops_the_sync_cleanly_before_it_is_burnt(
+    store: Engine, connection_id: int, sandbox_factory: Any, make_client: Callable[..., Any]
+) -> None:
+    running = sandbox_factory(users=2000, apps=10, invitations=0, random_seed=2)
+    running.set_rate_limit(60)  # the client keeps a reserve of 50: about ten requests to spend
+    with pytest.raises(SyncError) as caught:
+        await run_sync(store, running, connection_id, make_client)
+    assert (caught.value.code, caught.value.cause) == ("APP-104", "rate_limited")
+    stats = running.stats()
+    assert "429" not in stats["by_status"]  # stopped by our pacing, not by Apple's refusal
+    assert stats["requests"] <= 11
+    with store.connect() as conn:
+        run = list_runs(conn)[0]
+    assert (run.status, run.error_code) == ("failed", "APP-104")
+    assert run.stats.rate_remaining is not None
+    assert run.stats.rate_remaining >= 49
+    assert snapshot(store, connection_id).count() == 0
+
+    running.set_rate_limit(3600)
+    result = await run_sync(store, running, connection_id, make_client)
+    assert result.users == 2000
+
+
+async def test_a_sync_records_the_connections_health(
+    store: Engine, connection_id: int, sandbox: Any, make_client: Callable[..., Any]
+) -> None:
+    from asc_access.store.connections import get_connection
+
+    await run_sync(store, sandbox, connection_id, make_client)
+    healthy = get_connection(store, "acme")
+    assert healthy.healthy
+    assert healthy.last_ok_at is not None
+    before = snapshot(store, connection_id)
+
+    async with make_client(sandbox, "developer", retry=FAST_RETRY) as client:
+        with pytest.raises(SyncError) as caught:
+            await sync_connection(store, client, connection_id)
+    assert (caught.value.code, caught.value.cause) == ("APP-102", "key_role_insufficient")
+    sick = get_connection(store, "acme")
+    assert not sick.healthy
+    assert (sick.health_code, sick.health_cause) == ("APP-102", "key_role_insufficient")
+    assert sick.last_ok_at == healthy.last_ok_at
+    assert snapshot(store, connection_id) == before

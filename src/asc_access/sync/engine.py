@@ -21,6 +21,11 @@ The first complete sync of a connection is its *baseline*: it fills the mirror
 and writes no change events (there is nothing to compare with); its run row is
 marked ``baseline``. A re-sync that finds nothing new writes no change events
 and no mirror rows, only its run row.
+
+The connection's health records the verdict: a complete sync proves Apple
+accepts the key (healthy, ``last_ok_at`` moves on); a failure with APP-101,
+APP-102 or APP-103 marks it unhealthy with that code and cause. Passing
+trouble at Apple's end (APP-104 to APP-107) leaves the health as it was.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from sqlalchemy import Engine, select
 from asc_access.errors import AscAccessError, NotFoundLocallyError, RateLimitSnapshot, SyncError
 from asc_access.store import schema
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
+from asc_access.store.connections import update_health
 from asc_access.store.mirror import load_snapshot, lock_connection, write_snapshot
 from asc_access.store.runs import (
     RunRecord,
@@ -265,9 +271,12 @@ async def sync_connection(
         result = replace(
             result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
         )
+        _record_health(engine, name, None, finished_at)
     except BaseException as raised:
         error = _first_error(raised)
-        _record_failure(engine, run_id, error, clock(), stats(**_partial_counts(reader.stats)))
+        failed_at = clock()
+        _record_failure(engine, run_id, error, failed_at, stats(**_partial_counts(reader.stats)))
+        _record_health(engine, name, error, failed_at)
         if isinstance(error, Exception):
             code = error.code if isinstance(error, AscAccessError) else None
             cause = error.cause if isinstance(error, AscAccessError) else None
@@ -280,6 +289,21 @@ async def sync_connection(
             ) from error
         raise
     return result
+
+
+#: Failures that say the key or the team is wrong (not a passing problem at Apple's end).
+_HEALTH_CODES = frozenset({"APP-101", "APP-102", "APP-103"})
+
+
+def _record_health(engine: Engine, name: str, error: BaseException | None, at: datetime) -> None:
+    """A sync's verdict on the connection: Apple accepted the key, or refused it."""
+    try:
+        if error is None:
+            update_health(engine, name, healthy=True, accepted=True, now=at)
+        elif isinstance(error, AscAccessError) and error.code in _HEALTH_CODES:
+            update_health(engine, name, healthy=False, code=error.code, cause=error.cause, now=at)
+    except Exception:  # noqa: BLE001 - health is a side note; the run row holds the outcome
+        return
 
 
 def _partial_counts(fetch: FetchStats) -> dict[str, Any]:
