@@ -297,3 +297,27 @@ def test_json_with_a_prompt_keeps_stdout_one_document(acme: Any) -> None:
     assert result.exit_code == 0, result.output
     assert as_json(result)["steps"][0]["outcome"] == "done"
     assert "Make these 1 change(s)" in result.stderr
+
+
+def test_offboard_goes_on_when_one_team_cannot_be_read(
+    sandbox_factory: Callable[..., Any],
+) -> None:
+    running = {name: sandbox_factory() for name in ("north", "south")}
+    for name, sb in running.items():
+        connect(name, sb)
+    running["south"].revoke_key(running["south"].keys["admin"].key_id)
+    result = cli("offboard", demo("omar"), "--yes", "--json")
+    assert result.exit_code == 101, result.output
+    doc = as_json(result)
+    assert doc["ok"] is False
+    assert [(s["connection"], s["outcome"]) for s in doc["steps"]] == [("north", "done")]
+    (refusal,) = doc["plan"]["refusals"]
+    assert (refusal["connection"], refusal["rule"], refusal["code"]) == (
+        "south",
+        "unreadable",
+        "APP-101",
+    )
+    assert "may still have access there" in refusal["reason"]
+    human = cli("offboard", demo("omar"), "--dry-run")
+    assert human.exit_code == 101
+    assert "! not covered (unreadable)" in human.stdout

@@ -58,6 +58,7 @@ class Rule(StrEnum):
     MEMBER_EXISTS = "member_exists"
     NOT_FOUND = "not_found"
     INVALID = "invalid"
+    UNREADABLE = "unreadable"
 
 
 _MARKS = {
@@ -192,13 +193,22 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Something asked for that a safety rule will not do, and why."""
+    """Something asked for that will not be done, and why.
+
+    Most refusals block the whole plan (``blocks``); ``forceable`` ones stop
+    blocking with ``--force``. A team that could not be read during an
+    offboard does not block the other teams (``blocks`` false) but keeps the
+    command from reporting success; ``code`` is then the catalogue code of
+    the error that stopped the read.
+    """
 
     connection: str
     email: str
     rule: Rule
     reason: str
     forceable: bool = False
+    blocks: bool = True
+    code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -208,6 +218,8 @@ class Refusal:
             "rule": self.rule.value,
             "reason": self.reason,
             "forceable": self.forceable,
+            "blocks": self.blocks,
+            "code": self.code,
         }
 
     @classmethod
@@ -219,6 +231,8 @@ class Refusal:
             rule=Rule(data["rule"]),
             reason=str(data["reason"]),
             forceable=bool(data.get("forceable", False)),
+            blocks=bool(data.get("blocks", True)),
+            code=data.get("code"),
         )
 
 
@@ -253,7 +267,12 @@ class Plan:
     @property
     def blocking_refusals(self) -> tuple[Refusal, ...]:
         """Refusals that stop execution (forceable ones do not when ``force`` is set)."""
-        return tuple(r for r in self.refusals if not (r.forceable and self.force))
+        return tuple(r for r in self.refusals if r.blocks and not (r.forceable and self.force))
+
+    @property
+    def incomplete(self) -> tuple[Refusal, ...]:
+        """Non-blocking refusals: parts of the request this plan cannot cover (unreadable teams)."""
+        return tuple(r for r in self.refusals if not r.blocks)
 
     def describe(self) -> list[str]:
         """Human lines, one per step / refusal / note, grouped by team."""
@@ -268,7 +287,8 @@ class Plan:
                 mark = "=" if step.satisfied else _MARKS[step.kind]
                 lines.append(f"    {mark} {step.summary()}  — {step.reason}")
             lines.extend(
-                f"    ! refused ({refusal.rule.value}): {refusal.email}: {refusal.reason}"
+                f"    ! {'refused' if refusal.blocks else 'not covered'} "
+                f"({refusal.rule.value}): {refusal.email}: {refusal.reason}"
                 for refusal in refusals
             )
         lines.extend(f"  note: {note}" for note in self.notes)

@@ -21,7 +21,7 @@ from asc_access.actions.building import (
     utc_now,
     validate_roles,
 )
-from asc_access.actions.model import Access, Plan, StepKind
+from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
 from asc_access.actions.reads import PersonState, resolve_apps
 from asc_access.actions.safety import (
     account_holder_refusal,
@@ -30,7 +30,7 @@ from asc_access.actions.safety import (
     needs_all_apps,
 )
 from asc_access.actions.source import Team
-from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.errors import ApiError, NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
 from asc_access.models import Role
 
@@ -160,16 +160,37 @@ async def plan_remove(team: Team, email: str, *, force: bool = False) -> Plan:
     return await b.finish([team], force=force)
 
 
+def _unreadable(team: str, email: str, error: ApiError) -> Refusal:
+    return Refusal(
+        team,
+        email,
+        Rule.UNREADABLE,
+        f"could not read team {team} ({error}); {email} may still have access there: fix the "
+        f"connection (`asc-access doctor {team}`) and run offboard again",
+        blocks=False,
+        code=error.code,
+    )
+
+
 async def plan_offboard(
     teams: Sequence[Team], email: str, *, force: bool = False, now: datetime | None = None
 ) -> Plan:
-    """Plan removing ``email`` and cancelling their invitations on every team given."""
+    """Plan removing ``email`` and cancelling their invitations on every team given.
+
+    A team that cannot be read (a broken key, Apple down) does not stop the
+    others: it is listed as a non-blocking refusal so the plan says, and the
+    command reports, that the person may still have access there.
+    """
     email = check_email(email)
     if not teams:
         raise UsageError("no connections to offboard from: add one with `asc-access connect`")
     b = PlanBuilder("offboard", email, [t.name for t in teams])
     for team in teams:
-        state = await read_noting(b, team, email)
+        try:
+            state = await read_noting(b, team, email)
+        except ApiError as error:
+            b.refuse(_unreadable(team.name, email, error))
+            continue
         _cancel_all(b, team.name, state, utc_now(now))
         if state.member is not None or not state.invitations:
             await _plan_removal(b, team, state, force=force)

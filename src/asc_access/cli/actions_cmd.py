@@ -161,21 +161,24 @@ async def _flow(
         if not as_json:
             _print_plan(plan)
         if blocking or dry_run or (skip_empty and not plan.changes):
+            status = 1 if blocking else _incomplete_status(plan)
             if as_json:
-                emit_json({"ok": not blocking, "dry_run": dry_run, "plan": plan.as_dict()})
+                emit_json({"ok": status == 0, "dry_run": dry_run, "plan": plan.as_dict()})
             elif blocking:
                 console.print("[bold red]Refused:[/] nothing was changed.")
             elif not plan.changes and skip_empty:
                 console.print("Nothing to change.")
-            return 1 if blocking else 0
+            return status
         if plan.changes and not yes:
             question = f"Make these {len(plan.changes)} change(s) on App Store Connect?"
             if not _confirm(question):
                 err_console.print("Cancelled: nothing was changed.")
                 return 1
+        if not plan.steps:
+            return _report_incomplete(plan, as_json)
         on_step = None if as_json else _print_step
         execution = await execute_plan(plan, teams, engine=engine, actor=_actor(), on_step=on_step)
-    status = _exit_status(execution)
+    status = _exit_status(execution) or _incomplete_status(plan)
     if as_json:
         emit_json({"ok": status == 0, "plan": plan.as_dict(), **execution.as_dict()})
     else:
@@ -184,6 +187,25 @@ async def _flow(
             f"[{colour}]{execution.status}[/] (audit entry {execution.audit_id}; "
             "`asc-access audit` shows it)"
         )
+        if plan.incomplete:
+            teams_left = ", ".join(r.connection for r in plan.incomplete)
+            console.print(f"[bold red]Incomplete:[/] not covered on {escape(teams_left)}.")
+    return status
+
+
+def _incomplete_status(plan: Plan) -> int:
+    """Non-zero when part of the request could not be planned (an unreadable team)."""
+    if not plan.incomplete:
+        return 0
+    return exit_status_for(plan.incomplete[0].code)
+
+
+def _report_incomplete(plan: Plan, as_json: bool) -> int:
+    status = _incomplete_status(plan)
+    if as_json:
+        emit_json({"ok": status == 0, "plan": plan.as_dict(), "status": "done", "steps": []})
+    elif status:
+        console.print("[bold red]Incomplete:[/] nothing could be planned on the teams above.")
     return status
 
 
