@@ -341,3 +341,73 @@ async def test_unknown_connection_is_a_usage_error(
 
     with pytest.raises(NotFoundLocallyError):
         await sync_connection(store, fake_source_factory(fake_team), 999)
+
+
+def _refuse_user(engine: Engine, email: str) -> None:
+    """A trigger that makes the database refuse one member's row, mid-write."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON users "
+                    f"WHEN NEW.username = '{email}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    f"IF NEW.username = '{email}' THEN RAISE EXCEPTION 'refused'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON users "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+
+
+async def test_a_store_failure_while_writing_changes_nothing(
+    store: Engine, connection_id: int, fake_team: Any, fake_source_factory: Any
+) -> None:
+    await sync_connection(store, fake_source_factory(fake_team), connection_id, clock=clock_at(NOW))
+    with store.connect() as conn:
+        before = load_snapshot(conn, connection_id)
+    rows_before = count_rows(store)
+    del fake_team.users["u-admin"]
+    fake_team.add_app("1077")
+    fake_team.add_user("u-boom", "boom@example.com", ("DEVELOPER",), ["1001"])
+    _refuse_user(store, "boom@example.com")
+    with pytest.raises(SyncError) as caught:
+        await sync_connection(store, fake_source_factory(fake_team), connection_id)
+    assert caught.value.code is None
+    assert "store failed" in caught.value.message
+    with store.connect() as conn:
+        assert load_snapshot(conn, connection_id) == before
+        run = list_runs(conn)[0]
+    assert count_rows(store) == rows_before
+    assert run.status == "failed"
+    assert run.error_message is not None
+    assert "store failed" in run.error_message
+
+
+async def test_items_seen_twice_while_paging_are_kept_once(
+    store: Engine, connection_id: int, fake_team: Any, fake_source_factory: Any
+) -> None:
+    source = fake_source_factory(fake_team)
+    plain = source.users.pages
+
+    async def overlapping(**kwargs: Any) -> Any:
+        async for page in plain(**kwargs):
+            yield page
+            yield type(page)(page.items[:2], page.total)  # the cursor moved: two seen again
+
+    source.users.pages = overlapping
+    result = await sync_connection(store, source, connection_id)
+    assert result.users == 4
+    with store.connect() as conn:
+        assert len(load_snapshot(conn, connection_id).users) == 4

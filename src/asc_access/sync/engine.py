@@ -37,8 +37,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from asc_access.errors import AscAccessError, NotFoundLocallyError, RateLimitSnapshot, SyncError
+from asc_access.errors import (
+    AscAccessError,
+    NotFoundLocallyError,
+    RateLimitSnapshot,
+    StoreError,
+    SyncError,
+)
 from asc_access.store import schema
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
 from asc_access.store.connections import update_health
@@ -267,7 +274,16 @@ async def sync_connection(
         new = await reader.read()
         t1 = monotonic()
         finished_at = clock()
-        result = _commit(engine, run_id, connection_id, name, new, reader.stats, finished_at, stats)
+        try:
+            result = _commit(
+                engine, run_id, connection_id, name, new, reader.stats, finished_at, stats
+            )
+        except SQLAlchemyError as db_error:
+            raise StoreError(
+                f"the store failed while saving the new picture ({type(db_error).__name__}); "
+                "nothing was changed",
+                context={"dialect": engine.dialect.name},
+            ) from db_error
         result = replace(
             result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
         )
