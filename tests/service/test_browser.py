@@ -166,10 +166,17 @@ def test_console_end_to_end(
     page.goto(f"{base}/people?q=kenji")
     expect(page.locator(".empty")).to_contain_text("Nobody matches")
 
-    for name, path in (("14-review", "/review"), ("15-audit", "/audit"), ("16-sync", "/sync")):
+    for name, path in (
+        ("14-review", "/review"),
+        ("15-audit", "/audit"),
+        ("16-audit-entry", "/audit/1"),
+        ("17-sync", "/sync"),
+        ("18-connection", "/connections/northwind"),
+    ):
         page.goto(f"{base}{path}")
         expect(page.locator("h1")).to_be_visible()
         _shot(page, name)
+    expect(page.locator("h1")).to_contain_text("northwind")
 
     # A key revoked in App Store Connect: the badge turns red, the fix is one click away.
     sandbox.revoke_key(admin.key_id)
@@ -182,5 +189,5 @@ def test_console_end_to_end(
     expect(steps.first).to_be_hidden()
     health.locator("text=How to fix it").click()
     expect(steps.first).to_be_visible()
-    _shot(page, "17-connections-unhealthy")
+    _shot(page, "19-connections-unhealthy")
     context.close()
