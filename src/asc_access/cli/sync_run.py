@@ -27,6 +27,9 @@ __all__ = ["RichSyncProgress", "SyncOutcome", "print_summary", "run_syncs"]
 ClientFactory = Callable[[str], Any]
 
 
+_STREAM_LABELS = {"users": "members", "app lists": "long app lists"}
+
+
 class RichSyncProgress:
     """A :class:`~asc_access.sync.SyncProgress` drawn as rich progress bars."""
 
@@ -39,7 +42,8 @@ class RichSyncProgress:
         """Move ``stream``'s bar (it appears on its first update)."""
         task = self._tasks.get(stream)
         if task is None:
-            task = self._progress.add_task(f"{self._label} {stream}", total=total)
+            shown = _STREAM_LABELS.get(stream, stream)
+            task = self._progress.add_task(f"{self._label} · {shown}", total=total)
             self._tasks[stream] = task
         self._progress.update(task, completed=done, total=total)
 
