@@ -198,3 +198,30 @@ def test_the_demo_tour_runs_end_to_end_twice() -> None:
         assert expected in out, expected
     again = cli("demo")  # same home: the connection gets the new sandbox's key
     assert again.exit_code == 0, again.output
+
+
+def test_with_a_broker_sync_is_queued_for_the_workers(
+    sandbox: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from redis import Redis
+
+    connect(sandbox)
+    sandbox.reset_stats()
+    unique = f"test-sync-cli-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("ASC_ACCESS_BROKER_URL", redis_url)
+    monkeypatch.setenv("ASC_ACCESS_QUEUE", unique)  # no worker listens here
+    monkeypatch.setenv("ASC_ACCESS_KEY_PREFIX", f"{unique}:")
+    try:
+        result = cli("sync", "northwind", "--json")
+        assert result.exit_code == 0, result.output
+        doc = as_json(result)
+        assert doc["queued"] is True
+        assert [(s["connection"], s["status"]) for s in doc["syncs"]] == [("northwind", "queued")]
+        assert sandbox.stats()["requests"] == 0  # nothing synced in this process
+    finally:
+        redis = Redis.from_url(redis_url)
+        for key in redis.scan_iter(f"*{unique}*"):
+            redis.delete(key)
+        redis.close()
