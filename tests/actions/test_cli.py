@@ -130,6 +130,7 @@ def test_invite_yes_json_then_already_and_audit(acme: Any) -> None:
     assert human.exit_code == 0
     assert f"#{doc['audit_id']}" in human.stdout
     assert "invite new@northwindlabs.example.com" in human.stdout
+    assert "[acme]" in human.stdout  # printed, not eaten as markup
 
 
 def test_plan_is_shown_before_the_prompt_and_no_means_nothing(acme: Any) -> None:

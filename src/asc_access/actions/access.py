@@ -83,6 +83,16 @@ class Access:
             return "no apps"
         return "apps " + app_names(self.app_ids, labels)
 
+    def brief(self) -> str:
+        """Roles, how many apps, provisioning: ``DEVELOPER; 2 apps; provisioning``."""
+        roles = ",".join(self.roles) or "(no roles)"
+        if self.all_apps_visible:
+            apps = "all apps"
+        else:
+            apps = f"{len(self.app_ids)} app{'' if len(self.app_ids) == 1 else 's'}"
+        prov = "; provisioning" if self.provisioning_allowed else ""
+        return f"{roles}; {apps}{prov}"
+
     def describe(self, labels: Mapping[str, str] | None = None) -> str:
         """One short line: ``DEVELOPER; apps com.example.a; provisioning``.
 

@@ -165,7 +165,7 @@ def plan_invite_on(
                 satisfied=True,
             )
         else:
-            current = state.member_access.describe() if state.member_access else ""
+            current = state.member_access.brief() if state.member_access else ""
             b.refuse(
                 Refusal(
                     team,
@@ -190,7 +190,7 @@ def plan_invite_on(
             continue
         else:
             why = (
-                f"a pending invitation grants different access ({inv_access.describe()}); "
+                f"a pending invitation grants different access ({inv_access.brief()}); "
                 "invitations cannot be edited, so it is cancelled and sent again"
             )
         cancels.append(

@@ -83,7 +83,7 @@ async def plan_invite(
 
 
 def _access_text(state: PersonState) -> str:
-    return state.member_access.describe() if state.member_access else ""
+    return state.member_access.brief() if state.member_access else ""
 
 
 def _cancel_all(b: PlanBuilder, team: str, state: PersonState, now: datetime) -> int:

@@ -139,9 +139,9 @@ async def _write_and_verify(
 def _describe(state: PersonState) -> str:
     parts = []
     if state.member_access is not None:
-        parts.append(f"member: {state.member_access.describe()}")
+        parts.append(f"member: {state.member_access.brief()}")
     parts.extend(
-        f"invitation {inv.id}: {Access.of_invitation(inv).describe()}" for inv in state.invitations
+        f"invitation {inv.id}: {Access.of_invitation(inv).brief()}" for inv in state.invitations
     )
     return "; ".join(parts) or "not on the team"
 
@@ -252,9 +252,9 @@ async def _update(step: Step, source: ProvisioningSource, calls: _Calls, *, forc
         assert step.after is not None
         target = step.after
     if current == target:
-        return StepRun(Outcome.ALREADY, f"already has this access ({current.describe()})", state)
+        return StepRun(Outcome.ALREADY, f"already has this access ({current.brief()})", state)
     if not step.is_relative and current != step.before:
-        raise _changed(f"{step.email} has {current.describe()} now", state)
+        raise _changed(f"{step.email} has {current.brief()} now", state)
     if member.is_account_holder:
         refusal = account_holder_refusal(step.connection, step.email, "changes")
         raise _refused(refusal, state)

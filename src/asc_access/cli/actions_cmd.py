@@ -411,7 +411,7 @@ def _print_entry(entry: audit.AuditEntry) -> None:
     teams = ", ".join(entry.connections)
     console.print(
         f"[bold]#{entry.id}[/] {when}  {escape(entry.actor)}  {escape(entry.action)} "
-        f"{escape(entry.target or '')}  [{escape(teams)}]  {entry.status}"
+        f"{escape(entry.target or '')}  {escape(f'[{teams}]')}  {entry.status}"
     )
     for step in entry.steps:
         outcome: Any = step.get("outcome") or step.get("state")
