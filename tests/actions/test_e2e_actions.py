@@ -343,3 +343,23 @@ async def test_plan_notes_a_stale_mirror_and_follows_apple(
         assert plan.steps[0].before.roles == ("SALES",)
         assert (await execute(plan, team, store)).results[0].outcome is Outcome.DONE
     await assert_mirror_agrees(store, sandbox, conn_id)
+
+
+async def test_cancel_invitation_failed_when_apple_keeps_failing(
+    store: Engine, sandbox: Any, conn_id: int
+) -> None:
+    async with acme(sandbox, conn_id) as team:
+        plan = await plan_cancel_invitation(team, demo("ella"))
+        sandbox.add_fault(status=503, count=20, path_prefix="/v1/userInvitations/", method="DELETE")
+        result = (await execute(plan, team, store)).results[0]
+    assert result.outcome is Outcome.FAILED
+    assert result.code == "APP-105"
+    assert result.error is not None
+    assert result.error["status"] == 503
+    (entry,) = audit.list_entries(store)
+    assert (entry.status, entry.steps[0]["outcome"], entry.steps[0]["code"]) == (
+        "failed",
+        "failed",
+        "APP-105",
+    )
+    await assert_mirror_agrees(store, sandbox, conn_id)  # Ella is still invited, in both

@@ -254,3 +254,27 @@ async def test_desired_plan_notes_a_stale_mirror(
     assert plan.notes == (expected,)
     walk_in = (StepKind.CANCEL_INVITATION, "walk.in@northwindlabs.example.com")
     assert walk_in in [(s.kind, s.email) for s in plan.steps]
+
+
+async def test_offboard_failure_on_one_team_is_partial(store: Engine, sandbox_factory: Any) -> None:
+    sofia = demo("sofia")
+    running = {name: sandbox_factory() for name in ("north", "south")}
+    ids = {name: await synced_connection(store, sb, name) for name, sb in running.items()}
+    running["north"].add_fault(status=500, count=20, path_prefix="/v1/users/", method="DELETE")
+    async with client_for(running["north"]) as north, client_for(running["south"]) as south:
+        teams = {
+            "north": Team("north", north, ids["north"]),
+            "south": Team("south", south, ids["south"]),
+        }
+        plan = await plan_offboard(list(teams.values()), sofia)
+        execution = await execute_plan(plan, teams, engine=store, actor="hr")
+    assert [(r.step.connection, r.outcome) for r in execution.results] == [
+        ("north", Outcome.FAILED),
+        ("south", Outcome.DONE),
+    ]
+    assert execution.results[0].code == "APP-105"
+    (entry,) = audit.list_entries(store)
+    assert entry.status == "partial"
+    running["north"].clear_faults()
+    for name, sb in running.items():
+        assert mirror_picture(store, ids[name]) == await apple_picture(sb)
