@@ -41,3 +41,29 @@ def test_ensure_schema_is_idempotent(db_url: str) -> None:
             assert MigrationContext.configure(conn).get_current_revision() == head_revision()
     finally:
         engine.dispose()
+
+
+def test_tables_made_without_alembic_are_adopted_when_they_match(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        schema.metadata.create_all(engine)
+        ensure_schema(engine)
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_unversioned_tables_that_differ_are_refused(db_url: str) -> None:
+    import pytest
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    from asc_access.errors import StoreError
+
+    engine = make_engine(db_url)
+    try:
+        Table("connections", MetaData(), Column("id", Integer, primary_key=True)).create(engine)
+        with pytest.raises(StoreError, match="no schema revision"):
+            ensure_schema(engine)
+    finally:
+        engine.dispose()

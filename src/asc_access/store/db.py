@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from asc_access.config import Settings
 from asc_access.errors import StoreError
+from asc_access.store.schema import metadata
 
 __all__ = ["alembic_config", "ensure_schema", "head_revision", "make_engine", "open_engine"]
 
@@ -71,6 +73,26 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _unversioned_but_current(connection: Connection) -> bool:
+    """Tables made without Alembic (early development builds) that match the schema exactly.
+
+    Raises:
+        StoreError: tables exist without a revision and differ from the schema.
+    """
+    if _current_revision(connection) is not None:
+        return False
+    if not inspect(connection).has_table("connections"):
+        return False
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    if compare_metadata(context, metadata):
+        raise StoreError(
+            "the database has asc-access tables but no schema revision, and they differ "
+            "from this version's schema: point ASC_ACCESS_DATABASE_URL at a new database "
+            "(or move the old file away)"
+        )
+    return True
+
+
 def ensure_schema(engine: Engine) -> None:
     """Bring the database to the current schema (Alembic upgrade to head).
 
@@ -91,12 +113,17 @@ def ensure_schema(engine: Engine) -> None:
             postgres = connection.dialect.name == "postgresql"
             if postgres:
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-            command.upgrade(alembic_config(connection), "head")
+            if _unversioned_but_current(connection):
+                command.stamp(alembic_config(connection), "head")
+            else:
+                command.upgrade(alembic_config(connection), "head")
     except SQLAlchemyError as error:
         raise StoreError(
             f"the database could not be brought to schema revision {head}: {type(error).__name__}",
             context={"dialect": engine.dialect.name},
         ) from error
+    except StoreError:
+        raise
     except Exception as error:
         if type(error).__module__.startswith("alembic"):
             raise StoreError(

@@ -2,6 +2,18 @@
 
 Run from the command line as well (``alembic -c <ini>`` pointing here with
 ``sqlalchemy.url`` set); SQLite gets batch mode so ``ALTER`` works.
+
+A schema change is: edit ``store/schema.py``, then generate the next revision
+against a database at the current head, review it, and keep
+``tests/sync/test_migrations.py`` green::
+
+    .venv/bin/python - <<'PY'
+    from alembic import command
+    from asc_access.store.db import alembic_config, ensure_schema, make_engine
+    engine = make_engine("sqlite:////tmp/asc-rev.db"); ensure_schema(engine)
+    with engine.begin() as conn:
+        command.revision(alembic_config(conn), message="what changed", autogenerate=True)
+    PY
 """
 
 from __future__ import annotations
