@@ -244,3 +244,19 @@ def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.1)
+
+
+@pytest.mark.parametrize("cluster_overrides", [{"ASC_ACCESS_SYNC_TIME_LIMIT": "2"}])
+def test_a_sync_over_the_time_limit_is_interrupted_and_recorded(
+    cluster: Cluster, sandbox_factory: Callable[..., RunningSandbox]
+) -> None:
+    team = sandbox_factory()
+    connect_sandbox_key(cluster.engine, cluster.settings, "acme", team, team.keys["admin"])
+    cluster.start_workers(1, concurrency=1)
+    team.add_fault(latency_ms=4000)  # each call outlasts the 2 s limit
+    (result,) = cluster.enqueue(["acme"], wait=True, timeout=30)
+    assert result["status"] == "failed", cluster.logs()
+    assert result["time_limit_exceeded"] is True
+    (row,) = run_rows(cluster.engine)
+    assert (row.id, row.status) == (result["run_id"], "failed")
+    assert _change_rows(cluster.engine) == []

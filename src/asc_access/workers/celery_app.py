@@ -50,7 +50,10 @@ def celery_config(config: WorkerConfig) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_default_queue": config.queue,
         "task_track_started": True,
-        "task_time_limit": config.sync_time_limit,
+        # The soft limit interrupts a runaway sync, which then records its run as
+        # failed; the hard limit kills the process a little later if it did not stop.
+        "task_soft_time_limit": config.sync_time_limit,
+        "task_time_limit": config.sync_time_limit + 30,
         "result_expires": 86400,
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,

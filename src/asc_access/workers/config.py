@@ -15,7 +15,7 @@
                                     together (default 4)
 ``ASC_ACCESS_KEY_RESERVE``          requests of each key's hourly budget never spent by
                                     syncs (default 50)
-``ASC_ACCESS_SYNC_TIME_LIMIT``      hard time limit of one sync task in seconds
+``ASC_ACCESS_SYNC_TIME_LIMIT``      time limit of one sync task in seconds
                                     (default 3000)
 ==================================  ===============================================
 """

@@ -366,8 +366,24 @@ def worker_context() -> WorkerContext:
     return _context
 
 
+def _time_limit_summary(engine: Engine, connection: str | int, key: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        run = runs.run_for_request_key(conn, key)
+    if run is not None:
+        return _run_summary(run, time_limit_exceeded=True)
+    return {
+        "connection": connection,
+        "request_key": key,
+        "status": "failed",
+        "cause": "time_limit",
+        "time_limit_exceeded": True,
+    }
+
+
 def register_tasks(app: Any) -> None:
     """Register the sync task on a Celery app."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     from asc_access.workers.celery_app import SYNC_TASK
 
     @app.task(name=SYNC_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
@@ -385,5 +401,9 @@ def register_tasks(app: Any) -> None:
                 )
             except LockBusyError as busy:
                 raise self.retry(countdown=busy.retry_in) from busy
+            except SoftTimeLimitExceeded:
+                # The sync was interrupted and recorded its run as failed.
+                log.warning("sync interrupted by the task time limit")
+                result = _time_limit_summary(worker_context().engine, connection, key)
             result["worker"] = self.request.hostname
             return result
