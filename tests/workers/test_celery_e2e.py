@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis import Redis
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ from asc_access.store.db import open_engine
 from asc_access.workers.celery_app import SYNC_TASK, create_app
 from asc_access.workers.config import WorkerConfig
 from asc_access.workers.dispatch import enqueue_sync
+from asc_access.workers.health import queue_depth
 from workers._cluster import WorkerProcess, subprocess_env, wait_for_workers
 from workers._helpers import connect_sandbox_key, run_rows
 
@@ -179,6 +181,14 @@ def test_worker_killed_mid_sync_task_redelivered_and_completed_once(
     first.kill()
     rows = {r.request_key: r for r in run_rows(cluster.engine)}
     assert rows[key].status == "running"  # killed mid-sync: nothing finished it
+    redis = Redis.from_url(cluster.config.broker_url)
+    # Delivered, never acknowledged: what `workers status` shows as "delivered".
+    assert queue_depth(redis, cluster.config) == {
+        "name": cluster.config.queue,
+        "depth": 0,
+        "unacked": 1,
+    }
+    redis.close()
 
     team.clear_faults()
     cluster.start_workers(1, concurrency=1)

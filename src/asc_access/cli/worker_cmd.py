@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.errors import UsageError
 
 __all__ = ["register"]
 
@@ -113,23 +114,21 @@ def status(
     timeout: float = typer.Option(1.0, "--timeout", min=0.1, help="Seconds to wait for pings."),
 ) -> None:
     """Workers alive, queue depth, and each connection's last success and last error."""
-    from redis import Redis
-
     from asc_access.config import Settings
     from asc_access.store.db import open_engine
-    from asc_access.workers.celery_app import create_app
-    from asc_access.workers.config import WorkerConfig
-    from asc_access.workers.health import status_report
+    from asc_access.workers.health import status_for_settings
 
     with handle_errors(as_json=as_json):
-        config = WorkerConfig.from_env()
-        engine = open_engine(Settings.from_env())
-    redis: Redis[Any] = Redis.from_url(config.broker_url)
-    try:
-        report = status_report(create_app(config), redis, engine, config, ping_timeout=timeout)
-    finally:
-        redis.close()
-        engine.dispose()
+        settings = Settings.from_env()
+        if not settings.broker_url:
+            raise UsageError(
+                "no broker configured: set ASC_ACCESS_BROKER_URL to the workers' Redis URL"
+            )
+        engine = open_engine(settings)
+        try:
+            report = status_for_settings(settings, engine, ping_timeout=timeout)
+        finally:
+            engine.dispose()
     if as_json:
         emit_json(report)
     else:

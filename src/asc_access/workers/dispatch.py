@@ -14,6 +14,8 @@ With ``wait=False`` every status is ``queued``. With ``wait=True`` it blocks unt
 each sync ends (or ``timeout``), and a trigger that joined a sync already running
 (``coalesced``) reports that sync's run. Unknown names raise
 ``NotFoundLocallyError`` before anything is queued.
+
+For the service's health page: :func:`asc_access.workers.health.status_for_settings`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from asc_access.store import runs, schema
 from asc_access.workers.celery_app import SYNC_TASK, create_app
 from asc_access.workers.config import WorkerConfig
 
-__all__ = ["broker_configured", "enqueue_sync", "new_request_key", "worker_config_for"]
+__all__ = [
+    "app_for",
+    "broker_configured",
+    "enqueue_sync",
+    "new_request_key",
+    "worker_config_for",
+]
 
 
 def broker_configured(settings: Settings) -> bool:
@@ -53,7 +61,8 @@ def worker_config_for(settings: Settings) -> WorkerConfig:
 
 
 @cache
-def _app(config: WorkerConfig) -> Celery:
+def app_for(config: WorkerConfig) -> Celery:
+    """One Celery app per worker configuration in this process (for sending and pinging)."""
     return create_app(config)
 
 
@@ -98,7 +107,7 @@ def enqueue_sync(
 
         engine = open_engine(settings)
     targets = _resolve(engine, names)
-    app = _app(config)
+    app = app_for(config)
     sent: list[tuple[dict[str, Any], Any]] = []
     for connection_id, name in targets:
         key = new_request_key(kind)

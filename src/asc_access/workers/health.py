@@ -22,11 +22,18 @@ from celery import Celery
 from redis import Redis
 from sqlalchemy import Engine, func, select
 
+from asc_access.config import Settings
 from asc_access.store import schema
 from asc_access.store.timeutil import as_utc_or_none
 from asc_access.workers.config import WorkerConfig, redact_url
 
-__all__ = ["connection_health", "queue_depth", "status_report", "worker_health"]
+__all__ = [
+    "connection_health",
+    "queue_depth",
+    "status_for_settings",
+    "status_report",
+    "worker_health",
+]
 
 #: kombu's Redis transport keeps one list per priority step: ``queue`` and
 #: ``queue\x06\x16<p>`` for p in 3, 6, 9 (its default steps).
@@ -147,3 +154,20 @@ def status_report(
         "workers": workers,
         "connections": connection_health(engine),
     }
+
+
+def status_for_settings(
+    settings: Settings, engine: Engine, *, ping_timeout: float = 1.0
+) -> dict[str, Any]:
+    """:func:`status_report` for a process that has only ``settings`` and a store (the service).
+
+    Blocking (it waits up to ``ping_timeout`` for pings): call it in a thread from async code.
+    """
+    from asc_access.workers.dispatch import app_for, worker_config_for
+
+    config = worker_config_for(settings)
+    redis: Redis[Any] = Redis.from_url(config.broker_url)
+    try:
+        return status_report(app_for(config), redis, engine, config, ping_timeout=ping_timeout)
+    finally:
+        redis.close()
