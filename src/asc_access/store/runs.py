@@ -4,7 +4,9 @@ A run is opened (``running``) in its own small transaction, its progress is
 updated now and then, and it is closed either inside the sync's snapshot
 transaction (``succeeded``, :func:`finish_run`) or, when anything went wrong,
 in another small transaction (``failed``, :func:`fail_run`) that touches
-nothing else.
+nothing else. A process killed mid-sync cannot close its run; the next sync of
+the connection to commit closes it as failed with the cause ``interrupted``
+(:func:`close_interrupted_runs`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from asc_access.store.timeutil import as_utc, as_utc_or_none
 __all__ = [
     "RunRecord",
     "RunStats",
+    "close_interrupted_runs",
     "fail_run",
     "finish_run",
     "get_run",
@@ -32,6 +35,8 @@ __all__ = [
 ]
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+#: ``error_cause`` of a run whose process stopped (killed, crashed) before it could end it.
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,34 @@ def finish_run(conn: Connection, run_id: int, *, finished_at: datetime, stats: R
         .where(schema.sync_runs.c.id == run_id)
         .values(status=SUCCEEDED, finished_at=as_utc(finished_at), **stats.values())
     )
+
+
+def close_interrupted_runs(
+    conn: Connection, connection_id: int, *, before_run_id: int, at: datetime
+) -> int:
+    """Close as ``failed`` (cause ``interrupted``) the connection's older runs still ``running``.
+
+    Called inside a later run's snapshot transaction: a run that started before
+    it and never ended belongs to a process that was killed or crashed. Should
+    that run in fact still be alive, its own :func:`finish_run` / :func:`fail_run`
+    overwrites this verdict when it ends. Returns how many runs were closed.
+    """
+    r = schema.sync_runs.c
+    result = conn.execute(
+        update(schema.sync_runs)
+        .where(r.connection_id == connection_id, r.id < before_run_id, r.status == RUNNING)
+        .values(
+            status=FAILED,
+            finished_at=as_utc(at),
+            error_code=None,
+            error_cause=INTERRUPTED,
+            error_message=(
+                f"interrupted: the process running this sync stopped before it ended "
+                f"(killed or crashed); run {before_run_id} completed after it"
+            ),
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def fail_run(

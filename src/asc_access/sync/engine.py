@@ -53,6 +53,7 @@ from asc_access.store.mirror import load_snapshot, lock_connection, write_snapsh
 from asc_access.store.runs import (
     RunRecord,
     RunStats,
+    close_interrupted_runs,
     fail_run,
     finish_run,
     last_succeeded_run,
@@ -355,6 +356,7 @@ def _commit(
 ) -> SyncResult:
     with engine.begin() as conn:
         lock_connection(conn, connection_id)
+        close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
         old = load_snapshot(conn, connection_id)
         events = [] if baseline else diff_snapshots(old, new)

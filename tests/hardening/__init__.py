@@ -1,0 +1,1 @@
+"""Hardening: tests that try to break the product (issue 8)."""
