@@ -210,7 +210,9 @@ def apple_truth(running: RunningSandbox, key: str = "admin") -> Picture:
                     ids = _linked_ids(http, f"/v1/userInvitations/{item['id']}/visibleApps")
                 invitations[item["id"]] = _person(item["attributes"], "email", ids)
         apps = frozenset(
-            item["id"] for document in _pages(http, "/v1/apps", {"limit": "200"}) for item in document["data"]
+            item["id"]
+            for document in _pages(http, "/v1/apps", {"limit": "200"})
+            for item in document["data"]
         )
     return Picture(users, invitations, apps)
 
@@ -252,6 +254,6 @@ def dump_tables(database: Path, tables: Sequence[str] = _MIRROR_TABLES) -> dict[
     out: dict[str, list[Any]] = {}
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
         for table in tables:
-            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()
             out[table] = sorted(rows, key=repr)
     return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -50,9 +49,7 @@ def _run(engine: Engine, run_id: int) -> runs.RunRecord:
     return record
 
 
-def test_next_sync_closes_a_run_its_killed_process_left_running(
-    sandbox: RunningSandbox, _isolated_env: Path
-) -> None:
+def test_next_sync_closes_a_run_its_killed_process_left_running(sandbox: RunningSandbox) -> None:
     engine, settings, connection_id = _connect(sandbox)
     _sync(engine, settings, connection_id)
     # What a process killed mid-sync leaves behind: a run opened and never closed.
@@ -75,7 +72,7 @@ def test_next_sync_closes_a_run_its_killed_process_left_running(
     assert doc.exit_code == 0, doc.stderr
 
 
-def test_a_run_still_alive_keeps_the_last_word(sandbox: RunningSandbox, _isolated_env: Path) -> None:
+def test_a_run_still_alive_keeps_the_last_word(sandbox: RunningSandbox) -> None:
     engine, settings, connection_id = _connect(sandbox)
     alive = runs.start_run(engine, connection_id, started_at=datetime.now(UTC))
     _sync(engine, settings, connection_id)  # commits while `alive` is still in flight
@@ -85,10 +82,8 @@ def test_a_run_still_alive_keeps_the_last_word(sandbox: RunningSandbox, _isolate
     assert _run(engine, alive).status == "succeeded"
 
 
-def test_runs_of_other_connections_and_later_runs_are_left_alone(
-    sandbox: RunningSandbox, _isolated_env: Path
-) -> None:
-    engine, settings, connection_id = _connect(sandbox)
+def test_runs_of_other_connections_and_later_runs_are_left_alone(sandbox: RunningSandbox) -> None:
+    engine, _settings, connection_id = _connect(sandbox)
     key = sandbox.keys["admin"]
     other = cli(
         "connect", "other", "--key-id", key.key_id, "--issuer-id", str(key.issuer_id),
