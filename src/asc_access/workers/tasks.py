@@ -33,17 +33,25 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from asc_access.config import Settings
 from asc_access.errors import AscAccessError
 from asc_access.store import runs, schema
 from asc_access.workers.budget import RedisRateBudget
 from asc_access.workers.config import WorkerConfig
+from asc_access.workers.idempotency import (
+    finished_run,
+    ran_recently,
+    reclaim_stale_run,
+    record_early_failure,
+    run_summary,
+    time_limit_summary,
+)
 from asc_access.workers.lock import ConnectionLock
 from asc_access.workers.logging import bind, log_context
 
@@ -161,73 +169,6 @@ def find_connection(engine: Engine, connection: str | int) -> ConnectionRef | No
     return ConnectionRef(row.id, row.name, row.key_id, int(row.sync_interval_seconds or 0))
 
 
-def _run_summary(run: runs.RunRecord, **extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "connection": run.connection,
-        "connection_id": run.connection_id,
-        "request_key": run.request_key,
-        "status": run.status,
-        "run_id": run.id,
-        "code": run.error_code,
-        "cause": run.error_cause,
-        "run": run.as_dict(),
-    }
-    doc.update(extra)
-    return doc
-
-
-def _finished_run(engine: Engine, request_key: str) -> runs.RunRecord | None:
-    with engine.connect() as conn:
-        run = runs.run_for_request_key(conn, request_key)
-    return run if run is not None and run.status != runs.RUNNING else None
-
-
-def _ran_recently(
-    engine: Engine, connection_id: int, interval: int, now: datetime
-) -> runs.RunRecord | None:
-    r = schema.sync_runs.c
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(r.id)
-            .where(r.connection_id == connection_id)
-            .where(r.started_at > now - timedelta(seconds=interval / 2))
-            .order_by(r.id.desc())
-            .limit(1)
-        ).first()
-        return runs.get_run(conn, row.id) if row is not None else None
-
-
-def _reclaim_stale_run(engine: Engine, request_key: str) -> int | None:
-    """Remove the ``running`` row a dead delivery of this request left behind."""
-    r = schema.sync_runs.c
-    with engine.begin() as conn:
-        row = conn.execute(
-            select(r.id).where(r.request_key == request_key, r.status == runs.RUNNING)
-        ).first()
-        if row is None:
-            return None
-        conn.execute(delete(schema.sync_runs).where(r.id == row.id))
-        return int(row.id)
-
-
-def _record_early_failure(
-    engine: Engine, connection: ConnectionRef, request_key: str, error: AscAccessError, at: datetime
-) -> None:
-    with engine.connect() as conn:
-        if runs.run_for_request_key(conn, request_key) is not None:
-            return  # the sync recorded it
-    run_id = runs.start_run(engine, connection.id, started_at=at, request_key=request_key)
-    runs.fail_run(
-        engine,
-        run_id,
-        finished_at=at,
-        code=error.code,
-        cause=error.cause,
-        message=error.message,
-        stats=runs.RunStats(),
-    )
-
-
 async def _run_watched(coro: Awaitable[object], lost: threading.Event, poll: float = 0.2) -> object:
     """Run ``coro``; cancel it if the lock is lost."""
     task = asyncio.ensure_future(coro)
@@ -263,9 +204,9 @@ def _acquire(ctx: WorkerContext, ref: ConnectionRef, request_key: str) -> str | 
                 "status": "coalesced",
                 "into_request_key": holder.request_key,
             }
-        finished = _finished_run(ctx.engine, request_key)
+        finished = finished_run(ctx.engine, request_key)
         if finished is not None:
-            return _run_summary(finished, duplicate=True)
+            return run_summary(finished, duplicate=True)
         if time.monotonic() > deadline:
             raise LockBusyError(retry_in=max(1.0, ctx.config.lock_ttl / 2))
         time.sleep(0.25)
@@ -286,13 +227,13 @@ def run_sync_task(
             return {"connection": connection, "request_key": request_key, "status": "missing"}
         bind(connection=ref.name, connection_id=ref.id)
 
-        finished = _finished_run(ctx.engine, request_key)
+        finished = finished_run(ctx.engine, request_key)
         if finished is not None:
             log.info("request already ran; returning its run", extra={"run_id": finished.id})
-            return _run_summary(finished, duplicate=True)
+            return run_summary(finished, duplicate=True)
 
         if schedule_interval:
-            recent = _ran_recently(ctx.engine, ref.id, schedule_interval, ctx.clock())
+            recent = ran_recently(ctx.engine, ref.id, schedule_interval, ctx.clock())
             if recent is not None and recent.request_key != request_key:
                 log.info("synced recently; scheduled trigger skipped")
                 return {
@@ -308,10 +249,10 @@ def run_sync_task(
             return acquired
         lock = ctx.lock_for(ref.id)
         with lock.held(acquired) as lease:
-            finished = _finished_run(ctx.engine, request_key)
+            finished = finished_run(ctx.engine, request_key)
             if finished is not None:
-                return _run_summary(finished, duplicate=True)
-            stale = _reclaim_stale_run(ctx.engine, request_key)
+                return run_summary(finished, duplicate=True)
+            stale = reclaim_stale_run(ctx.engine, request_key)
             if stale is not None:
                 log.warning(
                     "an earlier delivery died mid-sync; running again",
@@ -335,7 +276,7 @@ def run_sync_task(
                     "status": "lock_lost",
                 }
             except AscAccessError as error:
-                _record_early_failure(ctx.engine, ref, request_key, error, ctx.clock())
+                record_early_failure(ctx.engine, ref.id, request_key, error, ctx.clock())
             with ctx.engine.connect() as conn:
                 run = runs.run_for_request_key(conn, request_key)
             if run is None:  # pragma: no cover - the runner must record its run
@@ -352,7 +293,7 @@ def run_sync_task(
                     "seconds": round(time.monotonic() - started, 3),
                 },
             )
-            return _run_summary(run)
+            return run_summary(run)
 
 
 _context: WorkerContext | None = None
@@ -364,20 +305,6 @@ def worker_context() -> WorkerContext:
     if _context is None:
         _context = WorkerContext.from_env()
     return _context
-
-
-def _time_limit_summary(engine: Engine, connection: str | int, key: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        run = runs.run_for_request_key(conn, key)
-    if run is not None:
-        return _run_summary(run, time_limit_exceeded=True)
-    return {
-        "connection": connection,
-        "request_key": key,
-        "status": "failed",
-        "cause": "time_limit",
-        "time_limit_exceeded": True,
-    }
 
 
 def register_tasks(app: Any) -> None:
@@ -404,6 +331,6 @@ def register_tasks(app: Any) -> None:
             except SoftTimeLimitExceeded:
                 # The sync was interrupted and recorded its run as failed.
                 log.warning("sync interrupted by the task time limit")
-                result = _time_limit_summary(worker_context().engine, connection, key)
+                result = time_limit_summary(worker_context().engine, connection, key)
             result["worker"] = self.request.hostname
             return result
