@@ -55,6 +55,14 @@ _INVITATION_ATTRIBUTES = frozenset(
     }
 )
 _MAX_ERRORS = 100
+#: Longest text attribute accepted. Apple's names, e-mails and bundle ids are far
+#: shorter; the store's columns hold 500 characters (PostgreSQL enforces it).
+MAX_TEXT = 500
+#: Longest resource id accepted (Apple's are short digit strings and UUIDs; the store holds 64).
+MAX_ID = 64
+_LOCALE_MAX = 32
+#: Control characters stripped from the text of Apple's error documents.
+_CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _bad(message: str) -> UnexpectedResponseError:
@@ -79,12 +87,21 @@ def _opt_obj(value: Any, where: str) -> dict[str, Any]:
     return {} if value is None else _obj(value, where)
 
 
-def _str(value: Any, where: str) -> str:
+def _str(value: Any, where: str, limit: int = MAX_TEXT) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise _bad(f"{where} is not a string")
+    _check_text(value, where, limit)
     return value
+
+
+def _check_text(value: str, where: str, limit: int) -> None:
+    """Refuse text no store can keep as it is (PostgreSQL rejects NUL; columns are bounded)."""
+    if "\x00" in value:
+        raise _bad(f"{where} contains a NUL character")
+    if len(value) > limit:
+        raise _bad(f"{where} is {len(value)} characters long (at most {limit} expected)")
 
 
 def _bool(value: Any, where: str) -> bool:
@@ -108,6 +125,8 @@ def _roles(value: Any, where: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
         raise _bad(f"{where} is not a list of strings")
+    for role in value:
+        _check_text(role, where, MAX_TEXT)
     return tuple(value)
 
 
@@ -143,6 +162,7 @@ def _resource(value: Any, where: str, expected_type: str) -> tuple[str, dict[str
     ident = resource.get("id")
     if not isinstance(ident, str) or not ident:
         raise _bad(f"{where}.id is missing or not a string")
+    _check_text(ident, f"{where}.id", MAX_ID)
     attributes = _opt_obj(resource.get("attributes"), f"{where}.attributes")
     return ident, attributes
 
@@ -222,7 +242,7 @@ def decode_app(value: Any, where: str = "data") -> App:
         name=_str(attrs.get("name"), f"{at}.name"),
         bundle_id=_str(attrs.get("bundleId"), f"{at}.bundleId"),
         sku=_str(attrs.get("sku"), f"{at}.sku"),
-        primary_locale=_str(attrs.get("primaryLocale"), f"{at}.primaryLocale"),
+        primary_locale=_str(attrs.get("primaryLocale"), f"{at}.primaryLocale", _LOCALE_MAX),
     )
 
 
@@ -286,7 +306,7 @@ def decode_linkage_page(document: Any, *, requested_limit: int = 0) -> Page[AppI
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return value.translate(_CONTROL)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
