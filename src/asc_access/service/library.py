@@ -6,6 +6,7 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ __all__ = [
     "open_store",
     "open_teams",
     "sync_runner",
+    "worker_status",
 ]
 
 
@@ -46,6 +48,9 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
     """How the service runs one sync of a named connection (the sync records its run)."""
 
     async def run(name: str, request_key: str) -> object:
+        if settings.broker_url:
+            # Scale-out: the workers run it (with their lock and shared rate budget).
+            return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
         async with client:
@@ -54,6 +59,26 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
             )
 
     return run
+
+
+def _queued_sync(engine: Engine, settings: Settings, name: str, request_key: str) -> object:
+    from asc_access.workers.dispatch import enqueue_sync
+
+    (doc,) = enqueue_sync(settings, [name], wait=True, engine=engine, request_key=request_key)
+    return doc
+
+
+def worker_status(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The workers' view (pings, queue depth, per-connection last success / error).
+
+    Without a broker everything runs inside this process: say so.
+    """
+    if not settings.broker_url:
+        return {"mode": "in-process", "broker": None, "ok": True}
+    from asc_access.workers.health import status_for_settings
+
+    report = status_for_settings(settings, engine)
+    return {"mode": "workers", **report}
 
 
 def due_connections(engine: Engine) -> DueConnections:

@@ -95,11 +95,14 @@ def enqueue_sync(
     engine: Engine | None = None,
     config: WorkerConfig | None = None,
     kind: str = "manual",
+    request_key: str | None = None,
 ) -> list[dict[str, Any]]:
     """Queue a sync of each named connection (``None``: all); optionally wait for them.
 
     ``config`` defaults to the worker settings in the environment (queue name, key
     prefix...: they must match the workers'), with ``settings``' broker.
+    ``request_key`` names the one run a caller (the service) will look for; it
+    needs exactly one connection.
     """
     config = config or worker_config_for(settings)
     if engine is None:
@@ -107,10 +110,12 @@ def enqueue_sync(
 
         engine = open_engine(settings)
     targets = _resolve(engine, names)
+    if request_key is not None and len(targets) != 1:
+        raise ValueError("request_key names the run of exactly one connection")
     app = app_for(config)
     sent: list[tuple[dict[str, Any], Any]] = []
     for connection_id, name in targets:
-        key = new_request_key(kind)
+        key = request_key or new_request_key(kind)
         result = app.send_task(SYNC_TASK, args=[connection_id, key], task_id=key)
         doc: dict[str, Any] = {
             "connection": name,

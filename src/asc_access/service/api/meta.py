@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from asc_access import __version__
+from asc_access.service import library
 from asc_access.service.api.common import ERRORS
 from asc_access.service.auth import ApiPrincipal
+from asc_access.service.context import context_of
 
 __all__ = ["router"]
 
@@ -31,3 +34,14 @@ def me(principal: ApiPrincipal) -> dict[str, Any]:
         "is_admin": principal.token.is_admin,
         "via": principal.via,
     }
+
+
+@router.get("/workers", responses=ERRORS)
+async def workers(request: Request, principal: ApiPrincipal) -> dict[str, Any]:
+    """Worker health, queue depth and each connection's last success and last error.
+
+    ``mode`` is ``in-process`` when no broker is configured (syncs run in the service).
+    """
+    del principal
+    ctx = context_of(request)
+    return await asyncio.to_thread(library.worker_status, ctx.engine, ctx.settings)
