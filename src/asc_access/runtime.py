@@ -223,10 +223,13 @@ async def connect(
     *,
     api_url: str,
     force: bool = False,
+    sync_interval_seconds: int = 3600,
     client_factory: ClientFactory | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> ConnectOutcome:
     """Diagnose new credentials and save them as connection ``name`` when they work.
+
+    ``sync_interval_seconds`` is how often the scheduler syncs it (0: never by itself).
 
     With ``force`` a failing key is saved too, marked unhealthy with its code
     and cause, as long as the key itself could be read. Nothing is saved for a
@@ -264,6 +267,7 @@ async def connect(
         health_cause=report.cause,
         last_ok_at=report.accepted_at,
         capabilities=report.capabilities if report.accepted else None,
+        sync_interval_seconds=sync_interval_seconds,
     )
     return ConnectOutcome(report, record)
 

@@ -192,3 +192,19 @@ def test_wrong_master_key_is_a_clear_error(
     assert cli("connections", "show", "prod", "--json").doc["healthy"] is True  # untouched
     assert "first master passphrase" not in run.stdout
     assert "another master passphrase" not in run.stdout
+
+
+def test_sync_interval_is_set_at_connect_and_changed_later(
+    cli: Any, key_args: Any, sandbox: RunningSandbox
+) -> None:
+    saved = _connect(
+        cli, key_args, sandbox, "prod", sandbox.keys["admin"], "--sync-interval", "900"
+    )
+    assert saved.exit_code == 0, saved.stdout
+    assert saved.doc["record"]["sync_interval_seconds"] == 900
+    changed = cli("connections", "set-interval", "prod", "0", "--json")
+    assert changed.exit_code == 0, changed.stdout
+    assert changed.doc["connection"]["sync_interval_seconds"] == 0
+    assert cli("connections", "show", "prod", "--json").doc["sync_interval_seconds"] == 0
+    assert cli("connections", "set-interval", "nope", "60").exit_code == 2
+    assert cli("connections", "set-interval", "prod", "-5").exit_code == 2

@@ -125,6 +125,9 @@ def connect(
     force: bool = typer.Option(
         False, "--force", help="Save even when the doctor finds a problem (marked unhealthy)."
     ),
+    sync_interval: int = typer.Option(
+        3600, "--sync-interval", min=0, help="Seconds between scheduled syncs (0: never)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a key with the doctor and save it as a connection when it works."""
@@ -136,7 +139,15 @@ def connect(
         url = (api_url or settings.api_url).rstrip("/")
         engine = runtime.open_store(settings)
         outcome = asyncio.run(
-            runtime.connect(engine, settings, name, _evaluate(flags), api_url=url, force=force)
+            runtime.connect(
+                engine,
+                settings,
+                name,
+                _evaluate(flags),
+                api_url=url,
+                force=force,
+                sync_interval_seconds=sync_interval,
+            )
         )
     _finish(outcome, as_json=as_json, verb="saved", force=force)
 
@@ -215,6 +226,25 @@ def connections_show(
         return
     for key, value in record.as_dict().items():
         console.print(f"{key:>22}: {value}")
+
+
+@connections_app.command("set-interval")
+def connections_set_interval(
+    name: str = typer.Argument(..., help="The connection."),
+    seconds: int = typer.Argument(..., min=0, help="Seconds between scheduled syncs (0: never)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set how often the scheduler (service or workers) syncs a connection."""
+    from asc_access import runtime
+    from asc_access.store.connections import set_sync_interval
+
+    with handle_errors(as_json=as_json):
+        record = set_sync_interval(runtime.open_store(), name, seconds)
+    if as_json:
+        emit_json({"connection": record.as_dict()})
+        return
+    every = f"every {seconds} s" if seconds else "only on demand"
+    console.print(f"Connection {record.name!r} now syncs {every}.")
 
 
 @connections_app.command("remove")

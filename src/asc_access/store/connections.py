@@ -230,6 +230,21 @@ def update_health(
         return _get(conn, name)
 
 
+def set_sync_interval(db: Engine, name: str, seconds: int) -> ConnectionRecord:
+    """Set how often the scheduler syncs ``name`` (seconds; 0 turns scheduling off)."""
+    if seconds < 0:
+        raise UsageError(f"a sync interval cannot be negative (got {seconds})")
+    with db.begin() as conn:
+        result = conn.execute(
+            update(connections)
+            .where(connections.c.name == name)
+            .values(sync_interval_seconds=seconds, updated_at=_now(None))
+        )
+        if result.rowcount == 0:
+            raise NotFoundLocallyError(f"no connection named {name!r}")
+        return _get(conn, name)
+
+
 def set_key(
     db: Engine,
     name: str,
