@@ -143,7 +143,7 @@ def gather_credentials(
         if flags.private_key_file == "-":
             keys.append(KeyInput("stdin (--private-key-file -)", content=stdin()))
         else:
-            path = Path(flags.private_key_file).expanduser()
+            path = _path(flags.private_key_file, "--private-key-file")
             keys.append(KeyInput(f"file {path} (--private-key-file)", path=path))
     if flags.token_lifetime is not None:
         lifetimes.append((flags.token_lifetime, "flag --token-lifetime"))
@@ -161,7 +161,7 @@ def gather_credentials(
             issuers.append(value)
     path_value = _env_value(env, "ASC_PRIVATE_KEY_PATH", raw)
     if path_value is not None:
-        path = Path(path_value.value.strip().strip("'\"")).expanduser()
+        path = _path(path_value.value.strip().strip("'\""), path_value.source)
         keys.append(KeyInput(f"file {path} ({path_value.source})", path=path))
     for name in _KEY_CONTENT_ENV:
         keys.extend(_env_key(env, name, raw))
@@ -215,7 +215,7 @@ def _env_value(env: Mapping[str, str], name: str, raw: RawCredentials) -> Source
             raise UsageError(f"env {name} points at @env:{other}, which is not set")
         return Sourced(env[other], f"env {other} (via {name})")
     if value.startswith("@file:"):
-        path = Path(value.removeprefix("@file:").strip()).expanduser()
+        path = _path(value.removeprefix("@file:").strip(), f"env {name}")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -234,7 +234,7 @@ def _env_key(env: Mapping[str, str], name: str, raw: RawCredentials) -> list[Key
         raw.notes.append(f"env {name} is set but empty; ignored")
         return []
     if value.startswith("@file:"):
-        path = Path(value.removeprefix("@file:").strip()).expanduser()
+        path = _path(value.removeprefix("@file:").strip(), f"env {name}")
         return [KeyInput(f"file {path} (via {name})", path=path)]
     if value.startswith("@env:"):
         other = value.removeprefix("@env:").strip()
@@ -257,7 +257,7 @@ def _from_fastlane_json(
         label = "stdin (--api-key-json -)"
         data = stdin()
     else:
-        path = Path(where).expanduser()
+        path = _path(where, "--api-key-json")
         label = f"file {path} (--api-key-json)"
         if path.is_dir():
             raise UsageError(f"--api-key-json {path} is a directory, not a JSON file")
@@ -298,7 +298,7 @@ def _from_fastlane_json(
             )
         )
     elif isinstance(document.get("key_filepath"), str):
-        path = Path(document["key_filepath"]).expanduser()
+        path = _path(document["key_filepath"], f"{label} key_filepath")
         keys.append(KeyInput(f"file {path} ({label} key_filepath)", path=path))
     duration = document.get("duration")
     if isinstance(duration, int | float) and not isinstance(duration, bool):
@@ -311,6 +311,23 @@ def _from_fastlane_json(
     unknown = sorted(set(document) - known)
     if unknown:
         raw.notes.append(f"{label}: ignored unknown fields {', '.join(unknown)}")
+
+
+def _path(text: str, what: str) -> Path:
+    """The file path given as ``what``; :class:`UsageError` when the text cannot be one.
+
+    A private key pasted where a path belongs is refused without quoting it, so
+    it never reaches a message, a log or a report.
+    """
+    if "PRIVATE KEY" in text or "\n" in text:
+        raise UsageError(
+            f"{what} holds a private key's content, not a file path: give the path of the "
+            ".p8 file there, or pass the content in ASC_PRIVATE_KEY (or with "
+            "--private-key-file - on stdin)"
+        )
+    if "\x00" in text:
+        raise UsageError(f"{what} is not a file path (it contains a NUL character)")
+    return Path(text).expanduser()
 
 
 def _read_stdin() -> bytes:

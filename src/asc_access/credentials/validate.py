@@ -53,6 +53,8 @@ MAX_TOKEN_LIFETIME = 20 * 60
 DEFAULT_TOKEN_LIFETIME = 11 * 60
 #: Above this, a client clock a little ahead was seen to make Apple refuse tokens.
 _RISKY_LIFETIME = 15 * 60
+#: Longest id value quoted back in a message (an Issuer ID has 36 characters).
+_QUOTE_MAX = 40
 
 
 @dataclass(slots=True)
@@ -204,7 +206,7 @@ def _check_ids(ev: Evaluation) -> tuple[str | None, str | None]:
                     f"the Key ID from {source} is malformed: {problem}{_filename_hint(raw)}",
                     cause="key_id_malformed",
                     source=source,
-                    context={"key_id": key_id},
+                    context={"key_id": _shown(key_id)},
                 ),
             )
             key_id = None
@@ -221,7 +223,7 @@ def _check_ids(ev: Evaluation) -> tuple[str | None, str | None]:
                     f"the Issuer ID from {source} is malformed: {_issuer_problem(issuer_id)}",
                     cause="issuer_id_malformed",
                     source=source,
-                    context={"issuer_id": issuer_id},
+                    context={"issuer_id": _shown(issuer_id)},
                 ),
             )
             issuer_id = None
@@ -249,7 +251,7 @@ def _key_id_problem(key_id: str) -> str | None:
         problems.append(f"it contains {', '.join(repr(c) for c in odd)}")
     if not problems:
         problems.append("it must be 10 upper-case letters and digits")
-    return "; ".join(problems) + f" (got {key_id!r})"
+    return "; ".join(problems) + f" (got {_shown(key_id)})"
 
 
 def _issuer_problem(issuer_id: str) -> str:
@@ -260,8 +262,20 @@ def _issuer_problem(issuer_id: str) -> str:
         )
     return (
         f"expected 8-4-4-4-12 hexadecimal digits with hyphens "
-        f"(like 57246542-96fe-1a63-e053-0824d011072a), got {issuer_id!r}"
+        f"(like 57246542-96fe-1a63-e053-0824d011072a), got {_shown(issuer_id)}"
     )
+
+
+def _shown(value: str) -> str:
+    """How a message may quote an id value: verbatim when short, described otherwise.
+
+    A long or multi-line value is often a secret pasted into the wrong place (the
+    ``.p8``'s content in ``ASC_KEY_ID``); it must never be echoed into output or logs.
+    """
+    if len(value) <= _QUOTE_MAX and "\n" not in value and "PRIVATE KEY" not in value:
+        return repr(value)
+    looks = " that looks like a private key" if "PRIVATE KEY" in value or len(value) > 100 else ""
+    return f"a {len(value)}-character value{looks}, not shown"
 
 
 def _filename_hint(raw: RawCredentials) -> str:

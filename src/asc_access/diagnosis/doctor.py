@@ -365,7 +365,10 @@ async def diagnose(
         else ("individual" if raw.individual_source else "team")
     )
     if raw.key_id is not None:
-        report.key_id = raw.key_id.value.strip()
+        value = raw.key_id.value.strip()
+        # A long or multi-line "Key ID" is often the private key pasted in the wrong place:
+        # never echo it into the report.
+        report.key_id = value if len(value) <= 40 and "\n" not in value else None
     usage = [e for e in evaluation.errors if isinstance(e, UsageError)]
     for error in evaluation.errors:
         if not isinstance(error, UsageError):
