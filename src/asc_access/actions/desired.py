@@ -107,7 +107,7 @@ def _bool(value: Any, where: str, key: str) -> bool:
 def _person(raw: Any, where: str) -> DesiredPerson:
     if not isinstance(raw, Mapping):
         raise _fail(where, "each person is a mapping with email, first_name, last_name, roles")
-    unknown = sorted(set(raw) - _PERSON_KEYS)
+    unknown = sorted(str(key) for key in set(raw) - _PERSON_KEYS)
     if unknown:
         raise _fail(
             where, f"unknown key {', '.join(unknown)} (known: {', '.join(sorted(_PERSON_KEYS))})"
@@ -179,6 +179,8 @@ def load_desired_state(path: Path) -> DesiredState:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text: save it as UTF-8 YAML or JSON") from None
     try:
         is_json = path.suffix.lower() == ".json"
         document = json.loads(text) if is_json else yaml.safe_load(text)
@@ -186,6 +188,8 @@ def load_desired_state(path: Path) -> DesiredState:
         raise UsageError(
             f"{path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {error}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{path} is nested too deeply to be a desired-state file") from None
     return parse_desired_state(document, str(path))
 
 
