@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asc_access.errors import (
@@ -203,6 +204,21 @@ def problem_for(error: BaseException) -> Problem:
         return _validation_problem(error)
     if isinstance(error, StarletteHTTPException):
         return _http_problem(error)
+    if isinstance(error, DataError):
+        # The database refused a value as a value: a NUL character (PostgreSQL cannot
+        # store or even compare one) or text too long for its column. Apple's values are
+        # checked when decoded, so here it came from the request.
+        return Problem(
+            status=400,
+            code=None,
+            cause="invalid_value",
+            title="A value in the request cannot be used",
+            message=(
+                "A value in the request cannot be stored or searched for "
+                "(a NUL character, or a value far too long)."
+            ),
+            resolution=["Remove control characters from the values sent, and keep them short."],
+        )
     return Problem(
         status=500,
         code=None,
@@ -245,6 +261,7 @@ def install_error_handlers(app: FastAPI) -> None:
         AscAccessError,
         RequestValidationError,
         StarletteHTTPException,
+        DataError,
         Exception,
     ):
         app.add_exception_handler(kind, _handle)
