@@ -289,7 +289,10 @@ def delete_connection(db: Engine, name: str) -> ConnectionRecord:
     """Delete a connection and everything mirrored for it; the key material goes with the row.
 
     The encrypted key is overwritten first, so it is gone even where the
-    database keeps deleted pages around until a vacuum.
+    database keeps deleted pages around until a vacuum. On SQLite the
+    write-ahead log, which still holds earlier page images with the key, is
+    then checkpointed and truncated (best effort: a reader holding an old
+    snapshot delays it to a later checkpoint).
     """
     with db.begin() as conn:
         record = _get(conn, name)
@@ -299,4 +302,7 @@ def delete_connection(db: Engine, name: str) -> ConnectionRecord:
             .values(encrypted_private_key=b"\x00" * len(record.encrypted_private_key or b""))
         )
         conn.execute(delete(connections).where(connections.c.id == record.id))
+    if db.dialect.name == "sqlite":
+        with db.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return record

@@ -33,7 +33,7 @@ _upgrade_lock = threading.Lock()
 
 
 def make_engine(url: str, **engine_kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL, secure delete and a busy timeout."""
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30, **engine_kwargs.pop("connect_args", {})}
         engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
@@ -44,6 +44,8 @@ def make_engine(url: str, **engine_kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted or moved content is zeroed, not left in free pages (removed keys).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
