@@ -106,8 +106,6 @@ class SecretScanner:
         for match in JWT.finditer(blob):
             if match.group(0) not in allow:
                 found.append(f"a JWT {match.group(0)[:10].decode()}...")
-        if b"PRIVATE KEY-----" in blob:
-            found.append("a PEM private key header")
         return found
 
 
