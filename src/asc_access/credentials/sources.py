@@ -23,6 +23,7 @@ values; :mod:`asc_access.credentials.validate` does.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -302,6 +303,8 @@ def _from_fastlane_json(
         keys.append(KeyInput(f"file {path} ({label} key_filepath)", path=path))
     duration = document.get("duration")
     if isinstance(duration, int | float) and not isinstance(duration, bool):
+        if not math.isfinite(duration) or abs(duration) > 2**31:
+            raise UsageError(f"{label} duration must be a number of seconds, like 1200")
         lifetimes.append((int(duration), f"{label} duration"))
     if document.get("in_house"):
         raw.notes.append(
