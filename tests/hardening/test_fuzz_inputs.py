@@ -511,3 +511,12 @@ def test_desired_state_files_that_are_too_deep_or_not_utf8(
     path.write_bytes(content)
     with pytest.raises(UsageError, match=message):
         load_desired_state(path)
+
+
+@pytest.mark.parametrize("duration", ["Infinity", "-Infinity", "NaN", "1e400", "1e300"])
+def test_fastlane_duration_that_is_no_number_of_seconds(tmp_path: Path, duration: str) -> None:
+    """Was: OverflowError / ValueError tracebacks from ``int(duration)``."""
+    path = tmp_path / "api_key.json"
+    path.write_text('{"key_id": "2X9R4HXF34", "duration": ' + duration + "}")
+    with pytest.raises(UsageError, match="duration must be a number of seconds"):
+        load_credentials(CredentialFlags(api_key_json=str(path)), environ={})
