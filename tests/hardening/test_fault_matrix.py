@@ -290,7 +290,7 @@ def test_sync_outlives_a_short_token_lifetime(
     _, credentials = credentials_for_connection(engine, Settings.from_env(), "acme")
     manager = TokenManager(credentials, lifetime_seconds=4, backdate_seconds=0)
     running.reset(seed="generated", users=1200, apps=10, invitations=10, random_seed=4)
-    running.add_fault(latency_ms=600)  # six pages of members, one after the other
+    running.add_fault(latency_ms=1000)  # six pages of members, one after the other: ~6 s
     running.reset_stats()
     started = time.monotonic()
     result = _sync_with(running, manager, connection_id)
