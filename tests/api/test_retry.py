@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 from typing import Any
 
 import httpx
@@ -344,3 +345,43 @@ async def test_the_budget_ends_retries_with_apples_own_error(make_client: Any, h
     assert caught.value.context["budget_stopped_retries"] is True
     assert caught.value.__cause__ is not None
     assert caught.value.__cause__.context["source"] == "budget"  # type: ignore[attr-defined]
+
+
+# -- a 401 whose Date header shows our clock is off ----------------------------------------
+
+_APPLE_NOW = 1_800_000_000.0  # Apple's clock in these tests (its Date header)
+
+
+@pytest.mark.parametrize(
+    ("local_minus_apple", "cause"),
+    [
+        (3600.0, "clock_skew"),  # an hour fast: our iat lies in Apple's future
+        (120.0, "clock_skew"),
+        (90.0, "rejected"),  # absorbed by back-dating iat: not the reason
+        (-300.0, "rejected"),  # five minutes slow: the token is still valid at Apple
+        (-600.0, "clock_skew"),  # ten minutes slow: expired on arrival
+        (0.4, "rejected"),
+    ],
+)
+async def test_a_401_names_clock_skew_only_when_the_date_header_explains_it(
+    make_client: Any, h: Any, local_minus_apple: float, cause: str
+) -> None:
+    date = email.utils.formatdate(_APPLE_NOW, usegmt=True)
+    script = h.Script(*[h.fail(401, "NOT_AUTHORIZED", date=date)] * 2)
+    client = make_client(script, wall_clock=lambda: _APPLE_NOW + local_minus_apple)
+    with pytest.raises(AuthenticationError) as caught:
+        await client.apps.list()
+    assert (caught.value.code, caught.value.cause) == ("APP-101", cause)
+    if cause == "clock_skew":
+        assert caught.value.context["clock_skew_seconds"] == pytest.approx(local_minus_apple)
+        assert ("ahead of" if local_minus_apple > 0 else "behind") in caught.value.message
+    else:
+        assert "clock_skew_seconds" not in caught.value.context
+
+
+async def test_a_401_without_a_date_header_stays_rejected(make_client: Any, h: Any) -> None:
+    script = h.Script(*[h.fail(401, "NOT_AUTHORIZED")] * 2)
+    client = make_client(script, wall_clock=lambda: 0.0)
+    with pytest.raises(AuthenticationError) as caught:
+        await client.apps.list()
+    assert caught.value.cause == "rejected"

@@ -154,6 +154,24 @@ def test_a_failed_sync_exits_with_its_code_and_keeps_the_picture(
     assert cli("sync", "northwind").exit_code == 0
 
 
+@pytest.mark.parametrize("offset", [-3600, 3600])
+def test_a_sync_refused_for_a_wrong_clock_says_so(sandbox: Any, offset: int) -> None:
+    """Apple's 401 is opaque; its Date header on the refusal names the clock."""
+    connect(sandbox)
+    assert cli("sync", "northwind").exit_code == 0
+    sandbox.set_clock_offset(offset)
+    failed = cli("sync", "northwind", "--json")
+    assert failed.exit_code == 101, failed.output
+    doc = as_json(failed)
+    assert (doc["code"], doc["cause"]) == ("APP-101", "clock_skew")
+    human = cli("sync", "northwind")
+    assert human.exit_code == 101
+    assert "clock_skew" in human.stdout
+    assert ("ahead of" if offset < 0 else "behind") in human.stdout
+    sandbox.set_clock_offset(0)
+    assert cli("sync", "northwind").exit_code == 0
+
+
 def test_usage_errors_exit_2(sandbox: Any) -> None:
     assert cli("sync").exit_code == 2  # no connection yet
     connect(sandbox, "one")

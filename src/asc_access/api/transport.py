@@ -107,6 +107,17 @@ class _Failure:
     cause: BaseException | None = None
 
 
+#: A clock this far ahead of Apple's puts a token's ``iat`` in Apple's future even
+#: after the usual back-dating; this far behind, the token has expired on arrival.
+SKEW_AHEAD_REFUSED = 120.0
+SKEW_BEHIND_REFUSED = 600.0
+
+
+def skew_explains_refusal(skew_seconds: float) -> bool:
+    """Whether a clock ``skew_seconds`` off Apple's (positive: ahead) explains a 401."""
+    return skew_seconds >= SKEW_AHEAD_REFUSED or skew_seconds <= -SKEW_BEHIND_REFUSED
+
+
 class Transport:
     """Sends requests to one App Store Connect base URL with one token source.
 
@@ -121,6 +132,7 @@ class Transport:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
         budget: RateBudget | None = None,
         key_id: str | None = None,
@@ -140,6 +152,7 @@ class Transport:
         self._tokens = tokens
         self._sleep = sleep
         self._clock = clock
+        self._wall_clock = wall_clock
         self.retry = retry or RetryPolicy()
         self.budget: RateBudget = budget or PacingBudget(sleep=sleep, clock=clock)
         self.key_id = str(key_id or getattr(tokens, "key_id", None) or "default")
@@ -372,6 +385,16 @@ class Transport:
                     "Not found when the DELETE was repeated: the earlier attempt, "
                     f"whose answer was lost, probably succeeded ({message})"
                 )
+        cause = None
+        if status == 401 and date is not None:
+            skew = self._wall_clock() - date.timestamp()
+            if skew_explains_refusal(skew):
+                # Apple's 401 says nothing; its Date header shows our tokens' times are off.
+                cause = "clock_skew"
+                context["clock_skew_seconds"] = round(skew, 1)
+                message += f"; this computer's clock is {abs(skew):.0f} s " + (
+                    "ahead of Apple's" if skew > 0 else "behind Apple's"
+                )
         error = rule.error(
             message,
             method=method,
@@ -381,6 +404,7 @@ class Transport:
             request_id=info.request_id,
             rate_limit=snapshot or self.rate_limit,
             retry_after=parse_retry_after(headers.get("retry-after"), now=date),
+            cause=cause,
             context=context,
         )
         outcome: Outcome | None = None

@@ -124,6 +124,14 @@ def finding_for(error: AscAccessError, facts: Mapping[str, object] | None = None
         merged.setdefault("apple_code", error.apple_code)
         merged.setdefault("detail", _api_detail(error))
         merged.setdefault("context", "")
+        skew = error.context.get("clock_skew_seconds")
+        if error.cause == "clock_skew" and isinstance(skew, int | float):
+            # Measured from Apple's Date header on the refusal itself; the doctor can
+            # make it certain by trying a token dated by Apple's clock.
+            merged.setdefault("skew", f"{abs(skew):.0f}")
+            merged.setdefault("direction", "behind" if skew > 0 else "ahead of")
+            merged.setdefault("corrected", "Run `asc-access doctor` to confirm.")
+            return make_finding("clock_skew", merged, certainty="likely")
         if error.cause in CAUSES:
             return make_finding(error.cause, merged)
         return _uncatalogued_api(error)
