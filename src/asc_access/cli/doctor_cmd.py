@@ -47,7 +47,8 @@ API_URL = typer.Option(
 
 connections_app = typer.Typer(
     name="connections",
-    help="Saved connections: list with health (no subcommand), show, remove, rotate-key.",
+    help="Saved connections: list with health (no subcommand), show, set-interval, remove, "
+    "rotate-key.",
     invoke_without_command=True,
 )
 
