@@ -52,6 +52,13 @@ def can_restrict_apps(roles: tuple[str, ...] | list[str] | frozenset[str]) -> bo
     return not (set(roles) & ALWAYS_ALL_APPS_ROLES)
 
 
+def _capped(all_apps: bool, ids: tuple[AppId, ...] | None, total: int | None) -> bool:
+    """Whether an included visible-apps list is shorter than the relationship's total."""
+    if all_apps or ids is None or total is None:
+        return False
+    return total > len(ids)
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     """An app on the team (``type: apps``)."""
@@ -97,11 +104,7 @@ class User:
     @property
     def visible_apps_capped(self) -> bool:
         """Whether the included visible-apps list is shorter than the true count."""
-        if self.all_apps_visible or self.visible_app_ids is None:
-            return False
-        if self.visible_apps_total is None:
-            return False
-        return self.visible_apps_total > len(self.visible_app_ids)
+        return _capped(self.all_apps_visible, self.visible_app_ids, self.visible_apps_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +129,4 @@ class Invitation:
     @property
     def visible_apps_capped(self) -> bool:
         """Whether the included visible-apps list is shorter than the true count."""
-        if self.all_apps_visible or self.visible_app_ids is None:
-            return False
-        if self.visible_apps_total is None:
-            return False
-        return self.visible_apps_total > len(self.visible_app_ids)
+        return _capped(self.all_apps_visible, self.visible_app_ids, self.visible_apps_total)

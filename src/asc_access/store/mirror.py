@@ -165,15 +165,22 @@ def apply_user_removed(
 ) -> list[ChangeEvent]:
     """A member was removed from the team: drop them from the mirror (``user_removed``)."""
     now = _now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
-    before = old.users.get(user_id)
+    old, before = _one_user(conn, connection_id, user_id)
     if before is None:
         return []
     new = Snapshot()
     return _apply(
         conn, connection_id, old, new, user_events(before, None), now=now, audit_id=audit_id
     )
+
+
+def _one_user(
+    conn: Connection, connection_id: int, user_id: str
+) -> tuple[Snapshot, MirrorUser | None]:
+    """Lock the connection's mirror and load one member (``None`` when not mirrored)."""
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
+    return old, old.users.get(user_id)
 
 
 def apply_user_updated(
@@ -191,9 +198,7 @@ def apply_user_updated(
     is complete (not capped), else the one already mirrored.
     """
     now = _now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users={user.id}, invitations=(), apps=False)
-    before = old.users.get(user.id)
+    old, before = _one_user(conn, connection_id, user.id)
     ids: Iterable[str]
     if app_ids is not None:
         ids = app_ids
@@ -219,9 +224,7 @@ def apply_user_visible_apps(
 ) -> list[ChangeEvent]:
     """A restricted member's full app list is now ``app_ids`` (``user_apps_changed``)."""
     now = _now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
-    before = old.users.get(user_id)
+    old, before = _one_user(conn, connection_id, user_id)
     if before is None or before.all_apps_visible:
         return []
     after = replace(before, app_ids=frozenset(app_ids))
