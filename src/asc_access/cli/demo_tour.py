@@ -93,6 +93,7 @@ def _doctor(console: Console, key: dict[str, Any], api_url: str, *, expect_ok: b
 def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url: str) -> bool:
     engine = runtime.open_store(settings)
     evaluation = _evaluation(key)
+    verb = "connect"
     try:
         connection_store.get_connection(engine, CONNECTION)
     except UsageError:
@@ -100,10 +101,12 @@ def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url:
             runtime.connect(engine, settings, CONNECTION, evaluation, api_url=api_url)
         )
     else:  # a tour run before in this home: the sandbox issued new keys, so rotate
+        verb = "connections rotate-key"
         outcome = asyncio.run(
             runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url)
         )
-    line = _command(settings, f"connect {CONNECTION} --api-url {quoted(api_url)} {_key_flags(key)}")
+    flags = f"--api-url {quoted(api_url)} {_key_flags(key)}"
+    line = _command(settings, f"{verb} {CONNECTION} {flags}")
     console.print(f"[dim]$ {escape(line)}[/]")
     if outcome.saved:
         console.print(

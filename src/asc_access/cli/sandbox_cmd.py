@@ -140,6 +140,11 @@ def _team(state_dir: Path, options: Any, *, fresh: bool) -> tuple[Any, bool]:
     restored = model is not None
     if model is None:
         model = Sandbox(options)
+    elif model.seed_spec != options.seed_spec:
+        err_console.print(
+            f"[yellow]{state_dir} holds a team made with seed {model.seed_spec.seed!r}: serving "
+            "it as it was left (the seed options apply to a new team; --fresh starts over).[/]"
+        )
     attach(model, state_dir)
     return model, restored
 
