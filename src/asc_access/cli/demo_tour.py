@@ -192,6 +192,23 @@ def _review(console: Console, settings: Settings) -> None:
     print_review(console, build_review(people, now=_now(), synced_at=fresh))
 
 
+def _try_next(console: Console, settings: Settings) -> None:
+    """Commands to paste after the tour, each working as printed."""
+    console.print()
+    console.print(Rule("[bold]Try next[/]", align="left"))
+    console.print(
+        "Paste these in this directory. They read the mirror kept in the tour's home (the "
+        "tour's own sandbox stopped with it):"
+    )
+    for args in ("users --role ADMIN", "changes --since 1d", "export --format csv", "review"):
+        console.print(f"  {_command(settings, args)}", markup=False, highlight=False)
+    console.print(
+        f"  {program()} sandbox --state-dir ./sbx    # a sandbox of your own (Ctrl+C stops it)",
+        markup=False,
+        highlight=False,
+    )
+
+
 def run_tour(settings: Settings, sandbox_json: Path, *, console: Console) -> int:
     """Run the tour against the sandbox described by ``sandbox_json``; returns the exit status."""
     state = json.loads(sandbox_json.read_text())
@@ -237,19 +254,7 @@ def run_tour(settings: Settings, sandbox_json: Path, *, console: Console) -> int
     _step(console, 7, "The access review")
     _review(console, settings)
 
-    console.print()
-    console.print(Rule("[bold]Try next[/]", align="left"))
-    console.print(
-        "Paste these in this directory. They read the mirror kept in the tour's home (the "
-        "tour's own sandbox stopped with it):"
-    )
-    for args in ("users --role ADMIN", "changes --since 1d", "export --format csv", "review"):
-        console.print(f"  {_command(settings, args)}", markup=False, highlight=False)
-    console.print(
-        f"  {program()} sandbox --state-dir ./sbx    # a sandbox of your own (Ctrl+C stops it)",
-        markup=False,
-        highlight=False,
-    )
+    _try_next(console, settings)
     if not ok:
         console.print("[bold red]The tour did not go as expected (see above).[/]")
         return 1
