@@ -136,6 +136,8 @@ def test_restart_with_the_same_state_dir_keeps_the_team(tmp_path: Path) -> None:
         assert issued["key_id"] in {k["key_id"] for k in keys}
         assert {p.name: p.read_text() for p in state.glob("AuthKey_*.p8")} == p8_before
 
+    foreign = state / "AuthKey_MYREALKEY1.p8"  # someone's own key in the same directory
+    foreign.write_text("not the sandbox's")
     with _serve_json(state, "--fresh") as process:
         third = _document(process)
         assert third["issuer_id"] != first["issuer_id"]
@@ -144,8 +146,30 @@ def test_restart_with_the_same_state_dir_keeps_the_team(tmp_path: Path) -> None:
         new_headers = {"Authorization": f"Bearer {_token(new_admin)}"}
         assert "ella.johansson@northwindlabs.example.com" not in _usernames(base, new_headers)
         left = {p.name for p in state.glob("AuthKey_*.p8")}
-        assert left == {Path(k["private_key_file"]).name for k in third["keys"]}
+        assert left == {Path(k["private_key_file"]).name for k in third["keys"]} | {foreign.name}
+        assert foreign.read_text() == "not the sandbox's"
         assert httpx.get(f"{base}/v1/apps", headers=headers).status_code == 401
+
+
+def test_seed_options_do_not_replace_a_saved_team(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with _serve_json(state) as process:
+        first = _document(process)
+    with running("--state-dir", str(state), "--port", "0", "--users", "3") as process:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or "Control API" not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, lines
+            lines.append(line)
+        assert first["issuer_id"] in "".join(lines)
+        assert "12 users" in lines[0]
+        assert "kept in the state dir; --fresh starts over" in lines[0]
+        process.send_signal(signal.SIGINT)
+        process.wait(15)
+        assert process.stderr is not None
+        warning = process.stderr.read()
+    assert "seed options apply to a new team" in " ".join(warning.split())
 
 
 def test_a_damaged_team_file_is_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -186,11 +186,27 @@ def _restore(
     return sandbox
 
 
+def _issued_key_ids(state_dir: Path) -> set[str]:
+    """Key ids the sandbox recorded in ``team.json`` / ``sandbox.json`` (unreadable: none)."""
+    found: set[str] = set()
+    for name in (TEAM_FILE, "sandbox.json"):
+        try:
+            document = json.loads((state_dir / name).read_text(encoding="utf-8"))
+            found.update(str(entry["key_id"]) for entry in document.get("keys", []))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return found
+
+
 def clear_state_dir(state_dir: Path) -> None:
-    """Forget a saved team: remove ``team.json``, ``sandbox.json`` and every ``AuthKey_*.p8``."""
+    """Forget a saved team: its ``team.json``, ``sandbox.json`` and the ``.p8`` files it issued.
+
+    Only key files the sandbox recorded are removed: a state dir that also holds
+    someone's real ``AuthKey_*.p8`` keeps them.
+    """
     if not state_dir.is_dir():
         return
+    for key_id in filter(str.isalnum, _issued_key_ids(state_dir)):
+        _key_file(state_dir, key_id).unlink(missing_ok=True)
     for name in (TEAM_FILE, "sandbox.json"):
         (state_dir / name).unlink(missing_ok=True)
-    for path in state_dir.glob("AuthKey_*.p8"):
-        path.unlink()
