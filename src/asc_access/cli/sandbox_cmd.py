@@ -109,9 +109,10 @@ def sandbox(
 
     try:
         serve(model, host, port, on_ready=ready)
-    except RuntimeError:  # lost a race for the port after the check above
+    except (RuntimeError, OSError):  # lost a race for the port, or a foreign address
         err_console.print(
-            f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
+            f"[bold red]Error:[/] could not listen on {host}:{port} (in use, or not an "
+            "address of this machine): choose another with --host / --port"
         )
         raise typer.Exit(PORT_IN_USE_STATUS) from None
 
