@@ -16,6 +16,7 @@ How it works:
   says to export. Docs added later are covered without touching this file.
 - Placeholders are substituted with real values (the ``toured`` fixture); a line
   still holding ``…`` must be in :data:`NOT_RUN` with a reason, or the test fails.
+- Files a command reads (``--directory staff.csv``) are in :data:`INPUTS`.
 - Each exits 0 unless :data:`EXPECTED` says otherwise (with the reason). Commands
   that keep running (``serve``, ``sandbox``) must start listening on their port, then
   stop with exit 0 on Ctrl+C; when another program holds their port, they are skipped.
@@ -74,6 +75,13 @@ EXPECTED: tuple[tuple[str, int, str], ...] = (
         ),
     ),
 )
+
+#: Files the documented commands read, written into the working directory first.
+INPUTS: dict[str, str] = {
+    "staff.csv": (
+        "email\nava.thompson@northwindlabs.example.com\npriya.raman@northwindlabs.example.com\n"
+    ),
+}
 
 #: Commands that keep running, with their default port.
 LONG_RUNNING = {"serve": 8080, "sandbox": 8787}
@@ -332,9 +340,8 @@ def test_every_line_the_tour_narrates(toured: tuple[World, str]) -> None:
 
 def test_every_documented_command(toured: tuple[World, str]) -> None:
     world, _ = toured
-    (world.cwd / "staff.csv").write_text(
-        "email\nava.thompson@northwindlabs.example.com\npriya.raman@northwindlabs.example.com\n"
-    )
+    for name, content in INPUTS.items():
+        (world.cwd / name).write_text(content, encoding="utf-8")
     lines = documented_lines()
     assert any(line.where.startswith("README.md") for line in lines)
     assert any(line.where.startswith("docs/sandbox.md") for line in lines)
