@@ -23,6 +23,7 @@ from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.plans import PlanStore
+from asc_access.service.roles import install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
@@ -128,6 +129,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.scheduler = ticker
     install_error_handlers(app)
+    install_openapi_roles(app)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

@@ -52,6 +52,11 @@ class Principal:
         return self.token.actor
 
     @property
+    def role(self) -> str:
+        """``viewer``, ``operator`` or ``admin``: what this caller may do (service/roles.py)."""
+        return self.token.role
+
+    @property
     def csrf(self) -> str:
         """The session's CSRF token (empty for bearer callers, who need none)."""
         return self.session.csrf if self.session else ""

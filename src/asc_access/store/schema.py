@@ -232,5 +232,7 @@ api_tokens = Table(
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS, nullable=True),
     Column("last_used_at", TS, nullable=True),
+    # What the token may do: viewer | operator | admin (service/roles.py).
+    Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("name", name="uq_api_tokens_name"),
 )

@@ -12,6 +12,7 @@ from asc_access.service.api.common import ERRORS, not_found
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.plans import PLAN_TTL, PendingPlan
+from asc_access.service.roles import require_action_role
 
 __all__ = ["plan_document", "router"]
 
@@ -37,6 +38,7 @@ async def create_plan(
     request: Request, body: ActionRequest, principal: ApiPrincipal
 ) -> dict[str, Any]:
     """Plan an action from a fresh read of Apple. Nothing changes until it is confirmed."""
+    require_action_role(principal, body.action)
     ctx = context_of(request)
     plan = await make_plan(ctx, body)
     pending = ctx.plans.add(principal.token.id, body.model_dump(), plan)
@@ -56,6 +58,10 @@ def get_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[st
 async def confirm_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[str, Any]:
     """Execute the plan (once). Each step ends ``done``, ``already`` or ``failed``; audited."""
     ctx = context_of(request)
+    pending = ctx.plans.get(plan_id, principal.token.id)
+    if pending is None:
+        raise not_found("plan", plan_id)
+    require_action_role(principal, str(pending.request.get("action")))
     pending = ctx.plans.take(plan_id, principal.token.id)
     if pending is None:
         raise not_found("plan", plan_id)
