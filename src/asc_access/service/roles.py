@@ -57,6 +57,7 @@ _V, _O, _A = ROLES
 #: The one table: ``"METHOD /path"`` -> the role it needs.
 ROUTE_ROLES: dict[str, str] = {
     # service
+    "GET /api/openapi.json": PUBLIC,
     "GET /api/v1/health": PUBLIC,
     "GET /api/v1/me": _V,
     "GET /api/v1/workers": _V,
@@ -271,7 +272,7 @@ def install_openapi_roles(app: FastAPI) -> None:
                     continue
                 operation["x-required-role"] = needed
                 note = (
-                    "No sign-in needed."
+                    "No sign-in needed (`public`)."
                     if needed == PUBLIC
                     else f"Required role: `{needed}` (or higher)."
                 )
