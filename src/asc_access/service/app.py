@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -21,9 +21,10 @@ from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
 from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
+from asc_access.service.metrics_route import router as metrics_router
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.plans import PlanStore
-from asc_access.service.roles import install_openapi_roles
+from asc_access.service.roles import enforce_api_role, install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
@@ -144,5 +145,6 @@ def create_app(
         name="static",
     )
     app.include_router(api_router)
+    app.include_router(metrics_router, dependencies=[Depends(enforce_api_role)])
     app.include_router(console_router)
     return app

@@ -235,7 +235,7 @@ def problem_for(error: BaseException) -> Problem:
 def wants_html(request: Request) -> bool:
     """Whether this request came from a console page rather than the API."""
     path = request.url.path
-    return not (path.startswith(("/api/", "/static/")) or path == "/api")
+    return not (path.startswith(("/api/", "/static/")) or path in {"/api", "/metrics"})
 
 
 async def _handle(request: Request, error: Exception) -> Response:
