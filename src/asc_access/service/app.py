@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,6 +24,7 @@ from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
 from asc_access.service.metrics_route import router as metrics_router
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from asc_access.service.oidc import OidcSettings
 from asc_access.service.plans import PlanStore
 from asc_access.service.roles import enforce_api_role, install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
@@ -62,6 +64,7 @@ def create_app(
     due_connections: DueConnections | None = None,
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
+    oidc: OidcSettings | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -82,6 +85,8 @@ def create_app(
             connections are due (tests); the defaults use the library.
         clock: the service's notion of now (aware datetimes).
         max_key_bytes: the largest private key upload accepted.
+        oidc: console single sign-on and whether local token sign-in is on
+            (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -128,6 +133,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
     app.state.scheduler = ticker
     install_error_handlers(app)
     install_openapi_roles(app)

@@ -99,6 +99,8 @@ ROUTE_ROLES: dict[str, str] = {
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": PUBLIC,
+    "GET /login/oidc": PUBLIC,
+    "GET /login/oidc/callback": PUBLIC,
     # console pages
     "GET /connections": _V,
     "GET /connections/new": _A,

@@ -11,6 +11,7 @@ from asc_access.service.console import (
     auth_pages,
     connections_pages,
     people_pages,
+    sso_pages,
 )
 from asc_access.service.roles import enforce_console_role
 
@@ -18,6 +19,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages.router)
+router.include_router(sso_pages.router)
 # Every other page checks the user's role against service/roles.py's table.
 for _module in (
     connections_pages,
