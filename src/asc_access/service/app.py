@@ -18,6 +18,7 @@ from asc_access import __version__
 from asc_access.config import Settings
 from asc_access.service import library
 from asc_access.service.api import router as api_router
+from asc_access.service.approvals import ApprovalPolicy
 from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
 from asc_access.service.context import ServiceContext, utcnow
@@ -65,6 +66,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
     oidc: OidcSettings | None = None,
+    approvals: ApprovalPolicy | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -87,6 +89,8 @@ def create_app(
         max_key_bytes: the largest private key upload accepted.
         oidc: console single sign-on and whether local token sign-in is on
             (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
+        approvals: four-eyes approval of risky actions (default: from
+            ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -134,6 +138,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
+    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
     app.state.scheduler = ticker
     install_error_handlers(app)
     install_openapi_roles(app)

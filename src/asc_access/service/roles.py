@@ -91,6 +91,11 @@ ROUTE_ROLES: dict[str, str] = {
     "POST /api/v1/actions/plans": _O,
     "GET /api/v1/actions/plans/{plan_id}": _O,
     "POST /api/v1/actions/plans/{plan_id}/confirm": _O,
+    # four-eyes approvals (approving also needs the action's own role)
+    "GET /api/v1/approvals": _V,
+    "GET /api/v1/approvals/{approval_id}": _V,
+    "POST /api/v1/approvals/{approval_id}/approve": _O,
+    "POST /api/v1/approvals/{approval_id}/refuse": _O,
     # audit
     "GET /api/v1/audit": _V,
     "GET /api/v1/audit/{entry_id}": _V,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from asc_access.actions import Plan
 from asc_access.service.actions_flow import ActionRequest, make_plan, run_plan
 from asc_access.service.api.common import ERRORS, not_found
+from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.plans import PLAN_TTL, PendingPlan
@@ -55,8 +56,15 @@ def get_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[st
 
 
 @router.post("/plans/{plan_id}/confirm", responses=ERRORS)
-async def confirm_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[str, Any]:
-    """Execute the plan (once). Each step ends ``done``, ``already`` or ``failed``; audited."""
+async def confirm_plan(
+    request: Request, response: Response, plan_id: str, principal: ApiPrincipal
+) -> dict[str, Any]:
+    """Execute the plan (once). Each step ends ``done``, ``already`` or ``failed``; audited.
+
+    With four-eyes approval on, a plan that removes an Admin, offboards, or applies
+    removals is not run: the answer is ``202`` with ``approval`` (pending, for someone
+    else to approve at ``/api/v1/approvals/{id}/approve``).
+    """
     ctx = context_of(request)
     pending = ctx.plans.get(plan_id, principal.token.id)
     if pending is None:
@@ -65,5 +73,17 @@ async def confirm_plan(request: Request, plan_id: str, principal: ApiPrincipal) 
     pending = ctx.plans.take(plan_id, principal.token.id)
     if pending is None:
         raise not_found("plan", plan_id)
+    policy = policy_of(request)
+    reason = approval_reason(pending.plan) if policy.enabled else None
+    if reason is not None:
+        record = request_approval(ctx, policy, principal, pending.plan, pending.request, reason)
+        response.status_code = 202
+        return {
+            "plan_id": plan_id,
+            "actor": principal.actor,
+            "status": "awaiting_approval",
+            "approval": record.as_dict(ctx.clock()),
+            "approve_url": f"/api/v1/approvals/{record.id}/approve",
+        }
     execution = await run_plan(ctx, pending.plan, actor=principal.actor)
     return {"plan_id": plan_id, "actor": principal.actor, **execution.as_dict()}
