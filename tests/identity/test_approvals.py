@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from _support.sandbox import RunningSandbox
-from _support.service import ADMIN_TOKEN, lifespan
+from _support.service import ADMIN_TOKEN, csrf_of, lifespan
 from asc_access.config import Settings
 from asc_access.service import create_app
 from asc_access.service.approvals import ApprovalPolicy
@@ -203,3 +203,48 @@ async def test_ordinary_actions_run_at_once_and_requests_can_be_refused(
     r = await client.post(f"/api/v1/approvals/{approval['id']}/approve", headers=who["bob"])
     assert r.status_code == 409
     assert PRIYA in _apple(sandbox)
+
+
+async def _console_login(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    client.cookies.clear()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    page = await client.get("/login")
+    r = await client.post(
+        "/login", data={"token": token, "csrf_token": csrf_of(page), "next": "/approvals"}
+    )
+    assert r.status_code == 303
+    return csrf_of(await client.get("/approvals"))
+
+
+async def test_the_console_asks_for_and_gives_approval(
+    service: tuple[httpx.AsyncClient, dict[str, dict[str, str]]], sandbox: RunningSandbox
+) -> None:
+    client, who = service
+    csrf = await _console_login(client, who["alice"])
+    page = await client.post(
+        "/actions/plan",
+        data={"csrf_token": csrf, "action": "remove", "email": MARCUS, "connection": "northwind"},
+    )
+    assert page.status_code == 200, page.text
+    plan_id = page.text.split("/actions/plans/")[1].split("/confirm")[0]
+    r = await client.post(f"/actions/plans/{plan_id}/confirm", data={"csrf_token": csrf})
+    assert r.status_code == 202
+    assert "Waiting for a second person" in r.text
+    assert MARCUS in _apple(sandbox)
+    mine = (await client.get("/approvals")).text
+    assert "Withdraw" in mine, mine[mine.find("<tbody>") :]
+    assert ">Approve<" not in mine, "the requester is not offered the approval"
+    approval_id = mine.split('data-approval="')[1].split('"')[0]
+
+    csrf = await _console_login(client, who["bob"])
+    theirs = (await client.get("/approvals")).text
+    assert ">Approve<" in theirs
+    r = await client.post(f"/approvals/{approval_id}/approve", data={"csrf_token": csrf})
+    assert r.status_code == 200, r.text
+    assert "Action finished" in r.text
+    assert MARCUS not in _apple(sandbox)
+    entry_id = r.text.split('href="/audit/')[1].split('"')[0]
+    entry = (await client.get(f"/audit/{entry_id}")).text
+    assert "Approved by" in entry
+    assert "token:bob" in entry
+    assert "token:alice" in entry

@@ -126,6 +126,9 @@ ROUTE_ROLES: dict[str, str] = {
     "GET /sync/runs/{run_id}": _V,
     "GET /audit": _V,
     "GET /audit/{entry_id}": _V,
+    "GET /approvals": _V,
+    "POST /approvals/{approval_id}/approve": _O,
+    "POST /approvals/{approval_id}/refuse": _O,
 }
 
 #: Paths under these prefixes are declared by the prefix (their own auth applies).

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from asc_access.service.console import (
     actions_pages,
     activity_pages,
+    approval_pages,
     auth_pages,
     connections_pages,
     people_pages,
@@ -26,6 +27,7 @@ for _module in (
     people_pages,
     actions_pages,
     activity_pages,
+    approval_pages,
 ):
     router.include_router(_module.router, dependencies=[Depends(enforce_console_role)])
 

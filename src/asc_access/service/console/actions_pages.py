@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from asc_access.models import Role
 from asc_access.service import library
 from asc_access.service.actions_flow import ACTIONS, ActionRequest, make_plan, run_plan
+from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
 from asc_access.service.console.common import form_list, form_text, split_list
 from asc_access.service.console.render import render
@@ -159,6 +160,19 @@ async def confirm(
             cause="not_found",
             title="Unknown plan",
             resolution=["Plan the action again from the Actions page."],
+        )
+    policy = policy_of(request)
+    reason = approval_reason(pending.plan) if policy.enabled else None
+    if reason is not None:
+        record = request_approval(ctx, policy, principal, pending.plan, pending.request, reason)
+        return render(
+            request,
+            "awaiting_approval.html",
+            principal,
+            status_code=202,
+            nav="actions",
+            title="Waiting for approval",
+            approval=record.as_dict(ctx.clock()),
         )
     execution = await run_plan(ctx, pending.plan, actor=principal.actor)
     return render(
