@@ -7,6 +7,7 @@ does nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -248,3 +249,51 @@ async def test_the_console_asks_for_and_gives_approval(
     assert "Approved by" in entry
     assert "token:bob" in entry
     assert "token:alice" in entry
+
+
+async def _document_without(client: httpx.AsyncClient, headers: dict[str, str], leaver: str):
+    """The team as a desired-state document (from a fresh sync's export), minus ``leaver``."""
+    r = await client.post("/api/v1/connections/northwind/sync", headers=headers)
+    assert r.status_code == 202, r.text
+    for _ in range(300):
+        runs = (await client.get("/api/v1/sync/runs", headers=headers)).json()["items"]
+        if runs and runs[0]["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    people = []
+    for row in (await client.get("/api/v1/export", headers=headers)).json():
+        if row["email"] == leaver or "ACCOUNT_HOLDER" in row["roles"]:
+            continue
+        person = {k: row[k] for k in ("email", "first_name", "last_name", "roles")}
+        person["provisioning"] = row["provisioning_allowed"]
+        if row["all_apps_visible"]:
+            person["all_apps"] = True
+        else:
+            person["apps"] = [a["bundle_id"] for a in row["apps"]]
+        people.append(person)
+    return {"connections": {"northwind": {"people": people}}}
+
+
+async def test_applying_a_desired_state_with_removals_waits_for_approval(
+    service: tuple[httpx.AsyncClient, dict[str, dict[str, str]]], sandbox: RunningSandbox
+) -> None:
+    client, who = service
+    document = await _document_without(client, who["alice"], KENJI)
+    r = await client.post("/api/v1/actions/apply", json={"document": document}, headers=who["otto"])
+    assert r.status_code == 403, "applying a desired state needs the admin role"
+    planned = await client.post(
+        "/api/v1/actions/apply", json={"document": document}, headers=who["alice"]
+    )
+    assert planned.status_code == 201, planned.text
+    lines = planned.json()["lines"]
+    assert any(f"remove {KENJI} from the team" in line for line in lines), lines
+    r = await client.post(planned.json()["confirm_url"], headers=who["alice"])
+    assert r.status_code == 202, r.text
+    approval = r.json()["approval"]
+    assert approval["reason"] == "applies a desired state that removes access"
+    assert KENJI in _apple(sandbox)
+    r = await client.post(f"/api/v1/approvals/{approval['id']}/approve", headers=who["bob"])
+    assert r.status_code == 200, r.text
+    assert r.json()["execution"]["status"] == "done", r.json()["execution"]
+    assert KENJI not in _apple(sandbox)
+    assert PRIYA in _apple(sandbox), "the people in the file keep their access"

@@ -20,9 +20,10 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from asc_access.actions import Execution, Plan, StepKind
-from asc_access.service.actions_flow import ActionRequest, make_plan, run_plan
+from asc_access.service.actions_flow import run_plan
 from asc_access.service.auth import Principal
 from asc_access.service.context import ServiceContext
+from asc_access.service.desired_flow import plan_request
 from asc_access.service.errors import ServiceError
 from asc_access.service.roles import require_action_role
 from asc_access.store import approvals as store
@@ -168,7 +169,7 @@ async def approve(
             "Reload: see the audit log for what ran.",
         )
     try:
-        plan = await make_plan(ctx, ActionRequest.model_validate(record.request))
+        plan = await plan_request(ctx, record.request)
         if plan.blocking_refusals:
             store.finish_approval(ctx.engine, record.id, status="failed", audit_entry_id=None)
             return store.get_approval(ctx.engine, record.id), None, plan

@@ -89,6 +89,7 @@ ROUTE_ROLES: dict[str, str] = {
     "GET /api/v1/sync/progress": _V,
     # actions (and each action's own role, ACTION_ROLES)
     "POST /api/v1/actions/plans": _O,
+    "POST /api/v1/actions/apply": _A,
     "GET /api/v1/actions/plans/{plan_id}": _O,
     "POST /api/v1/actions/plans/{plan_id}/confirm": _O,
     # four-eyes approvals (approving also needs the action's own role)

@@ -12,6 +12,7 @@ from asc_access.service.api.common import ERRORS, not_found
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
+from asc_access.service.desired_flow import DesiredRequest, plan_apply
 from asc_access.service.plans import PLAN_TTL, PendingPlan
 from asc_access.service.roles import require_action_role
 
@@ -44,6 +45,18 @@ async def create_plan(
     plan = await make_plan(ctx, body)
     pending = ctx.plans.add(principal.token.id, body.model_dump(), plan)
     return plan_document(pending)
+
+
+@router.post("/apply", status_code=201, responses=ERRORS)
+async def apply_desired_state(
+    request: Request, body: DesiredRequest, principal: ApiPrincipal
+) -> dict[str, Any]:
+    """Plan a desired-state document (as in ``asc-access plan FILE``); confirm to apply it."""
+    require_action_role(principal, "apply")
+    ctx = context_of(request)
+    plan = await plan_apply(ctx, body.document, force=body.force)
+    stored = {"action": "apply", **body.model_dump()}
+    return plan_document(ctx.plans.add(principal.token.id, stored, plan))
 
 
 @router.get("/plans/{plan_id}", responses=ERRORS)
