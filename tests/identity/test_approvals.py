@@ -297,3 +297,15 @@ async def test_applying_a_desired_state_with_removals_waits_for_approval(
     assert r.json()["execution"]["status"] == "done", r.json()["execution"]
     assert KENJI not in _apple(sandbox)
     assert PRIYA in _apple(sandbox), "the people in the file keep their access"
+
+
+def test_the_policy_comes_from_the_environment() -> None:
+    from asc_access.errors import UsageError
+
+    assert ApprovalPolicy.from_env({}) == ApprovalPolicy(enabled=False, ttl_seconds=86400.0)
+    policy = ApprovalPolicy.from_env(
+        {"ASC_ACCESS_FOUR_EYES": "true", "ASC_ACCESS_APPROVAL_TTL": "3600"}
+    )
+    assert policy == ApprovalPolicy(enabled=True, ttl_seconds=3600.0)
+    with pytest.raises(UsageError, match="APPROVAL_TTL"):
+        ApprovalPolicy.from_env({"ASC_ACCESS_APPROVAL_TTL": "soon"})

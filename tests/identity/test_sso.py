@@ -10,6 +10,7 @@ import pytest
 
 from _support.service import ADMIN_TOKEN, csrf_of, lifespan
 from asc_access.config import Settings
+from asc_access.errors import UsageError
 from asc_access.service import create_app
 from asc_access.service.oidc import OidcSettings
 from identity.provider import ROLE_MAP, Provider, run_provider
@@ -139,5 +140,5 @@ def test_settings_come_from_the_environment() -> None:
     assert dict(s.role_map) == {"it-admins": "admin", "helpdesk": "operator"}
     assert s.local_login is False
     assert "sec" not in repr(s)
-    with pytest.raises(ValueError, match="ROLE_MAP"):
+    with pytest.raises(UsageError, match="ROLE_MAP"):
         OidcSettings.from_env({"ASC_ACCESS_OIDC_ROLE_MAP": "x=root"})

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from asc_access.actions import Execution, Plan, StepKind
+from asc_access.errors import UsageError
 from asc_access.service.actions_flow import run_plan
 from asc_access.service.auth import Principal
 from asc_access.service.context import ServiceContext
@@ -58,9 +59,9 @@ class ApprovalPolicy:
         try:
             ttl = float(raw) if raw else 24 * 3600.0
         except ValueError:
-            raise ValueError(f"ASC_ACCESS_APPROVAL_TTL={raw!r}: give seconds") from None
+            raise UsageError(f"ASC_ACCESS_APPROVAL_TTL={raw!r}: give seconds") from None
         if ttl <= 0:
-            raise ValueError("ASC_ACCESS_APPROVAL_TTL must be positive")
+            raise UsageError("ASC_ACCESS_APPROVAL_TTL must be a positive number of seconds")
         return cls(enabled=enabled, ttl_seconds=ttl)
 
 

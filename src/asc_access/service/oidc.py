@@ -39,6 +39,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from asc_access.errors import UsageError
 from asc_access.store.tokens import TokenRecord
 
 __all__ = [
@@ -88,8 +89,9 @@ class OidcSettings:
         for pair in _split(environ.get("ASC_ACCESS_OIDC_ROLE_MAP", "")):
             group, _, role = pair.rpartition("=")
             if role.strip() not in _ORDER or not group.strip():
-                raise ValueError(
-                    f"ASC_ACCESS_OIDC_ROLE_MAP entry {pair!r}: use group=viewer|operator|admin"
+                raise UsageError(
+                    f"ASC_ACCESS_OIDC_ROLE_MAP entry {pair!r}: use group=viewer|operator|admin",
+                    context={"input": "ASC_ACCESS_OIDC_ROLE_MAP"},
                 )
             role_map[group.strip()] = role.strip()
         local = environ.get("ASC_ACCESS_LOCAL_LOGIN", "true").strip().lower() in _TRUE
