@@ -233,6 +233,7 @@ async def test_the_console_asks_for_and_gives_approval(
     assert "Waiting for a second person" in r.text
     assert MARCUS in _apple(sandbox)
     mine = (await client.get("/approvals")).text
+    assert '<a href="/approvals"' in mine, "in the menu with four-eyes on"
     assert "Withdraw" in mine, mine[mine.find("<tbody>") :]
     assert ">Approve<" not in mine, "the requester is not offered the approval"
     approval_id = mine.split('data-approval="')[1].split('"')[0]

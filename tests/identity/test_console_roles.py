@@ -70,3 +70,11 @@ async def test_an_operator_sees_only_the_actions_it_may_plan(
     )
     assert r.status_code == 403
     assert "admin" in r.text
+
+
+async def test_the_approvals_page_is_in_the_menu_only_with_four_eyes_on(
+    client: httpx.AsyncClient, role_tokens: dict[str, str]
+) -> None:
+    await _login(client, role_tokens["admin"])
+    assert 'href="/approvals"' not in (await client.get("/connections")).text
+    assert (await client.get("/approvals")).status_code == 200

@@ -70,6 +70,9 @@ TEMPLATES.env.filters["md"] = _inline_md
 TEMPLATES.env.globals["query"] = _query
 TEMPLATES.env.globals["CSRF_FIELD"] = CSRF_FIELD
 TEMPLATES.env.globals["may"] = may
+TEMPLATES.env.globals["four_eyes"] = lambda request: bool(
+    getattr(getattr(request.app.state, "approvals", None), "enabled", False)
+)
 
 
 def render(
