@@ -20,6 +20,7 @@ PEOPLE: dict[str, list[str]] = {
     "vera.viewer@corp.example": ["staff", "asc-viewers"],
     "otto.operator@corp.example": ["staff", "asc-operators"],
     "ada.admin@corp.example": ["asc-admins", "asc-viewers"],
+    "amir.admin@corp.example": ["asc-admins"],
     "nobody@corp.example": ["staff"],
     "mallory@elsewhere.example": ["asc-admins"],
 }

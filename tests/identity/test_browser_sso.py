@@ -21,6 +21,7 @@ from _support.sandbox import RunningSandbox
 from _support.service import ADMIN_TOKEN, LiveServer, serve_in_thread
 from asc_access.config import Settings
 from asc_access.service import create_app
+from asc_access.service.approvals import ApprovalPolicy
 from asc_access.service.oidc import OidcSettings
 from identity.provider import ROLE_MAP, Provider, run_provider
 
@@ -59,7 +60,8 @@ def live(tmp_path: Path, provider: Provider, sandbox: RunningSandbox) -> Iterato
         allowed_domains=("corp.example",),
         role_map=ROLE_MAP,
     )
-    app: FastAPI = create_app(settings, scheduler=False, oidc=oidc)
+    four_eyes = ApprovalPolicy(enabled=True, ttl_seconds=3600)
+    app: FastAPI = create_app(settings, scheduler=False, oidc=oidc, approvals=four_eyes)
     with serve_in_thread(app) as server:
         _connect_and_sync(server.base_url, sandbox)
         yield server
@@ -190,3 +192,42 @@ def test_people_outside_the_rules_are_turned_away(browser: Browser, live: LiveSe
     expect(page).to_have_url(f"{base}/login?next=/connections")
     page = _sign_in(browser, base, "nobody@corp.example")
     expect(page.locator(".flash.bad")).to_contain_text("no group that grants a role")
+
+
+MARCUS = "marcus.okafor@northwindlabs.example.com"  # an Admin of the demo team
+
+
+def test_removing_an_admin_takes_two_people(
+    browser: Browser, live: LiveServer, sandbox: RunningSandbox
+) -> None:
+    base = live.base_url
+    page = _sign_in(browser, base, "ada.admin@corp.example")
+    _signed_in_as(page, base, "admin")
+    page.goto(f"{base}/actions?action=remove&email={MARCUS}&connection=northwind")
+    page.click("button:has-text('Show the plan')")
+    expect(page.locator(".plan-steps")).to_contain_text(f"remove {MARCUS} from the team")
+    page.click("button:has-text('Confirm')")
+    expect(page.locator("h1")).to_have_text("Waiting for a second person")
+    _shot(page, "09-admin-removal-waits")
+    page.click("text=Approvals >> nth=0")
+    row = page.locator("tr[data-approval]").first
+    expect(row).to_contain_text("pending")
+    expect(row.locator("button:has-text('Approve')")).to_have_count(0)  # not for the requester
+    expect(row.locator("button:has-text('Withdraw')")).to_be_visible()
+    _sign_out(page, base)
+
+    page = _sign_in(browser, base, "amir.admin@corp.example")
+    _signed_in_as(page, base, "admin")
+    page.goto(f"{base}/approvals")
+    row = page.locator("tr[data-approval]").first
+    expect(row).to_contain_text("user:ada.admin@corp.example")
+    _shot(page, "10-second-admin-approvals")
+    row.locator("button:has-text('Approve')").click()
+    expect(page.locator("h1")).to_contain_text("Done")
+    page.click("text=entry")
+    expect(page.locator("dl.kv")).to_contain_text("user:ada.admin@corp.example")
+    expect(page.locator("dl.kv")).to_contain_text("Approved by")
+    expect(page.locator("dl.kv")).to_contain_text("user:amir.admin@corp.example")
+    _shot(page, "11-audit-requester-and-approver")
+    users = httpx.get(f"{sandbox.base_url}/v1/users?limit=200", headers=sandbox.headers())
+    assert MARCUS not in {u["attributes"]["username"] for u in users.json()["data"]}
