@@ -234,3 +234,6 @@ api_tokens = Table(
     Column("last_used_at", TS, nullable=True),
     UniqueConstraint("name", name="uq_api_tokens_name"),
 )
+
+# Governance tables join the same metadata (kept in their own module).
+from asc_access.store import governance_schema as _governance_schema  # noqa: E402, F401

@@ -100,8 +100,13 @@ async def default_runner(
     from asc_access.sync import sync_connection
 
     client = client_for_connection(engine, settings, connection.name, budget=budget)
-    async with client:
-        return await sync_connection(engine, client, connection.id, request_key=request_key)
+    try:
+        async with client:
+            return await sync_connection(engine, client, connection.id, request_key=request_key)
+    finally:
+        from asc_access.governance.check import after_sync
+
+        await asyncio.to_thread(after_sync, engine, settings)  # policies; never fails the sync
 
 
 @dataclass
