@@ -27,6 +27,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -127,20 +128,27 @@ def _apprise(url: str) -> Channel:
     digest = hashlib.sha256(url.encode()).hexdigest()[:8]
 
     def send(document: dict[str, Any]) -> None:
-        import apprise
-
-        notifier = apprise.Apprise()
-        if not notifier.add(url):
-            raise RuntimeError(f"apprise does not understand the {scheme}:// URL")
-        v = document["violation"]
-        body = (
-            f"{v['detail']}\n\npolicy {v['policy']} ({v['kind']}), team {v['connection']}, "
-            f"person {v['email'] or '-'}, first seen {v['first_seen']}"
-        )
-        if not notifier.notify(title=document["title"], body=body):
-            raise RuntimeError(f"apprise could not deliver to {scheme}://")
+        # apprise's mail plugin still imports a deprecated stdlib module: not our warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _apprise_send(url, scheme, document)
 
     return Channel(f"apprise:{scheme}:{digest}", send)
+
+
+def _apprise_send(url: str, scheme: str, document: dict[str, Any]) -> None:
+    import apprise
+
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        raise RuntimeError(f"apprise does not understand the {scheme}:// URL")
+    v = document["violation"]
+    body = (
+        f"{v['detail']}\n\npolicy {v['policy']} ({v['kind']}), team {v['connection']}, "
+        f"person {v['email'] or '-'}, first seen {v['first_seen']}"
+    )
+    if not notifier.notify(title=document["title"], body=body):
+        raise RuntimeError(f"apprise could not deliver to {scheme}://")
 
 
 def channels_from_settings(settings: NotifySettings) -> list[Channel]:
