@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,7 @@ COLUMNS = (
 )  # fmt: skip
 DIGEST_PREFIX = "# sha256 of the lines above: "
 FAILED = ("failed", "refused")
+_WRAP = 120  # characters per line at 8 pt Helvetica on A4
 
 
 def _apps(all_apps: bool, apps: Sequence[str]) -> str:
@@ -148,8 +150,9 @@ def write_pdf(path: Path, campaign: Campaign, items: Sequence[Item]) -> str:
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Items", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=8)
-    for item in items:
+    for item in items:  # cell() per pre-wrapped line: multi_cell is ~50x slower at 10,000 items
         for line in _item_lines(item):
-            pdf.multi_cell(0, 4, _latin(line), new_x="LMARGIN", new_y="NEXT")
+            for part in textwrap.wrap(_latin(line), _WRAP, subsequent_indent="      ") or [""]:
+                pdf.cell(0, 4, part, new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return digest
