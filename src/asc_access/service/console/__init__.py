@@ -10,6 +10,7 @@ from asc_access.service.console import (
     activity_pages,
     auth_pages,
     connections_pages,
+    governance_pages,
     people_pages,
 )
 
@@ -22,6 +23,7 @@ for _module in (
     people_pages,
     actions_pages,
     activity_pages,
+    governance_pages,
 ):
     router.include_router(_module.router)
 
