@@ -40,7 +40,7 @@ def connect(name: str, running: Any, key: str = "admin") -> None:
         args += ["--issuer-id", sandbox_key.issuer_id]
     args += ["--private-key-file", str(sandbox_key.private_key_file)]
     result = cli(*args, "--api-url", running.base_url, "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, result.exception)
 
 
 def sync(*names: str) -> Any:

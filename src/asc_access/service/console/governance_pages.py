@@ -103,7 +103,7 @@ def campaign_page(
         nav="campaigns",
         title=f"Campaign {campaign.name}",
         campaign=campaign,
-        items=items,
+        campaign_items=items,  # not `items`: the layout names its menu so
         progress=campaigns.progress(items),
         flags=campaigns.FLAGS,
         flash=flash,
