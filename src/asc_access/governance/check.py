@@ -29,11 +29,22 @@ from asc_access.governance.policies import PolicyFile, load_policies
 from asc_access.store import notifications
 from asc_access.store.notifications import Delivery
 from asc_access.store.policy_facts import MirrorFacts
-from asc_access.store.violations import Reconciled, ViolationLedger
+from asc_access.store.violations import Reconciled, ViolationLedger, violations_by_id
 
-__all__ = ["CheckResult", "after_sync", "check", "default_policy_file", "deliver"]
+__all__ = [
+    "CheckResult",
+    "Dispatch",
+    "after_sync",
+    "check",
+    "default_policy_file",
+    "deliver_pending",
+    "queue_alerts",
+]
 
 log = logging.getLogger(__name__)
+
+#: Hands alert delivery to the workers (sends the alerts task); raises when it cannot.
+Dispatch = Callable[[], None]
 
 
 @dataclass(slots=True)
@@ -49,31 +60,36 @@ def default_policy_file(settings: Settings) -> Path:
     return settings.home / "policies.yaml"
 
 
-def deliver(
+def queue_alerts(engine: Engine, reconciled: Reconciled, notify: NotifySettings) -> int:
+    """Store one pending delivery per opened / resolved violation and channel; how many events."""
+    labels = [c.label for c in channels_from_settings(notify)]
+    events = [(v.id, "opened") for v in reconciled.opened]
+    events += [(v.id, "resolved") for v in reconciled.resolved]
+    if labels and events:
+        notifications.queue(engine, events, labels, datetime.now(UTC))
+    return len(events) if labels else 0
+
+
+def deliver_pending(
     engine: Engine,
-    reconciled: Reconciled,
     notify: NotifySettings,
     *,
     channels: Sequence[Channel] | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> list[Delivery]:
-    """Queue and send the alerts ``reconciled`` calls for; each delivery's outcome is stored."""
+    """Send every pending delivery on a configured channel (each claimed first, so once)."""
     chosen = list(channels) if channels is not None else channels_from_settings(notify)
-    if not chosen:
-        return []
     by_label = {c.label: c for c in chosen}
-    events = [(v.id, "opened") for v in reconciled.opened]
-    events += [(v.id, "resolved") for v in reconciled.resolved]
-    violations = {v.id: v for v in [*reconciled.opened, *reconciled.resolved, *reconciled.open]}
-    pending = notifications.queue(engine, events, list(by_label), datetime.now(UTC))
+    waiting = [d for d in notifications.pending(engine) if d.channel in by_label]
+    violations = violations_by_id(engine, sorted({d.violation_id for d in waiting}))
     done: list[Delivery] = []
-    for item in pending:
-        channel, violation = by_label.get(item.channel), violations.get(item.violation_id)
-        if channel is None or violation is None:
-            continue  # a channel no longer configured, or an old violation: left pending
+    for item in waiting:
+        violation = violations.get(item.violation_id)
+        if violation is None or not notifications.claim(engine, item.id):
+            continue  # gone, or another process is sending it
         kwargs = {"sleep": sleep} if sleep is not None else {}
         ok, attempts, error = send_with_retries(
-            channel, message(item.event, violation), notify, **kwargs
+            by_label[item.channel], message(item.event, violation), notify, **kwargs
         )
         notifications.record(
             engine, item.id, ok=ok, attempts=attempts, error=error, now=datetime.now(UTC)
@@ -82,33 +98,53 @@ def deliver(
     return done
 
 
+def _alert(
+    engine: Engine, result: CheckResult, notify: NotifySettings, dispatch: Dispatch | None
+) -> None:
+    try:
+        if not queue_alerts(engine, result.reconciled, notify):
+            return
+        if dispatch is not None:
+            try:
+                dispatch()  # the workers deliver
+                return
+            except Exception:
+                log.exception("alert delivery could not be queued; delivering here")
+        result.deliveries = deliver_pending(engine, notify)
+    except Exception:
+        log.exception("alerts could not be delivered")
+
+
 def check(
     engine: Engine,
     files: PolicyFile,
     *,
     now: datetime | None = None,
     notify: NotifySettings | None = None,
+    dispatch: Dispatch | None = None,
 ) -> CheckResult:
-    """Evaluate ``files`` against the mirror, store the outcome, send the alerts."""
+    """Evaluate ``files`` against the mirror, store the outcome, alert.
+
+    ``dispatch`` hands delivery to the workers (a queued task); without it, or
+    when it fails, the alerts are sent here.
+    """
     at = now or datetime.now(UTC)
     found = evaluate(files, MirrorFacts(engine), at)
     reconciled = ViolationLedger(engine).reconcile(found, at)
     result = CheckResult(reconciled)
-    settings = notify if notify is not None else NotifySettings.from_env()
-    try:
-        result.deliveries = deliver(engine, reconciled, settings)
-    except Exception:
-        log.exception("alerts could not be delivered")
+    _alert(engine, result, notify if notify is not None else NotifySettings.from_env(), dispatch)
     return result
 
 
-def after_sync(engine: Engine, settings: Settings) -> CheckResult | None:
+def after_sync(
+    engine: Engine, settings: Settings, *, dispatch: Dispatch | None = None
+) -> CheckResult | None:
     """The post-sync hook: check the home directory's policies; log, never raise."""
     path = default_policy_file(settings)
     try:
         if not path.is_file():
             return None
-        return check(engine, load_policies(path))
+        return check(engine, load_policies(path), dispatch=dispatch)
     except Exception:
         log.exception("policies in %s could not be evaluated after the sync", path)
         return None

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 from asc_access.store.governance_schema import notifications
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
-__all__ = ["Delivery", "list_deliveries", "queue", "record"]
+__all__ = ["Delivery", "claim", "list_deliveries", "pending", "queue", "record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,11 @@ def queue(
     channels: Sequence[str],
     now: datetime,
 ) -> list[Delivery]:
-    """Queue (violation id, event) on each channel (existing rows skipped); every pending row."""
+    """Queue (violation id, event) on each channel (existing rows skipped); every pending row.
+
+    A row is ``pending``, then ``sending`` once a process claimed it (:func:`claim`),
+    then ``delivered`` or ``failed``.
+    """
     n = notifications.c
     with engine.begin() as conn:
         for violation_id, event in events:
@@ -121,3 +125,20 @@ def list_deliveries(engine: Engine, *, status: str | None = None) -> list[Delive
         query = query.where(n.status == status)
     with engine.connect() as conn:
         return [_row(r) for r in conn.execute(query)]
+
+
+def pending(engine: Engine) -> list[Delivery]:
+    """Deliveries not attempted yet, oldest first."""
+    return list_deliveries(engine, status="pending")
+
+
+def claim(engine: Engine, delivery_id: int) -> bool:
+    """Take a pending delivery for sending; ``False`` when another process already took it."""
+    n = notifications.c
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(notifications)
+            .where(n.id == delivery_id, n.status == "pending")
+            .values(status="sending")
+        )
+        return bool(result.rowcount)

@@ -18,7 +18,15 @@ from sqlalchemy import Engine, insert, select, update
 from asc_access.store.governance_schema import policy_violations
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
-__all__ = ["Reconciled", "Violation", "ViolationFound", "ViolationLedger", "reconcile"]
+__all__ = [
+    "Reconciled",
+    "Violation",
+    "ViolationFound",
+    "ViolationLedger",
+    "list_violations",
+    "reconcile",
+    "violations_by_id",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +174,13 @@ class ViolationLedger:
     def violations(self, *, resolved: bool = False) -> list[Violation]:
         """See :func:`list_violations`."""
         return list_violations(self.engine, resolved=resolved)
+
+
+def violations_by_id(engine: Engine, ids: Sequence[int]) -> dict[int, Violation]:
+    """The violations with these ids (open or resolved)."""
+    if not ids:
+        return {}
+    v = policy_violations.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(policy_violations).where(v.id.in_(list(ids))))
+        return {row.id: _row(row) for row in rows}
