@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,39 @@ async def test_violations_and_a_campaign_over_the_api(api: httpx.AsyncClient) ->
     pdf = await api.get(f"/api/v1/campaigns/{campaign}/report?format=pdf", headers=AUTH)
     assert pdf.content.startswith(b"%PDF")
     assert pdf.headers["X-Content-Digest"] == report.headers["X-Content-Digest"]
+
+
+@pytest.fixture
+async def fresh_api(sandbox: Any, _isolated_env: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A connected team never synced, a policy file, and the service over them."""
+    await asyncio.to_thread(connect, "acme", sandbox)  # the CLI runs its own event loop
+    (_isolated_env / "policies.yaml").write_text(
+        "policies:\n  - id: one-admin\n    kind: max_admins\n    max: 1\n"
+    )
+    env = {"ASC_ACCESS_HOME": str(_isolated_env), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    app = create_app(Settings.from_env(env), scheduler=False)
+    transport = httpx.ASGITransport(app=app)
+    async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="https://t") as c:
+        yield c
+    app.state.ctx.engine.dispose()
+
+
+async def test_a_sync_started_by_the_service_evaluates_the_policies(
+    fresh_api: httpx.AsyncClient,
+) -> None:
+    assert (await fresh_api.get("/api/v1/violations", headers=AUTH)).json()["violations"] == []
+    started = await fresh_api.post("/api/v1/connections/acme/sync", headers=AUTH)
+    assert started.status_code == 202, started.text
+    run_url = started.json()["run_url"]
+    for _ in range(200):
+        run = (await fresh_api.get(run_url, headers=AUTH)).json()
+        if run["status"] != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert run["status"] == "succeeded"
+    for _ in range(100):  # the hook runs right after the sync, in a thread
+        found = (await fresh_api.get("/api/v1/violations", headers=AUTH)).json()["violations"]
+        if found:
+            break
+        await asyncio.sleep(0.05)
+    assert [(v["policy"], v["connection"]) for v in found] == [("one-admin", "acme")]
