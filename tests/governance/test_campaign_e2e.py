@@ -45,27 +45,25 @@ def decide(campaign: int, *args: str) -> Any:
     return as_json(result)["decided"]
 
 
-def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -> None:
-    teams = {name: sandbox_factory() for name in ("acme", "beta", "gamma")}
-    for name, running in teams.items():
-        connect(name, running)
-        assert sync(name).exit_code == 0
+def _start(teams: dict[str, Any], tmp_path: Path) -> int:
     staff = tmp_path / "staff.csv"
     members, invited = team(teams["acme"])
     people = sorted(set(members) | invited)
     staff.write_text("email\n" + "\n".join(e for e in people if e != demo("grace")) + "\n")
-
     started = cli("campaigns", "start", "Q4 2026 review", "--due", "2026-12-31",
                   "--reviewer", "dana@northwindlabs.example.com", "--directory", str(staff),
                   "--json")  # fmt: skip
     assert started.exit_code == 0, started.output
-    campaign = as_json(started)["id"]
+    campaign: int = as_json(started)["id"]
     show = as_json(cli("campaigns", "show", str(campaign), "--json"))
     assert show["progress"]["items"] == 3 * 14  # 12 members and 2 invitations per team
     assert "admin" in item(show, "acme", demo("priya"))["flags"]
     assert "leaver" in item(show, "beta", demo("grace"))["flags"]
     assert item(show, "gamma", demo("kenji"))["apps"] == ["com.northwindlabs.ledger"]
+    return campaign
 
+
+def _decide_all(campaign: int) -> None:
     assert decide(campaign, "-c", "acme", "-e", demo("priya"), "-d", "keep",
                   "--comment", "on-call admin") == 1  # fmt: skip
     assert decide(campaign, "-c", "acme", "-e", demo("sofia"), "-d", "reduce",
@@ -80,13 +78,9 @@ def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -
     assert progress["decided"] == 6
     assert decide(campaign, "--undecided", "-d", "keep", "--comment", "reviewed") == 42 - 6
 
-    closed = cli("campaigns", "close", str(campaign), "--yes", "--json")
-    assert closed.exit_code == 0, closed.output
-    document = as_json(closed)
-    assert document["outcomes"] == {"done": 5, "kept": 37}
-    assert document["plan"]["action"] == "campaign"
 
-    # remediation, read back from the sandboxes' Apple API
+def _check_remediation(teams: dict[str, Any], campaign: int, audit_id: int) -> None:
+    """What closing did, read back from the sandboxes' Apple API, the items and the audit."""
     acme_members, acme_invited = team(teams["acme"])
     assert list(acme_members[demo("sofia")].roles) == ["MARKETING"]
     assert demo("ella") not in acme_invited
@@ -100,12 +94,12 @@ def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -
     assert item(shown, "gamma", demo("kenji"))["after"]["apps"] == [WEATHER]
     assert item(shown, "beta", demo("grace"))["after"] is None
     assert item(shown, "beta", demo("grace"))["outcome"] == "done"
-
-    audit = as_json(cli("audit", "--id", str(document["audit_id"]), "--json"))["entries"][0]
+    audit = as_json(cli("audit", "--id", str(audit_id), "--json"))["entries"][0]
     assert audit["action"] == "campaign"
     assert audit["target"] == f"campaign {campaign}: Q4 2026 review"
 
-    # frozen after close
+
+def _check_frozen(campaign: int) -> None:
     again = cli("campaigns", "decide", str(campaign), "-c", "acme", "-e", demo("priya"),
                 "-d", "revoke", "--json")  # fmt: skip
     assert again.exit_code == 2
@@ -114,7 +108,8 @@ def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -
     assert item(as_json(cli("campaigns", "show", str(campaign), "--json")), "acme",
                 demo("priya"))["decision"] == "keep"  # fmt: skip
 
-    # evidence
+
+def _check_evidence(campaign: int, tmp_path: Path) -> None:
     csv_path, pdf_path = tmp_path / "evidence.csv", tmp_path / "evidence.pdf"
     made = cli("campaigns", "report", str(campaign), "--format", "csv", "-o", str(csv_path),
                "--json")  # fmt: skip
@@ -135,3 +130,20 @@ def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -
                      "acme, beta, gamma", digest, "on-call admin", demo("kenji"),
                      "outcome: done", "Decided: 42 of 42"):  # fmt: skip
         assert expected in flat, expected
+
+
+def test_a_whole_campaign(sandbox_factory: Callable[..., Any], tmp_path: Path) -> None:
+    teams = {name: sandbox_factory() for name in ("acme", "beta", "gamma")}
+    for name, running in teams.items():
+        connect(name, running)
+        assert sync(name).exit_code == 0
+    campaign = _start(teams, tmp_path)
+    _decide_all(campaign)
+    closed = cli("campaigns", "close", str(campaign), "--yes", "--json")
+    assert closed.exit_code == 0, closed.output
+    document = as_json(closed)
+    assert document["outcomes"] == {"done": 5, "kept": 37}
+    assert document["plan"]["action"] == "campaign"
+    _check_remediation(teams, campaign, document["audit_id"])
+    _check_frozen(campaign)
+    _check_evidence(campaign, tmp_path)
