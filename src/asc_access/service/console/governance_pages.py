@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from asc_access.errors import UsageError
 from asc_access.governance import campaigns, evidence
+from asc_access.governance.check import default_policy_file
+from asc_access.governance.policies import parse_policies
 from asc_access.service import governance_flow as flow
 from asc_access.service import library
 from asc_access.service.api.common import RowId
@@ -31,20 +33,56 @@ FormPrincipal = Annotated[Principal, Depends(check_form_csrf)]
 @router.get("/violations", response_class=HTMLResponse)
 def violations_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     """Open violations (or every one, with ``?all=1``) and how their alerts went."""
+    return _violations(request, principal)
+
+
+def _violations(
+    request: Request,
+    principal: Principal,
+    *,
+    text: str | None = None,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     ctx = context_of(request)
     everything = request.query_params.get("all") == "1"
-    checked = request.query_params.get("checked")
+    if request.query_params.get("checked"):
+        flash = "Policies checked."
+    elif request.query_params.get("saved"):
+        flash = "Policies saved; they apply from the next check or sync."
+    path = default_policy_file(ctx.settings)
+    if text is None:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
     return render(
         request,
         "violations.html",
         principal,
+        status_code=status_code,
         nav="violations",
         title="Violations",
         violations=list_violations(ctx.engine, resolved=everything),
         deliveries=list_deliveries(ctx.engine)[-50:],
         everything=everything,
-        flash="Policies checked." if checked else None,
+        policies_text=text,
+        flash=flash,
+        flash_kind="bad" if status_code >= 400 else "ok",
     )
+
+
+@router.post("/violations/policies", response_model=None)
+async def policies_save(request: Request, principal: FormPrincipal) -> Response:
+    """Replace ``policies.yaml`` with the form's text, if it validates (else say which line)."""
+    form = await request.form()
+    text = form_text(form, "policies", max_length=200_000) + "\n"
+    ctx = context_of(request)
+    path = default_policy_file(ctx.settings)
+    try:
+        parse_policies(text, path.name, path.parent)
+    except UsageError as error:
+        return _violations(request, principal, text=text, flash=error.message, status_code=422)
+    ctx.settings.ensure_home()
+    path.write_text(text, encoding="utf-8")
+    return RedirectResponse("/violations?saved=1", status_code=303)
 
 
 @router.post("/violations/check")
