@@ -260,3 +260,6 @@ api_tokens = Table(
     Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("name", name="uq_api_tokens_name"),
 )
+
+# Governance tables join the same metadata (kept in their own module).
+from asc_access.store import governance_schema as _governance_schema  # noqa: E402, F401
