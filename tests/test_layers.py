@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "ids": set(),
     "catalogue": set(),
     "config": LOWER,
+    "urlpolicy": LOWER | {"config"},
     "models": LOWER,
     "vault": LOWER | {"config"},
     "credentials": LOWER | {"models"},

@@ -237,6 +237,7 @@ async def connect(
     """
     if not name.strip():
         raise UsageError("a connection needs a name")
+    store.check_connection_name(name)
     try:
         store.get_connection(engine, name)
     except UsageError:

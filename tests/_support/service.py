@@ -17,6 +17,7 @@ from fastapi import FastAPI
 __all__ = [
     "ADMIN_TOKEN",
     "LiveServer",
+    "allowing",
     "csrf_of",
     "free_port",
     "lifespan",
@@ -26,6 +27,16 @@ __all__ = [
 
 #: The admin token the service tests configure (ASC_ACCESS_API_TOKEN).
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def allowing(env: dict[str, str], *urls: str) -> dict[str, str]:
+    """``env`` with ``ASC_ACCESS_ALLOWED_API_URLS`` listing ``urls`` too (sandboxes).
+
+    The service calls only Apple's origin and the listed ones, so every service
+    test that points a connection at a sandbox lists the sandbox here.
+    """
+    listed = [u for u in env.get("ASC_ACCESS_ALLOWED_API_URLS", "").split(",") if u]
+    return {**env, "ASC_ACCESS_ALLOWED_API_URLS": ",".join([*listed, *urls])}
 
 
 @asynccontextmanager

@@ -27,6 +27,7 @@ from asc_access.service.scheduler import DueConnections, Scheduler
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.store.tokens import ensure_admin_token
+from asc_access.urlpolicy import UrlPolicy
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -60,6 +61,7 @@ def create_app(
     due_connections: DueConnections | None = None,
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
+    url_policy: UrlPolicy | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -80,6 +82,8 @@ def create_app(
             connections are due (tests); the defaults use the library.
         clock: the service's notion of now (aware datetimes).
         max_key_bytes: the largest private key upload accepted.
+        url_policy: which API URLs the service may call (default: Apple's and
+            ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -87,7 +91,8 @@ def create_app(
         on_admin_token(generated)
 
     kwargs = dict(client_kwargs or {})
-    runner = sync_runner or library.sync_runner(engine, settings, kwargs)
+    policy = url_policy or UrlPolicy.from_settings(settings)
+    runner = sync_runner or library.sync_runner(engine, settings, kwargs, policy)
     syncs = SyncManager(runner, clock=clock)
     ctx = ServiceContext(
         settings=settings,
@@ -98,10 +103,11 @@ def create_app(
         clock=clock,
         client_kwargs=kwargs,
         max_key_bytes=max_key_bytes,
+        url_policy=policy,
     )
     ticker = Scheduler(
         syncs,
-        due_connections or library.due_connections(engine),
+        due_connections or library.due_connections(engine, policy),
         clock=clock,
         tick=scheduler_tick,
     )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from asc_access.credentials import Evaluation, KeyInput, RawCredentials, Sourced, evaluate
+from asc_access.ids import name_problem
 from asc_access.service.errors import ServiceError
 
 __all__ = ["ConnectionInput", "KeyUpload", "read_key_upload"]
@@ -179,6 +180,14 @@ async def read_key_upload(request: Request, *, limit: int, need_name: bool) -> K
     ]
     if missing:
         raise _invalid(f"Missing: {', '.join(missing)}.")
+    if need_name and (problem := name_problem(upload.name)) is not None:
+        raise ServiceError(
+            422,
+            f"The name {upload.name!r} cannot name a connection: {problem}.",
+            cause="invalid_name",
+            title="That connection name is not allowed",
+            resolution=[f"Pick a name that follows the rule: {problem}."],
+        )
     if upload.api_url is not None and not upload.api_url.startswith(("https://", "http://")):
         raise _invalid("api_url must start with https:// (or http:// for a local sandbox).")
     return upload

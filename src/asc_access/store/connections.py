@@ -19,12 +19,14 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.ids import name_problem
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
 __all__ = [
     "ConnectionRecord",
     "add_connection",
+    "check_connection_name",
     "delete_connection",
     "get_connection",
     "get_connection_by_id",
@@ -112,6 +114,19 @@ def _now(now: datetime | None) -> datetime:
     return as_utc(now) if now is not None else datetime.now(UTC)
 
 
+def check_connection_name(name: str) -> str:
+    """Return ``name`` if it may name a connection, else raise :class:`UsageError`.
+
+    The same rule as for API tokens (:func:`asc_access.ids.name_problem`).
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(
+            f"connection name {name!r} is not allowed: {problem}", context={"input": "name"}
+        )
+    return name
+
+
 def add_connection(
     db: Engine,
     *,
@@ -129,7 +144,8 @@ def add_connection(
     sync_interval_seconds: int = 3600,
     now: datetime | None = None,
 ) -> ConnectionRecord:
-    """Save a new connection; :class:`UsageError` when the name is taken."""
+    """Save a new connection; :class:`UsageError` when the name is taken or not allowed."""
+    check_connection_name(name)
     moment = _now(now)
     values = {
         "name": name,
