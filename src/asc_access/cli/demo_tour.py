@@ -87,7 +87,8 @@ def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url:
         )
     else:  # a tour run before in this home: the sandbox issued new keys, so rotate
         outcome = asyncio.run(
-            runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url)
+            # A new sandbox is a new team at a new address: an explicit move.
+            runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url, move=True)
         )
     console.print(
         f"[dim]$ asc-access connect {CONNECTION} --key-id {key['key_id']} "

@@ -8,7 +8,7 @@ from typing import Any
 
 from asc_access import runtime
 from asc_access.diagnosis.report import DoctorReport
-from asc_access.errors import NotFoundLocallyError
+from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.service.context import ServiceContext
 from asc_access.service.errors import Problem, ServiceError
 from asc_access.service.explain import Explanation, explain_cause, from_finding
@@ -178,9 +178,23 @@ async def rotate_connection_key(
     """Replace the key of ``name`` once the new key passes the doctor (history kept)."""
     record = store.get_connection(ctx.engine, name)
     url = await allowed_url(ctx, upload.api_url or record.api_url)
-    return await runtime.rotate_key(
-        ctx.engine, ctx.settings, name, upload.evaluation(), api_url=url
-    )
+    try:
+        return await runtime.rotate_key(
+            ctx.engine, ctx.settings, name, upload.evaluation(), api_url=url, move=upload.move
+        )
+    except UsageError as error:
+        if not error.context.get("conflict"):
+            raise
+        raise ServiceError(
+            409,
+            f"The new key was not saved: {error.message}",
+            cause="rotation_moves_connection",
+            title="The new key would move this connection",
+            resolution=[
+                "Upload a new key of the same team (same issuer) for the same API address.",
+                "To move the connection to another team or address on purpose, send move=true.",
+            ],
+        ) from None
 
 
 async def test_connection(ctx: ServiceContext, name: str) -> DoctorReport:

@@ -38,6 +38,10 @@ class ConnectionInput(BaseModel):
     api_url: str | None = Field(default=None, max_length=500)
     private_key: str = Field(default="", description="The .p8 file's content (PEM)")
     force: bool = Field(default=False, description="Save even if the doctor finds a problem")
+    move: bool = Field(
+        default=False,
+        description="Key rotation only: allow the new key to be of another team or API URL",
+    )
 
 
 @dataclass
@@ -52,6 +56,7 @@ class KeyUpload:
     force: bool
     key_source: str
     pem: bytes = field(repr=False)
+    move: bool = False
 
     def evaluation(self) -> Evaluation:
         """Run every offline check on the uploaded credentials."""
@@ -119,6 +124,7 @@ async def _from_multipart(request: Request, limit: int) -> KeyUpload:
         force=_text(form.get("force")).lower() in _TRUE,
         key_source=source,
         pem=pem,
+        move=_text(form.get("move")).lower() in _TRUE,
     )
 
 
@@ -151,6 +157,7 @@ async def _from_json(request: Request, limit: int) -> KeyUpload:
         force=body.force,
         key_source="field private_key",
         pem=pem,
+        move=body.move,
     )
 
 

@@ -208,8 +208,8 @@ async def rotate(
         principal,
         name,
         report=_report_view(outcome.report),
-        flash="The new key works and replaced the old one. Now revoke the old key in App Store "
-        "Connect.",
+        flash="The new key works and is in use; the old one is kept until the new key has "
+        "synced once. After that sync, revoke the old key in App Store Connect.",
     )
 
 
