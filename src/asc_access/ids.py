@@ -18,6 +18,7 @@ __all__ = [
     "KeyId",
     "UserId",
     "name_problem",
+    "shown_name",
 ]
 
 KeyId = NewType("KeyId", str)
@@ -30,6 +31,16 @@ ConnectionName = NewType("ConnectionName", str)
 #: The rule, as a person reads it.
 NAME_RULE = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def shown_name(name: str) -> str:
+    """How a message may quote a refused name: quoted when short, else only its length.
+
+    A long value is often a secret pasted into the wrong field; it is never echoed.
+    """
+    if len(name) <= 64 and "PRIVATE KEY" not in name.upper():
+        return repr(name)
+    return f"(a value of {len(name)} characters, not shown)"
 
 
 def name_problem(name: str) -> str | None:

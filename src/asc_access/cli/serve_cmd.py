@@ -34,6 +34,12 @@ def serve(
     no_scheduler: bool = typer.Option(
         False, "--no-scheduler", help="Do not sync connections on their intervals."
     ),
+    ssl_certfile: str | None = typer.Option(
+        None, "--ssl-certfile", help="Serve https with this certificate (PEM)."
+    ),
+    ssl_keyfile: str | None = typer.Option(
+        None, "--ssl-keyfile", help="The certificate's private key (PEM)."
+    ),
 ) -> None:
     """Run the REST API (/api/v1, described at /api/openapi.json) and the web console."""
     import uvicorn
@@ -52,14 +58,26 @@ def serve(
     with handle_errors():
         settings = Settings.from_env()
         app = create_app(settings, scheduler=not no_scheduler, on_admin_token=show_admin_token)
-    if not _is_loopback(host):
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        err_console.print("[red]--ssl-certfile and --ssl-keyfile go together.[/]")
+        raise typer.Exit(2)
+    scheme = "https" if ssl_certfile else "http"
+    if not _is_loopback(host) and not ssl_certfile:
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
             "behind TLS (a reverse proxy): console cookies are Secure and browsers send them "
             "only over https (or to localhost).[/]"
         )
-    err_console.print(f"asc-access console: http://{host}:{port}/  (API: /api/v1)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    err_console.print(f"asc-access console: {scheme}://{host}:{port}/  (API: /api/v1)")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
 
 
 @tokens_app.command("create")

@@ -24,6 +24,7 @@ from asc_access.service.errors import install_error_handlers
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.plans import PlanStore
 from asc_access.service.scheduler import DueConnections, Scheduler
+from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.store.tokens import ensure_admin_token
@@ -71,8 +72,9 @@ def create_app(
         scheduler: run each connection's sync on its interval inside the app
             (turn off in tests, or when ``asc-access scheduler`` runs with workers).
         scheduler_tick: how often the scheduler looks for due connections (seconds).
-        session_secret: key that signs console cookies (default: random per process,
-            so a restart signs everyone out).
+        session_secret: key that signs console cookies (default: derived from
+            ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
+            a deployment accepts the same sessions; see :mod:`.session_secret`).
         secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
             ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
         on_admin_token: called once with a newly generated admin token (the CLI
@@ -97,7 +99,7 @@ def create_app(
     ctx = ServiceContext(
         settings=settings,
         engine=engine,
-        signer=SessionSigner(session_secret, secure=secure_cookies),
+        signer=SessionSigner(session_secret or session_secret_for(settings), secure=secure_cookies),
         syncs=syncs,
         plans=PlanStore(),
         clock=clock,

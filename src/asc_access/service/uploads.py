@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from asc_access.credentials import Evaluation, KeyInput, RawCredentials, Sourced, evaluate
-from asc_access.ids import name_problem
+from asc_access.ids import name_problem, shown_name
 from asc_access.service.errors import ServiceError
 
 __all__ = ["ConnectionInput", "KeyUpload", "read_key_upload"]
@@ -190,7 +190,7 @@ async def read_key_upload(request: Request, *, limit: int, need_name: bool) -> K
     if need_name and (problem := name_problem(upload.name)) is not None:
         raise ServiceError(
             422,
-            f"The name {upload.name!r} cannot name a connection: {problem}.",
+            f"The name {shown_name(upload.name)} cannot name a connection: {problem}.",
             cause="invalid_name",
             title="That connection name is not allowed",
             resolution=[f"Pick a name that follows the rule: {problem}."],

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem
+from asc_access.ids import name_problem, shown_name
 from asc_access.store.rotation import as_previous
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import as_utc, as_utc_or_none
@@ -136,7 +136,8 @@ def check_connection_name(name: str) -> str:
     problem = name_problem(name)
     if problem is not None:
         raise UsageError(
-            f"connection name {name!r} is not allowed: {problem}", context={"input": "name"}
+            f"connection name {shown_name(name)} is not allowed: {problem}",
+            context={"input": "name"},
         )
     return name
 

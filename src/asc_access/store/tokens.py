@@ -19,7 +19,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem
+from asc_access.ids import name_problem, shown_name
 from asc_access.store.schema import api_tokens
 
 __all__ = [
@@ -120,7 +120,7 @@ def check_name(name: str) -> str:
     problem = name_problem(name)
     if problem is not None:
         raise UsageError(
-            f"token name {name!r} is not allowed: {problem}", context={"input": "name"}
+            f"token name {shown_name(name)} is not allowed: {problem}", context={"input": "name"}
         )
     return name
 

@@ -39,14 +39,14 @@ async def create_plan(
     """Plan an action from a fresh read of Apple. Nothing changes until it is confirmed."""
     ctx = context_of(request)
     plan = await make_plan(ctx, body)
-    pending = ctx.plans.add(principal.token.id, body.model_dump(), plan)
+    pending = ctx.plans.add(principal.token.token_hash, body.model_dump(), plan)
     return plan_document(pending)
 
 
 @router.get("/plans/{plan_id}", responses=ERRORS)
 def get_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[str, Any]:
     """A plan waiting for confirmation (only its author's token can see it)."""
-    pending = context_of(request).plans.get(plan_id, principal.token.id)
+    pending = context_of(request).plans.get(plan_id, principal.token.token_hash)
     if pending is None:
         raise not_found("plan", plan_id)
     return plan_document(pending)
@@ -56,7 +56,7 @@ def get_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[st
 async def confirm_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[str, Any]:
     """Execute the plan (once). Each step ends ``done``, ``already`` or ``failed``; audited."""
     ctx = context_of(request)
-    pending = ctx.plans.take(plan_id, principal.token.id)
+    pending = ctx.plans.take(plan_id, principal.token.token_hash)
     if pending is None:
         raise not_found("plan", plan_id)
     execution = await run_plan(ctx, pending.plan, actor=principal.actor)
