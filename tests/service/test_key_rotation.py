@@ -212,3 +212,67 @@ def test_cli_rotate_key_refuses_another_team_unless_moved(
     moved = cli("connections", "rotate-key", "prod", *flags, "--move", "--json")
     assert moved.exit_code == 0, moved.stdout
     assert moved.doc["record"]["api_url"] == theirs.base_url
+
+
+def _record(**overrides: Any) -> Any:
+    from datetime import UTC, datetime
+
+    from asc_access.store.connections import ConnectionRecord
+
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "id": 1,
+        "name": "northwind",
+        "key_id": "OLDKEY1234",
+        "issuer_id": "57246542-96fe-1a63-e053-0824d011072a",
+        "key_type": "team",
+        "api_url": "https://api.appstoreconnect.apple.com",
+        "sync_interval_seconds": 3600,
+        "healthy": True,
+        "health_code": None,
+        "health_cause": None,
+        "health_checked_at": now,
+        "last_ok_at": now,
+        "capabilities": {"read_users": True, "manage_users": True},
+        "created_at": now,
+        "updated_at": now,
+    }
+    return ConnectionRecord(**{**values, **overrides})
+
+
+def _creds(key_type: str, issuer: str | None) -> Any:
+    from _support import keys
+    from asc_access.credentials import Credentials, parse_private_key
+    from asc_access.ids import IssuerId, KeyId
+
+    return Credentials(
+        key_id=KeyId("NEWKEY1234"),
+        issuer_id=IssuerId(issuer) if issuer else None,
+        key_type="individual" if key_type == "individual" else "team",
+        private_key=parse_private_key(keys.p256_key_pem(), source="test").key,
+        sources={},
+    )
+
+
+def test_the_rotation_rule_names_each_way_a_key_could_move_the_connection() -> None:
+    from asc_access.runtime import rotation_refusal
+
+    team = _record()
+    apple = team.api_url
+    same = _creds("team", team.issuer_id)
+    assert rotation_refusal(team, same, apple, None) is None
+    assert rotation_refusal(team, _creds("team", team.issuer_id.upper()), apple, None) is None
+    refusals = {
+        "url": rotation_refusal(team, same, "http://127.0.0.1:9", None),
+        "issuer": rotation_refusal(
+            team, _creds("team", "11111111-2222-3333-4444-555555555555"), apple, None
+        ),
+        "type": rotation_refusal(team, _creds("individual", None), apple, None),
+    }
+    assert all(r and "--move" in r for r in refusals.values()), refusals
+    solo = _record(key_type="individual", issuer_id=None)
+    mine = _creds("individual", None)
+    assert rotation_refusal(solo, mine, apple, {"read_users": True, "manage_users": True}) is None
+    other_user = rotation_refusal(solo, mine, apple, {"read_users": False, "manage_users": False})
+    assert other_user is not None
+    assert "another user's key" in other_user
