@@ -276,3 +276,42 @@ def test_the_rotation_rule_names_each_way_a_key_could_move_the_connection() -> N
     other_user = rotation_refusal(solo, mine, apple, {"read_users": False, "manage_users": False})
     assert other_user is not None
     assert "another user's key" in other_user
+
+
+async def test_the_console_refuses_another_teams_key_and_shows_a_pending_rotation(
+    client: httpx.AsyncClient,
+    sandbox: RunningSandbox,
+    sandbox_factory: Callable[..., RunningSandbox],
+) -> None:
+    from _support.service import csrf_of
+
+    key = sandbox.keys["admin"]
+    added = await client.post(
+        "/api/v1/connections", json={"name": "northwind", **_key_body(key, sandbox.base_url)},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert added.status_code == 201, added.text
+    page = await client.get("/login")
+    await client.post(
+        "/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf_of(page), "next": "/connections"}
+    )
+    csrf = csrf_of(await client.get("/connections/northwind"))
+    theirs = sandbox_factory(users=5, apps=2, random_seed=11).keys["admin"]
+
+    async def rotate(new: SandboxKey) -> httpx.Response:
+        return await client.post(
+            "/connections/northwind/rotate",
+            data={"csrf_token": csrf, "key_id": new.key_id, "issuer_id": str(new.issuer_id)},
+            files={"private_key": ("AuthKey.p8", new.private_key_pem.encode())},
+        )
+
+    refused = await rotate(theirs)
+    assert refused.status_code == 409, refused.text[:500]
+    assert "would move this connection" in refused.text
+    stored = (await client.get("/api/v1/connections/northwind", headers=ADMIN)).json()
+    assert stored["key_id"] == key.key_id
+    newer = sandbox.issue_key("team", role="ADMIN")
+    accepted = await rotate(newer)
+    assert accepted.status_code == 200, accepted.text[:500]
+    assert "not synced yet" in accepted.text
+    assert key.key_id in accepted.text  # the previous key, kept
