@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalogue": set(),
     "metrics": set(),
     "config": LOWER,
+    "urlpolicy": LOWER | {"config"},
     "models": LOWER,
     "vault": LOWER | {"config"},
     "credentials": LOWER | {"models"},

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from _support.service import ADMIN_TOKEN, LiveServer, serve_in_thread
+from _support.service import ADMIN_TOKEN, LiveServer, allowing, serve_in_thread
 from actions.helpers import client_for, demo
 from asc_access.actions.reads import complete_team
 from asc_access.config import Settings
@@ -47,7 +47,10 @@ def live(sandbox: Any, _isolated_env: Path) -> Iterator[LiveServer]:
     )
     assert sync("acme").exit_code == 0  # the hook evaluates the policies
     settings = Settings.from_env(
-        {"ASC_ACCESS_HOME": str(_isolated_env), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+        allowing(
+            {"ASC_ACCESS_HOME": str(_isolated_env), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN},
+            sandbox.base_url,
+        )
     )
     app = create_app(settings, scheduler=False)
     with serve_in_thread(app) as server:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from _support.service import ADMIN_TOKEN, lifespan
+from _support.service import ADMIN_TOKEN, allowing, lifespan
 from actions.helpers import demo
 from asc_access.config import Settings
 from asc_access.governance.evidence import verify_csv
@@ -32,9 +32,12 @@ def home(sandbox: Any, _isolated_env: Path) -> Path:
 
 
 @pytest.fixture
-async def api(home: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def api(home: Path, sandbox: Any) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings.from_env(
-        {"ASC_ACCESS_HOME": str(home), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+        allowing(
+            {"ASC_ACCESS_HOME": str(home), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN},
+            sandbox.base_url,
+        )
     )
     app = create_app(settings, scheduler=False)
     transport = httpx.ASGITransport(app=app)
@@ -92,7 +95,7 @@ async def fresh_api(sandbox: Any, _isolated_env: Path) -> AsyncIterator[httpx.As
         "policies:\n  - id: one-admin\n    kind: max_admins\n    max: 1\n"
     )
     env = {"ASC_ACCESS_HOME": str(_isolated_env), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
-    app = create_app(Settings.from_env(env), scheduler=False)
+    app = create_app(Settings.from_env(allowing(env, sandbox.base_url)), scheduler=False)
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="https://t") as c:
         yield c
