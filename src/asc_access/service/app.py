@@ -24,6 +24,7 @@ from asc_access.service.errors import install_error_handlers
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.plans import PlanStore
 from asc_access.service.scheduler import DueConnections, Scheduler
+from asc_access.service.scim import create_scim_app
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.store.tokens import ensure_admin_token
@@ -143,4 +144,5 @@ def create_app(
     )
     app.include_router(api_router)
     app.include_router(console_router)
+    app.mount("/scim", create_scim_app(ctx), name="scim")  # type: ignore[arg-type]
     return app

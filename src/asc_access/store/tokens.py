@@ -63,6 +63,8 @@ class TokenRecord:
     revoked_at: datetime | None
     last_used_at: datetime | None
     token_hash: str
+    #: A SCIM token's connection (it opens ``/scim/v2`` for that team only); ``None`` otherwise.
+    scim_connection_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -83,6 +85,7 @@ class TokenRecord:
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
             "active": self.active,
+            "scim_connection_id": self.scim_connection_id,
         }
 
 
@@ -109,6 +112,7 @@ def _record(row: RowMapping) -> TokenRecord:
         revoked_at=_aware(row["revoked_at"]),
         last_used_at=_aware(row["last_used_at"]),
         token_hash=str(row["token_hash"]),
+        scim_connection_id=row.get("scim_connection_id"),
     )
 
 
@@ -143,11 +147,18 @@ def list_tokens(engine: Engine) -> list[TokenRecord]:
         return [_record(r) for r in rows]
 
 
-def create_token(engine: Engine, name: str, *, clock: Clock = _now) -> tuple[TokenRecord, str]:
+def create_token(
+    engine: Engine,
+    name: str,
+    *,
+    clock: Clock = _now,
+    scim_connection_id: int | None = None,
+) -> tuple[TokenRecord, str]:
     """Create the named token; return its record and the token itself (shown once).
 
     A revoked token's name may be used again (the old row is replaced); an
-    active one's may not.
+    active one's may not. With ``scim_connection_id`` it is a SCIM token: it
+    opens ``/scim/v2`` for that connection and nothing else.
     """
     check_name(name)
     if name == ADMIN_TOKEN_NAME:
@@ -171,7 +182,11 @@ def create_token(engine: Engine, name: str, *, clock: Clock = _now) -> tuple[Tok
             conn.execute(delete(api_tokens).where(api_tokens.c.id == existing["id"]))
         conn.execute(
             insert(api_tokens).values(
-                name=name, token_hash=hash_token(secret), is_admin=False, created_at=now
+                name=name,
+                token_hash=hash_token(secret),
+                is_admin=False,
+                created_at=now,
+                scim_connection_id=scim_connection_id,
             )
         )
         row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().one()
@@ -276,10 +291,18 @@ def find_token(engine: Engine, token: str) -> TokenRecord | None:
     return record if secrets.compare_digest(record.token_hash, digest) else None
 
 
-def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRecord | None:
-    """The active token record for ``token``, or ``None`` (unknown or revoked)."""
+def verify_token(
+    engine: Engine, token: str, *, clock: Clock = _now, scim: bool = False
+) -> TokenRecord | None:
+    """The active token record for ``token``, or ``None`` (unknown or revoked).
+
+    SCIM tokens verify only with ``scim=True`` (the SCIM endpoint), and other
+    tokens only without it, so a SCIM token never opens the API or the console.
+    """
     record = find_token(engine, token)
     if record is None or not record.active:
+        return None
+    if (record.scim_connection_id is not None) != scim:
         return None
     now = clock()
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > _TOUCH_EVERY:

@@ -1,0 +1,91 @@
+"""The SCIM 2.0 endpoint (``/scim/v2``): scim2-server's ASGI application over the bridge.
+
+Only SCIM tokens (``asc-access tokens create NAME --scim CONNECTION``) open
+it, each for its own connection; their writes are audited as ``token:<name>``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from scim2_models import UnauthorizedException
+from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.requests import ScimRequest
+from scim2_server.responses import ScimResponse
+from scim2_server.service import ScimService
+
+from asc_access.errors import NotFoundLocallyError
+from asc_access.service.context import ServiceContext
+from asc_access.service.scim.errors import RetryLater, scim_error
+from asc_access.service.scim.schema import build_provider
+from asc_access.service.scim.storage import SCOPE, BridgeStorage, Scope
+from asc_access.store.connections import get_connection_by_id
+from asc_access.store.tokens import TokenRecord, verify_token
+
+__all__ = ["BridgeApplication", "create_scim_app"]
+
+#: The role an invitation gets when the IdP sends none (``ASC_ACCESS_SCIM_DEFAULT_ROLE``).
+DEFAULT_ROLE = "DEVELOPER"
+
+
+class BridgeApplication(ASGIApplication):
+    """scim2-server's ASGI app, authenticated by our SCIM tokens."""
+
+    def __init__(self, ctx: ServiceContext, storage: BridgeStorage) -> None:
+        provider = build_provider()
+        super().__init__(storage, provider, ScimService(provider, secret=os.urandom(32)))
+        self.ctx = ctx
+
+    def _token(self, request: ScimRequest) -> TokenRecord:
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedException(detail="send 'Authorization: Bearer <SCIM token>'")
+        record = verify_token(self.ctx.engine, token.strip(), clock=self.ctx.clock, scim=True)
+        if record is None or record.scim_connection_id is None:
+            raise UnauthorizedException(
+                detail="not a valid SCIM token: create one with "
+                "'asc-access tokens create NAME --scim CONNECTION'"
+            )
+        return record
+
+    def check_auth(self, request: ScimRequest) -> None:
+        """Refuse anything but an active SCIM token."""
+        self._token(request)
+
+    def get_subject(self, request: ScimRequest) -> TokenRecord | None:
+        """The SCIM token (``None`` on the unauthenticated ServiceProviderConfig)."""
+        if not self.needs_auth(request):
+            return None
+        return self._token(request)
+
+    async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
+        """Serve one request for the token's connection."""
+        if self.needs_auth(request):
+            self.check_auth(request)
+        subject = self.get_subject(request)
+        request.subject = subject
+        if subject is None or subject.scim_connection_id is None:
+            return await self.handler.handle(request)
+        try:
+            connection = get_connection_by_id(self.ctx.engine, subject.scim_connection_id)
+        except NotFoundLocallyError:
+            raise UnauthorizedException(detail="this SCIM token's connection was removed") from None
+        marker = SCOPE.set(Scope(connection.id, connection.name, subject.actor))
+        try:
+            return await self.handler.handle(request)
+        finally:
+            SCOPE.reset(marker)
+
+    def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        """SCIM errors for ours too; ``Retry-After`` on 429 and 503."""
+        mapped = scim_error(exception) or exception
+        response = super().handle_exception(request, mapped)
+        if isinstance(mapped, RetryLater):
+            response.headers["Retry-After"] = str(mapped.retry_after)
+        return response
+
+
+def create_scim_app(ctx: ServiceContext, *, default_role: str | None = None) -> BridgeApplication:
+    """The SCIM endpoint for the service (mount it at ``/scim``; it serves ``/v2``)."""
+    role = default_role or os.environ.get("ASC_ACCESS_SCIM_DEFAULT_ROLE") or DEFAULT_ROLE
+    return BridgeApplication(ctx, BridgeStorage(ctx, default_role=role.strip().upper()))
