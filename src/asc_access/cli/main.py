@@ -9,6 +9,7 @@ from asc_access.cli import (
     actions_cmd,
     doctor_cmd,
     sandbox_cmd,
+    scim_cmd,
     serve_cmd,
     sync_cmd,
     worker_cmd,
@@ -40,7 +41,7 @@ def _root(
     """asc-access."""
 
 
-for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd):
+for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd, scim_cmd):
     _module.register(app)
 
 

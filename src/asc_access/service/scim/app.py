@@ -7,8 +7,9 @@ it, each for its own connection; their writes are audited as ``token:<name>``.
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from scim2_models import UnauthorizedException
+from scim2_models import Context, Resource, ResponseParameters, UnauthorizedException
 from scim2_server.applications.asgi import ASGIApplication
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -28,12 +29,28 @@ __all__ = ["BridgeApplication", "create_scim_app"]
 DEFAULT_ROLE = "DEVELOPER"
 
 
+class BridgeService(ScimService):
+    """scim2-server's protocol core; a PATCH answers ``200`` with the User, as Okta expects."""
+
+    def patch_response(
+        self,
+        base_url: str,
+        resource: Resource[Any],
+        response_parameters: ResponseParameters[Any],
+    ) -> ScimResponse:
+        """The patched resource (RFC 7644 §3.5.2 allows 200 with a body or 204)."""
+        published = self.publish(base_url, resource)
+        return self.resource_response(
+            published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
+        )
+
+
 class BridgeApplication(ASGIApplication):
     """scim2-server's ASGI app, authenticated by our SCIM tokens."""
 
     def __init__(self, ctx: ServiceContext, storage: BridgeStorage) -> None:
         provider = build_provider()
-        super().__init__(storage, provider, ScimService(provider, secret=os.urandom(32)))
+        super().__init__(storage, provider, BridgeService(provider, secret=os.urandom(32)))
         self.ctx = ctx
 
     def _token(self, request: ScimRequest) -> TokenRecord:

@@ -68,6 +68,16 @@ def _email_of(data: dict[str, Any]) -> str:
     return email
 
 
+def _check_emails(data: dict[str, Any], email: str) -> None:
+    emails = [e for e in data.get("emails") or [] if isinstance(e, dict) and e.get("value")]
+    main = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
+    if main is not None and str(main["value"]).strip().lower() != email:
+        raise MutabilityException(
+            detail="App Store Connect cannot change a person's e-mail address: the primary "
+            f"e-mail must stay {email} (deactivate this User and create one with the new address)"
+        )
+
+
 def _names(data: dict[str, Any], email: str) -> tuple[str, str]:
     raw = data.get("name")
     name: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -87,6 +97,7 @@ async def create(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
     """Invite the person (``409 uniqueness`` when already on the team)."""
     data = resource.model_dump()
     email = _email_of(data)
+    _check_emails(data, email)
     snap = writer.snapshot(email)
     existing = snap.records[0] if snap.records else None
     if existing is not None and email in snap.people:
@@ -132,6 +143,7 @@ async def update(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
             detail="App Store Connect cannot change a person's e-mail address: deactivate this "
             "User and create one with the new address"
         )
+    _check_emails(data, email)
     sent = data.get(ASC_SCHEMA) if isinstance(data.get(ASC_SCHEMA), dict) else {}
     facts = facts_extension(person) if person is not None else None
     own = own_extension(record, person) if sent == facts or not sent else sent

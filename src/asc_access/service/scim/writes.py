@@ -144,6 +144,18 @@ class Writer:
                 continue
             person = snap.people[record.email]
             own = own_extension(record, person)
+            if record.document.get(ASC_SCHEMA) != own:
+                # Pin what the person had before any group gave them more, so that
+                # leaving the group later takes exactly that back.
+                with self.ctx.engine.begin() as conn:
+                    store.update_user(
+                        conn,
+                        record.id,
+                        document={**record.document, ASC_SCHEMA: own},
+                        external_id=record.external_id,
+                        active=record.active,
+                        now=self.now(),
+                    )
             groups = self.group_access_for(g.display_name for g in snap.groups_of(user_id))
             wanted = wanted_of(own, groups, default_role=self.default_role)
             await self.apply(record.email, wanted, names=(person.first_name, person.last_name))
