@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from _support.sandbox import RunningSandbox
 from _support.service import serve_in_thread
+from asc_access.api.retry import RetryPolicy
 from asc_access.cli.main import app as cli_app
 from asc_access.config import Settings
 from asc_access.service import create_app
@@ -94,7 +95,8 @@ def bridge(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("ASC_ACCESS_ALLOWED_API_URLS", sandbox.base_url)
     connect(sandbox)
     token = cli_json("tokens", "create", "okta", "--scim", "northwind")["token"]
-    service = create_app(Settings.from_env(), scheduler=False)
+    quick = {"retry": RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)}
+    service = create_app(Settings.from_env(), scheduler=False, client_kwargs=quick)
     try:
         with serve_in_thread(service) as live:
             base = f"{live.base_url}/scim/v2"

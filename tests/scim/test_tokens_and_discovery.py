@@ -1,0 +1,126 @@
+"""Only SCIM tokens open /scim/v2, each for its own connection; discovery documents; Apple failures."""
+
+from __future__ import annotations
+
+import httpx
+
+from _support.sandbox import RunningSandbox
+from scim.conftest import ADMIN_TOKEN, ASC, DOMAIN, ERROR, Bridge, cli, cli_json, connect, scim_json
+
+KENJI = f"kenji.watanabe@{DOMAIN}"
+
+
+def _users(bridge: Bridge, token: str) -> httpx.Response:
+    return httpx.get(f"{bridge.base_url}/Users", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_only_scim_tokens_open_scim_and_they_open_nothing_else(bridge: Bridge) -> None:
+    missing = httpx.get(f"{bridge.base_url}/Users")
+    assert scim_json(missing, 401)["schemas"] == [ERROR]
+    assert "Bearer" in missing.headers["www-authenticate"]
+    assert _users(bridge, ADMIN_TOKEN).status_code == 401, "the admin token does not open SCIM"
+    plain = cli_json("tokens", "create", "reporting")["token"]
+    assert _users(bridge, plain).status_code == 401, "an ordinary API token does not"
+    assert _users(bridge, bridge.token).status_code == 200
+    service = bridge.base_url.removesuffix("/scim/v2")
+    api = httpx.get(
+        f"{service}/api/v1/connections", headers={"Authorization": f"Bearer {bridge.token}"}
+    )
+    assert api.status_code == 401, "a SCIM token does not open the REST API"
+    assert (
+        httpx.get(
+            f"{service}/api/v1/connections", headers={"Authorization": f"Bearer {plain}"}
+        ).status_code
+        == 200
+    )
+    listed = {t["name"]: t for t in cli_json("tokens", "list")["tokens"]}
+    assert listed["okta"]["scim_connection_id"] is not None
+    assert listed["reporting"]["scim_connection_id"] is None
+    cli_json("tokens", "revoke", "okta")
+    assert _users(bridge, bridge.token).status_code == 401, "revoked at once"
+
+
+def test_a_scim_token_sees_only_its_own_connection(bridge: Bridge, sandbox_factory: object) -> None:
+    other: RunningSandbox = sandbox_factory(users=5, apps=2, invitations=1)  # type: ignore[operator]
+    connect(other, name="other")
+    token = cli_json("tokens", "create", "entra-other", "--scim", "other")["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    mine = httpx.get(
+        f"{bridge.base_url}/Users", params={"filter": f'userName eq "{KENJI}"'}, headers=headers
+    )
+    assert scim_json(mine, 200)["totalResults"] == 0
+    everyone = scim_json(httpx.get(f"{bridge.base_url}/Users", headers=headers), 200)
+    assert everyone["totalResults"] == 6
+    kenji = scim_json(bridge.scim.get("/Users", params={"filter": f'userName eq "{KENJI}"'}), 200)[
+        "Resources"
+    ][0]
+    assert httpx.get(f"{bridge.base_url}/Users/{kenji['id']}", headers=headers).status_code == 404
+
+
+def test_tokens_create_scim_needs_a_known_connection(bridge: Bridge) -> None:
+    result = cli("tokens", "create", "stray", "--scim", "nowhere", "--json")
+    assert result.exit_code != 0
+    assert "nowhere" in result.stdout
+
+
+def test_discovery_documents(bridge: Bridge) -> None:
+    config = scim_json(bridge.scim.get("/ServiceProviderConfig"), 200)
+    assert config["patch"]["supported"] is True
+    assert config["filter"] == {"supported": True, "maxResults": 200}
+    assert config["bulk"]["supported"] is False
+    types = scim_json(bridge.scim.get("/ResourceTypes"), 200)
+    user_type = next(t for t in types["Resources"] if t["id"] == "User")
+    assert {e["schema"] for e in user_type["schemaExtensions"]} >= {ASC}
+    schema = scim_json(bridge.scim.get(f"/Schemas/{ASC}"), 200)
+    names = {a["name"] for a in schema["attributes"]}
+    assert names == {"roles", "allAppsVisible", "visibleApps", "provisioningAllowed"}
+
+
+def test_paging_and_attribute_selection(bridge: Bridge) -> None:
+    first = scim_json(bridge.scim.get("/Users", params={"startIndex": 1, "count": 3}), 200)
+    second = scim_json(bridge.scim.get("/Users", params={"startIndex": 4, "count": 3}), 200)
+    assert first["itemsPerPage"] == 3
+    assert first["totalResults"] == second["totalResults"]
+    ids = {r["id"] for r in first["Resources"]} | {r["id"] for r in second["Resources"]}
+    assert len(ids) == 6
+    slim = scim_json(bridge.scim.get("/Users", params={"attributes": "userName", "count": 2}), 200)
+    assert set(slim["Resources"][0]) <= {"schemas", "id", "userName", "meta"}
+    lean = scim_json(bridge.scim.get("/Users", params={"excludedAttributes": ASC, "count": 2}), 200)
+    assert ASC not in lean["Resources"][0]
+    starts = scim_json(
+        bridge.scim.get(
+            "/Users", params={"filter": 'userName sw "kenji" or emails.value co "ella."'}
+        ),
+        200,
+    )
+    assert starts["totalResults"] == 2
+    present = scim_json(bridge.scim.get("/Users", params={"filter": "externalId pr"}), 200)
+    assert present["totalResults"] == 0
+    admins = scim_json(
+        bridge.scim.get("/Users", params={"filter": f'{ASC}:roles eq "ADMIN" and active eq true'}),
+        200,
+    )
+    assert admins["totalResults"] >= 1
+
+
+def test_apple_failures_ask_the_idp_to_retry(bridge: Bridge) -> None:
+    kenji = scim_json(bridge.scim.get("/Users", params={"filter": f'userName eq "{KENJI}"'}), 200)[
+        "Resources"
+    ][0]
+    off = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": False}}],
+    }
+    bridge.sandbox.add_fault(status=503, path_prefix="/v1/users")
+    down = bridge.scim.patch(f"/Users/{kenji['id']}", json=off)
+    assert scim_json(down, 503)["schemas"] == [ERROR]
+    assert int(down.headers["retry-after"]) >= 1
+    bridge.sandbox.clear_faults()
+    assert bridge.apple_user(KENJI) is not None, "nothing was changed"
+    bridge.sandbox.set_rate_limit(1)
+    spent = bridge.scim.patch(f"/Users/{kenji['id']}", json=off)
+    assert scim_json(spent, 429)["status"] == "429"
+    assert int(spent.headers["retry-after"]) >= 1
+    bridge.sandbox.set_rate_limit(3600)
+    bridge.sandbox.reset_stats()
+    assert bridge.apple_user(KENJI) is not None
