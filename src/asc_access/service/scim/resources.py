@@ -24,14 +24,15 @@ __all__ = [
     "NOT_STORED",
     "facts_extension",
     "group_document",
+    "is_written",
     "user_document",
     "version_of",
 ]
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-#: Attributes the bridge computes: never stored from the IdP's document.
-NOT_STORED = frozenset({"id", "meta", "groups", "active", "schemas", ASC_SCHEMA})
+#: Attributes the bridge computes, or must never keep (a password): not stored from the IdP.
+NOT_STORED = frozenset({"id", "meta", "groups", "schemas", "password"})
 
 
 def version_of(document: Mapping[str, Any]) -> str:
@@ -60,10 +61,27 @@ def facts_extension(person: PersonRow) -> dict[str, Any]:
     }
 
 
-def _emails(stored: Any, email: str) -> list[dict[str, Any]]:
-    if isinstance(stored, list) and stored:
-        return stored
-    return [{"value": email, "type": "work", "primary": True}]
+def _synthesised(record: ScimUserRecord, person: PersonRow | None) -> dict[str, Any]:
+    """A person the IdP has not written yet: everything from Apple (the mirror)."""
+    if person is None:
+        stored = record.document.get(ASC_SCHEMA)
+        return {
+            "userName": record.email,
+            "active": False,
+            ASC_SCHEMA: dict(stored) if isinstance(stored, dict) else {},
+        }
+    return {
+        "userName": person.email,
+        "name": {"givenName": person.first_name, "familyName": person.last_name},
+        "emails": [{"value": person.email, "type": "work", "primary": True}],
+        "active": True,
+        ASC_SCHEMA: facts_extension(person),
+    }
+
+
+def is_written(record: ScimUserRecord) -> bool:
+    """Whether the IdP has written this User (created, replaced or patched it)."""
+    return "userName" in record.document
 
 
 def user_document(
@@ -71,27 +89,25 @@ def user_document(
     person: PersonRow | None,
     groups: Iterable[ScimGroupRecord] = (),
 ) -> dict[str, Any]:
-    """The SCIM User for ``record``: on the team when ``person`` (from the mirror) is given."""
+    """The SCIM User for ``record``; ``person`` is them on the team (mirror), if they are.
+
+    Once the IdP has written a User, its document is returned as written (the
+    bridge made Apple match it); ``active`` is false whenever the person is not
+    on the team. Before that, every attribute comes from Apple.
+    """
     doc: dict[str, Any] = {k: v for k, v in record.document.items() if k not in NOT_STORED}
-    stored_ext = record.document.get(ASC_SCHEMA)
-    schemas = [CORE_USER, *[k for k in doc if k.startswith("urn:")], ASC_SCHEMA]
+    if is_written(record):
+        if person is None:
+            doc["active"] = False
+        if not doc.get(ASC_SCHEMA):
+            doc.pop(ASC_SCHEMA, None)
+    else:
+        doc.update(_synthesised(record, person))
+    schemas = [CORE_USER, *[k for k in doc if k.startswith("urn:")]]
     doc["schemas"] = list(dict.fromkeys(schemas))
     doc["id"] = record.id
     if record.external_id is not None:
         doc["externalId"] = record.external_id
-    if person is not None:
-        doc["userName"] = person.email
-        name = dict(doc.get("name") or {})
-        name["givenName"] = person.first_name
-        name["familyName"] = person.last_name
-        doc["name"] = name
-        doc["emails"] = _emails(doc.get("emails"), person.email)
-        doc["active"] = True
-        doc[ASC_SCHEMA] = facts_extension(person)
-    else:
-        doc.setdefault("userName", record.email)
-        doc["active"] = False
-        doc[ASC_SCHEMA] = dict(stored_ext) if isinstance(stored_ext, dict) else {}
     member_of = [{"value": g.id, "display": g.display_name} for g in groups]
     if member_of:
         doc["groups"] = member_of

@@ -9,7 +9,7 @@ whose value selects, a path filter that matches nothing adds the entry).
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 from scim2_models import (
     URN,
@@ -22,20 +22,25 @@ from scim2_models import (
     External,
     Filter,
     Group,
+    Mutability,
     Patch,
     Reference,
+    Required,
     ResourceType,
     ScimPolicy,
     ScimProvider,
     ServiceProviderConfig,
     Sort,
+    Uniqueness,
     User,
 )
+from scim2_models.resources.resource import AnyExtension
 
 __all__ = [
     "ASC_SCHEMA",
     "MAX_RESULTS",
     "AppStoreConnectUser",
+    "AscUser",
     "BridgeUser",
     "build_provider",
 ]
@@ -63,7 +68,16 @@ class AppStoreConnectUser(Extension):
     """Whether they may manage certificates, identifiers and profiles."""
 
 
-BridgeUser: Any = User[Union[EnterpriseUser, AppStoreConnectUser]]  # noqa: UP007
+class AscUser(User[AnyExtension]):
+    """The core User, whose ``userName`` (the e-mail Apple knows them by) cannot change."""
+
+    __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:User")
+
+    user_name: Annotated[str | None, Uniqueness.server, Required.true, Mutability.immutable] = None
+    """The person's e-mail address: set when they are created, never changed."""
+
+
+BridgeUser: Any = AscUser[Union[EnterpriseUser, AppStoreConnectUser]]  # noqa: UP007
 
 _BEARER = AuthenticationScheme(
     type=AuthenticationScheme.Type.oauthbearertoken,
@@ -91,7 +105,7 @@ def build_provider() -> ScimProvider:
         unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
     )
     return ScimProvider(
-        models=[User, EnterpriseUser, AppStoreConnectUser, Group],
+        models=[AscUser, EnterpriseUser, AppStoreConnectUser, Group],
         resource_types=[
             ResourceType.from_resource(BridgeUser),
             ResourceType.from_resource(Group),

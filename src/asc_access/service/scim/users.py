@@ -14,9 +14,9 @@ from scim2_models import (
 from scim2_models.path import CompareOperator, Comparison
 
 from asc_access.service.scim.planning import wanted_of
-from asc_access.service.scim.resources import NOT_STORED, facts_extension, user_document
+from asc_access.service.scim.resources import NOT_STORED, user_document
 from asc_access.service.scim.schema import ASC_SCHEMA, BridgeUser
-from asc_access.service.scim.writes import Snapshot, Writer, own_extension
+from asc_access.service.scim.writes import Snapshot, Writer
 from asc_access.store import scim as store
 
 __all__ = ["create", "delete", "read_matching", "read_one", "update"]
@@ -68,16 +68,6 @@ def _email_of(data: dict[str, Any]) -> str:
     return email
 
 
-def _check_emails(data: dict[str, Any], email: str) -> None:
-    emails = [e for e in data.get("emails") or [] if isinstance(e, dict) and e.get("value")]
-    main = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
-    if main is not None and str(main["value"]).strip().lower() != email:
-        raise MutabilityException(
-            detail="App Store Connect cannot change a person's e-mail address: the primary "
-            f"e-mail must stay {email} (deactivate this User and create one with the new address)"
-        )
-
-
 def _names(data: dict[str, Any], email: str) -> tuple[str, str]:
     raw = data.get("name")
     name: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -87,26 +77,26 @@ def _names(data: dict[str, Any], email: str) -> tuple[str, str]:
     return given or local, family or local
 
 
-def _stored(data: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    document = {k: v for k, v in data.items() if k not in NOT_STORED}
-    document[ASC_SCHEMA] = own
-    return document
+def _stored(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in NOT_STORED}
+
+
+def _own(data: dict[str, Any]) -> dict[str, Any]:
+    raw = data.get(ASC_SCHEMA)
+    return raw if isinstance(raw, dict) else {}
 
 
 async def create(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
     """Invite the person (``409 uniqueness`` when already on the team)."""
     data = resource.model_dump()
     email = _email_of(data)
-    _check_emails(data, email)
     snap = writer.snapshot(email)
     existing = snap.records[0] if snap.records else None
     if existing is not None and email in snap.people:
         from scim2_models import UniquenessException
 
         raise UniquenessException(detail=f"{email} is already on team {writer.connection}")
-    raw = data.get(ASC_SCHEMA)
-    own: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    wanted = wanted_of(own, [], default_role=writer.default_role)
+    wanted = wanted_of(_own(data), [], default_role=writer.default_role)
     if data.get("active") is not False:
         await writer.apply(email, wanted, names=_names(data, email), must_be_new=True)
     now = writer.now()
@@ -115,7 +105,7 @@ async def create(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
         connection_id=writer.connection_id,
         email=email,
         external_id=data.get("externalId"),
-        document=_stored(data, own),
+        document=_stored(data),
         active=data.get("active") is not False,
         created_at=now,
         updated_at=now,
@@ -135,7 +125,6 @@ async def update(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
         raise NotFoundException(detail=f"no User {user_id!r}")
     snap = writer.snapshot(snap_record.email)
     record = next(r for r in snap.records if r.id == user_id)
-    person = snap.people.get(record.email)
     data = resource.model_dump()
     email = _email_of(data)
     if email != record.email:
@@ -143,10 +132,7 @@ async def update(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
             detail="App Store Connect cannot change a person's e-mail address: deactivate this "
             "User and create one with the new address"
         )
-    _check_emails(data, email)
-    sent = data.get(ASC_SCHEMA) if isinstance(data.get(ASC_SCHEMA), dict) else {}
-    facts = facts_extension(person) if person is not None else None
-    own = own_extension(record, person) if sent == facts or not sent else sent
+    own = _own(data)
     active = data.get("active") is not False
     wanted = None
     if active:
@@ -157,7 +143,7 @@ async def update(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
         store.update_user(
             conn,
             user_id,
-            document=_stored(data, own),
+            document=_stored(data),
             external_id=data.get("externalId"),
             active=active,
             now=writer.now(),

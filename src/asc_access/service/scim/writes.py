@@ -17,7 +17,7 @@ from asc_access.service.context import ServiceContext
 from asc_access.service.people import PeopleFilter, people_page
 from asc_access.service.scim.errors import execution_error, plan_error, scim_error
 from asc_access.service.scim.planning import Wanted, plan_person, wanted_of
-from asc_access.service.scim.resources import facts_extension
+from asc_access.service.scim.resources import facts_extension, is_written
 from asc_access.service.scim.schema import ASC_SCHEMA
 from asc_access.store import scim as store
 from asc_access.store.queries import PersonRow
@@ -162,8 +162,8 @@ class Writer:
 
 
 def own_extension(record: store.ScimUserRecord, person: PersonRow | None) -> dict[str, Any]:
-    """What the IdP itself last asked for (Apple's facts until it asked for anything)."""
+    """What the IdP itself last asked for (Apple's facts until it wrote the User)."""
     stored = record.document.get(ASC_SCHEMA)
-    if isinstance(stored, dict) and stored.get("roles"):
-        return stored
+    if is_written(record) or (isinstance(stored, dict) and stored.get("roles")):
+        return dict(stored) if isinstance(stored, dict) else {}
     return facts_extension(person) if person is not None else {}
