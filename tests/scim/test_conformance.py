@@ -1,4 +1,4 @@
-"""scim2-tester's full ``check_server`` against a running ``asc-access serve`` backed by the sandbox.
+"""scim2-tester's full ``check_server`` against a running ``asc-access serve`` and the sandbox.
 
 The tester fills every attribute with random values. Apple accepts only real
 e-mail addresses, its own role names and the team's bundle ids, so the client

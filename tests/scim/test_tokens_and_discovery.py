@@ -1,4 +1,4 @@
-"""Only SCIM tokens open /scim/v2, each for its own connection; discovery documents; Apple failures."""
+"""Only SCIM tokens open /scim/v2, each for its own connection; discovery; Apple failures."""
 
 from __future__ import annotations
 
