@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from _support.sandbox import RunningSandbox
-from _support.service import serve_in_thread
+from _support.service import postgres_schema, serve_in_thread
 from asc_access.api.retry import RetryPolicy
 from asc_access.cli.main import app as cli_app
 from asc_access.config import Settings
@@ -88,9 +88,23 @@ class Bridge:
         return found[0] if found else None
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """``None`` (SQLite in the test's home), then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
+
+
 @pytest.fixture
-def bridge(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bridge]:
+def bridge(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, store_url: str | None
+) -> Iterator[Bridge]:
     """``serve`` on a real port, connection ``northwind`` synced, SCIM token ``okta``."""
+    if store_url is not None:
+        monkeypatch.setenv("ASC_ACCESS_DATABASE_URL", store_url)
     monkeypatch.setenv("ASC_ACCESS_API_TOKEN", ADMIN_TOKEN)
     monkeypatch.setenv("ASC_ACCESS_ALLOWED_API_URLS", sandbox.base_url)
     connect(sandbox)

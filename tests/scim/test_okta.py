@@ -153,3 +153,26 @@ def test_malformed_bodies_and_changes_apple_cannot_make(bridge: Bridge) -> None:
         "invalidValue"
     )
     assert bridge.apple_invitation("zed@example.org") is None
+
+
+def test_the_id_stays_when_the_invitation_is_accepted(bridge: Bridge) -> None:
+    email = "omar.rahman@example.org"
+    created = scim_json(
+        bridge.scim.post(
+            "/Users", json=_okta_user(email, ["DEVELOPER"], ["com.northwindlabs.ledger"])
+        ),
+        201,
+    )
+    invitation = bridge.apple_invitation(email)
+    assert invitation is not None
+    bridge.sandbox.accept_invitation(invitation["id"])
+    cli_json("sync", "northwind")
+    assert bridge.apple_user(email) is not None, "now a member"
+    after = _lookup(bridge, email)
+    assert after["totalResults"] == 1
+    assert after["Resources"][0]["id"] == created["id"]
+    member = scim_json(bridge.scim.get(f"/Users/{created['id']}"), 200)
+    assert member["active"] is True
+    off = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": False}}]}
+    scim_json(bridge.scim.patch(f"/Users/{created['id']}", json=off), 200)
+    assert bridge.apple_user(email) is None, "the member it became is removed"
