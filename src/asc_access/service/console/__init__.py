@@ -11,6 +11,7 @@ from asc_access.service.console import (
     auth_pages,
     connections_pages,
     people_pages,
+    scim_pages,
 )
 
 __all__ = ["router"]
@@ -22,6 +23,7 @@ for _module in (
     people_pages,
     actions_pages,
     activity_pages,
+    scim_pages,
 ):
     router.include_router(_module.router)
 
