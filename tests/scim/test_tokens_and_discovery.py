@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from _support.sandbox import RunningSandbox
@@ -124,3 +126,25 @@ def test_apple_failures_ask_the_idp_to_retry(bridge: Bridge) -> None:
     bridge.sandbox.set_rate_limit(3600)
     bridge.sandbox.reset_stats()
     assert bridge.apple_user(KENJI) is not None
+
+
+def test_before_the_first_sync_scim_starts_one_and_asks_to_retry(
+    bridge: Bridge, sandbox_factory: object
+) -> None:
+    fresh: RunningSandbox = sandbox_factory(users=4, apps=2, invitations=0)  # type: ignore[operator]
+    k = fresh.keys["admin"]
+    cli_json(
+        "connect", "fresh", "--key-id", k.key_id, "--issuer-id", str(k.issuer_id),
+        "--private-key-file", str(k.private_key_file), "--api-url", fresh.base_url,
+    )  # fmt: skip
+    token = cli_json("tokens", "create", "fresh-idp", "--scim", "fresh")["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    first = httpx.get(f"{bridge.base_url}/Users", headers=headers)
+    assert scim_json(first, 503)["schemas"] == [ERROR]
+    assert first.headers["retry-after"] == "10"
+    for _ in range(200):
+        later = httpx.get(f"{bridge.base_url}/Users", headers=headers)
+        if later.status_code == 200:
+            break
+        time.sleep(0.05)
+    assert scim_json(later, 200)["totalResults"] == 4

@@ -7,6 +7,7 @@ it, each for its own connection; their writes are audited as ``token:<name>``.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 from scim2_models import Context, Resource, ResponseParameters, UnauthorizedException
@@ -21,6 +22,7 @@ from asc_access.service.scim.errors import RetryLater, scim_error
 from asc_access.service.scim.schema import build_provider
 from asc_access.service.scim.storage import SCOPE, BridgeStorage, Scope
 from asc_access.store.connections import get_connection_by_id
+from asc_access.store.queries import synced_at
 from asc_access.store.tokens import TokenRecord, verify_token
 
 __all__ = ["BridgeApplication", "create_scim_app"]
@@ -87,11 +89,26 @@ class BridgeApplication(ASGIApplication):
             connection = get_connection_by_id(self.ctx.engine, subject.scim_connection_id)
         except NotFoundLocallyError:
             raise UnauthorizedException(detail="this SCIM token's connection was removed") from None
+        if request.path.strip("/").split("/")[0] in {"Users", "Groups"}:
+            self._ensure_synced(connection.id, connection.name)
         marker = SCOPE.set(Scope(connection.id, connection.name, subject.actor))
         try:
             return await self.handler.handle(request)
         finally:
             SCOPE.reset(marker)
+
+    def _ensure_synced(self, connection_id: int, name: str) -> None:
+        """Users come from the mirror: before the team's first sync, start one and say 503."""
+        with self.ctx.engine.connect() as conn:
+            if synced_at(conn, [connection_id]).get(connection_id) is not None:
+                return
+        self.ctx.syncs.start(name, f"scim:{uuid.uuid4().hex}")
+        raise RetryLater(
+            503,
+            f"team {name} is being read from App Store Connect for the first time; "
+            "try again in a moment",
+            10,
+        )
 
     def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
         """SCIM errors for ours too; ``Retry-After`` on 429 and 503."""
