@@ -110,3 +110,22 @@ def test_entra_group_push_maps_members_to_roles(bridge: Bridge) -> None:
     assert apple["attributes"]["roles"] == ["DEVELOPER"], "leaving the group takes its role"
     mappings = cli_json("scim", "groups", "northwind")
     assert mappings["groups"] == [{"display_name": "ASC App Managers", "members": 0}]
+
+
+def test_entra_hard_delete_of_members_keeps_the_last_admin(bridge: Bridge) -> None:
+    def find(email: str) -> dict[str, Any]:
+        return scim_json(
+            bridge.scim.get("/Users", params={"filter": f'userName eq "{email}"'}), 200
+        )["Resources"][0]
+
+    marcus, priya = f"marcus.okafor@{DOMAIN}", f"priya.raman@{DOMAIN}"
+    scim_json(bridge.scim.delete(f"/Users/{find(marcus)['id']}"), 204)
+    assert bridge.apple_user(marcus) is None, "the member was removed"
+    last = find(priya)
+    refused = scim_json(bridge.scim.delete(f"/Users/{last['id']}"), 400)
+    assert refused["scimType"] == "mutability"
+    assert "nothing was changed" in refused["detail"]
+    still = bridge.apple_user(priya)
+    assert still is not None
+    assert still["attributes"]["roles"] == ["ADMIN"]
+    assert scim_json(bridge.scim.get(f"/Users/{last['id']}"), 200)["active"] is True
