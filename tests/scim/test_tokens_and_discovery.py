@@ -29,6 +29,7 @@ def test_only_scim_tokens_open_scim_and_they_open_nothing_else(bridge: Bridge) -
         f"{service}/api/v1/connections", headers={"Authorization": f"Bearer {bridge.token}"}
     )
     assert api.status_code == 401, "a SCIM token does not open the REST API"
+    assert api.json()["cause"] == "token_scim"
     assert (
         httpx.get(
             f"{service}/api/v1/connections", headers={"Authorization": f"Bearer {plain}"}
@@ -37,6 +38,7 @@ def test_only_scim_tokens_open_scim_and_they_open_nothing_else(bridge: Bridge) -
     )
     listed = {t["name"]: t for t in cli_json("tokens", "list")["tokens"]}
     assert listed["okta"]["scim_connection_id"] is not None
+    assert listed["okta"]["scim_connection"] == "northwind"
     assert listed["reporting"]["scim_connection_id"] is None
     cli_json("tokens", "revoke", "okta")
     assert _users(bridge, bridge.token).status_code == 401, "revoked at once"

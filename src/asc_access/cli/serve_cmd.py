@@ -121,18 +121,28 @@ def tokens_list(as_json: bool = JSON_OPTION) -> None:
 
     from asc_access.config import Settings
     from asc_access.service.library import open_store
+    from asc_access.store.connections import list_connections
     from asc_access.store.tokens import list_tokens
 
     with handle_errors(as_json=as_json):
-        records = list_tokens(open_store(Settings.from_env()))
+        engine = open_store(Settings.from_env())
+        records = list_tokens(engine)
+        names = {c.id: c.name for c in list_connections(engine)}
     if as_json:
-        emit_json({"tokens": [r.as_dict() for r in records]})
+        emit_json(
+            {
+                "tokens": [
+                    {**r.as_dict(), "scim_connection": names.get(r.scim_connection_id or -1)}
+                    for r in records
+                ]
+            }
+        )
         return
     table = Table("name", "kind", "status", "created", "last used")
     for r in records:
         kind = "admin" if r.is_admin else "named"
         if r.scim_connection_id is not None:
-            kind = f"scim (connection {r.scim_connection_id})"
+            kind = f"scim: {names.get(r.scim_connection_id, 'removed connection')}"
         table.add_row(
             r.name,
             kind,
