@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from scim2_models import SCIMException, UniquenessException
+from sqlalchemy.exc import IntegrityError
 
 from asc_access.actions import execute_plan
 from asc_access.actions.reads import PersonState
@@ -64,6 +65,13 @@ class Writer:
     # ----- reads ----------------------------------------------------------------------
     def snapshot(self, email: str | None = None) -> Snapshot:
         """People on the team (members win over invitations), with ids for each."""
+        try:
+            return self._snapshot(email)
+        except IntegrityError:
+            # Two requests gave the same newcomer an id at once: the other one won; use it.
+            return self._snapshot(email)
+
+    def _snapshot(self, email: str | None) -> Snapshot:
         wanted = email.strip().lower() if email else None
         flt = PeopleFilter(connections=[self.connection], search=wanted or "")
         with self.ctx.engine.begin() as conn:
