@@ -3,11 +3,12 @@
 Starts a sandbox team (generated, ``--users``/``--apps``, with ``--latency-ms``
 per Apple request), connects and syncs it into a fresh SQLite store, runs
 ``asc-access serve`` as a subprocess, creates a SCIM token, then sends the
-operations an IdP sends — Okta's look-up (``userName eq``), a create, a role
-change (PATCH), a deactivation (PATCH ``active: false``) — one at a time, and
-prints for each kind: operations per minute, p50 / max latency, and the Apple
-requests it cost (read from the sandbox's counters) against the minimum (a
-create: one POST plus its verifying read; a look-up: none, it reads the mirror).
+operations an IdP sends one at a time — a page of 100 Users (an import),
+Okta's look-up (``userName eq``), a create, a role change (PATCH), a
+deactivation (PATCH ``active: false``) — and prints for each kind: operations
+per minute, p50 / max latency, and the Apple requests it cost (read from the
+sandbox's counters) against the minimum (a create: one POST plus its verifying
+read; a look-up or a page: none, they read the mirror).
 
     .venv/bin/python benchmarks/bench_scim.py [--ops 20] [--users 300 --apps 20] [--latency-ms 20]
 """
@@ -33,7 +34,7 @@ TOKEN = "bench-admin-token-000000000000000000"
 ASC = "urn:ietf:params:scim:schemas:extension:appstoreconnect:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #: The fewest Apple requests each operation can cost: the write plus its verifying read.
-MINIMUM = {"lookup": 0, "create": 2, "change roles": 2, "deactivate": 2}
+MINIMUM = {"list page": 0, "lookup": 0, "create": 2, "change roles": 2, "deactivate": 2}
 
 
 def _free_port() -> int:
@@ -70,6 +71,9 @@ def run(sandbox: Any, scim: httpx.Client, ops: int) -> dict[str, list[tuple[floa
     ][:ops]  # fmt: skip
     if len(members) < ops:
         raise SystemExit(f"only {len(members)} restricted developers; raise --users")
+    for i in range(ops):
+        page = {"startIndex": 1 + 100 * i, "count": 100}
+        _timed(sandbox, scim, figures, "list page", "GET", "/Users", params=page)
     for i in range(ops):
         email = f"scim-bench-{i}@example.org"
         lookup = {"filter": f'userName eq "{email}"', "startIndex": 1, "count": 100}

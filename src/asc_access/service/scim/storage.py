@@ -47,6 +47,17 @@ def _is_group(resource_type: ResourceType) -> bool:
     return resource_type.name == "Group"
 
 
+def _plain_page(resource_types: list[ResourceType], search: SearchRequest[Any]) -> bool:
+    """A page of Users with no filter or sort: build only that page's resources."""
+    return (
+        len(resource_types) == 1
+        and not _is_group(resource_types[0])
+        and search.filter is None
+        and search.sort_by is None
+        and search.cursor is None
+    )
+
+
 class BridgeStorage(AsyncScimStorage):
     """Users and Groups of the calling token's connection."""
 
@@ -85,6 +96,8 @@ class BridgeStorage(AsyncScimStorage):
         position: Any = None,
     ) -> SearchPage:
         writer = self._writer()
+        if _plain_page(resource_types, search_request):
+            return user_ops.page(writer, search_request)
         resources: list[Resource[Any]] = []
         for resource_type in resource_types:
             if _is_group(resource_type):

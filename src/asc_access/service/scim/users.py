@@ -10,8 +10,10 @@ from scim2_models import (
     NotFoundException,
     Resource,
     ScimFilter,
+    SearchRequest,
 )
 from scim2_models.path import CompareOperator, Comparison
+from scim2_server.storage import SearchPage
 
 from asc_access.service.scim.planning import wanted_of
 from asc_access.service.scim.resources import NOT_STORED, user_document
@@ -19,7 +21,7 @@ from asc_access.service.scim.schema import ASC_SCHEMA, BridgeUser
 from asc_access.service.scim.writes import Snapshot, Writer
 from asc_access.store import scim as store
 
-__all__ = ["create", "delete", "read_matching", "read_one", "update"]
+__all__ = ["create", "delete", "page", "read_matching", "read_one", "update"]
 
 _EMAIL_PATHS = {"username", "emails.value", "emails"}
 
@@ -57,6 +59,15 @@ def read_matching(writer: Writer, scim_filter: ScimFilter[Any] | None) -> list[R
     """The Users a search walks (scim2-server filters, sorts and pages them)."""
     snap = writer.snapshot(_email_equality(scim_filter))
     return [_resource(snap, r) for r in snap.records]
+
+
+def page(writer: Writer, search: SearchRequest[Any]) -> SearchPage:
+    """One page of every User, in id order (what scim2-server's own paging gives)."""
+    snap = writer.snapshot()
+    records = sorted(snap.records, key=lambda r: r.id)
+    start = search.start_index_0 or 0
+    stop = None if search.count is None else start + search.count
+    return SearchPage(len(records), [_resource(snap, r) for r in records[start:stop]])
 
 
 def _email_of(data: dict[str, Any]) -> str:
