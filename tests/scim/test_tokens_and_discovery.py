@@ -98,6 +98,16 @@ def test_paging_and_attribute_selection(bridge: Bridge) -> None:
         200,
     )
     assert starts["totalResults"] == 2
+    total = first["totalResults"]
+    kenji = scim_json(
+        bridge.scim.get("/Users", params={"filter": f'emails.value eq "{KENJI}"'}), 200
+    )["Resources"][0]
+    others = scim_json(
+        bridge.scim.get("/Users", params={"filter": f'userName ne "{KENJI}"', "count": 1}), 200
+    )
+    assert others["totalResults"] == total - 1
+    by_id = scim_json(bridge.scim.get("/Users", params={"filter": f'id eq "{kenji["id"]}"'}), 200)
+    assert [r["userName"] for r in by_id["Resources"]] == [KENJI]
     present = scim_json(bridge.scim.get("/Users", params={"filter": "externalId pr"}), 200)
     assert present["totalResults"] == 0
     admins = scim_json(
