@@ -45,6 +45,7 @@ def test_okta_creates_reads_replaces_and_deactivates_an_invitation(bridge: Bridg
         201,
     )
     user_id = created["id"]
+    assert created["meta"]["location"] == f"{bridge.base_url}/Users/{user_id}"
     invitation = bridge.apple_invitation(NEW)
     assert invitation is not None, "the invitation was created on the team"
     assert invitation["attributes"]["roles"] == ["DEVELOPER"]

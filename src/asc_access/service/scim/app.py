@@ -10,13 +10,20 @@ import os
 import uuid
 from typing import Any
 
-from scim2_models import Context, Resource, ResponseParameters, UnauthorizedException
+from scim2_models import (
+    Context,
+    Resource,
+    ResponseParameters,
+    SCIMException,
+    UnauthorizedException,
+)
 from scim2_server.applications.asgi import ASGIApplication
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 
 from asc_access.errors import NotFoundLocallyError
+from asc_access.metrics import record_scim_operation
 from asc_access.service.context import ServiceContext
 from asc_access.service.scim.errors import RetryLater, scim_error
 from asc_access.service.scim.schema import build_provider
@@ -27,6 +34,15 @@ from asc_access.store.tokens import TokenRecord, verify_token
 
 __all__ = ["BridgeApplication", "create_scim_app"]
 
+#: scim2-server's operations, as ``asc_access_scim_operations_total`` names them.
+_OPERATIONS = {
+    "create": "create",
+    "replace": "replace",
+    "patch": "patch",
+    "delete": "delete",
+    "query": "get",
+    "search": "list",
+}
 #: The role an invitation gets when the IdP sends none (``ASC_ACCESS_SCIM_DEFAULT_ROLE``).
 DEFAULT_ROLE = "DEVELOPER"
 
@@ -55,6 +71,15 @@ class BridgeApplication(ASGIApplication):
         super().__init__(storage, provider, BridgeService(provider, secret=os.urandom(32)))
         self.ctx = ctx
 
+    @staticmethod
+    def get_base_url(scope: dict[str, Any]) -> str:
+        """The SCIM root as the client sees it: where the service mounts us (``/scim/v2``)."""
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode()
+        if not host and scope.get("server"):
+            host = "{}:{}".format(*scope["server"])
+        return f"{scope['scheme']}://{host}{scope.get('root_path', '')}"
+
     def _token(self, request: ScimRequest) -> TokenRecord:
         scheme, _, token = (request.header("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -66,6 +91,17 @@ class BridgeApplication(ASGIApplication):
                 "'asc-access tokens create NAME --scim CONNECTION'"
             )
         return record
+
+    async def serve(self, request: ScimRequest) -> ScimResponse:
+        """Serve a request; count Users/Groups operations for ``/metrics``."""
+        response = await super().serve(request)
+        try:
+            operation = _OPERATIONS.get(self.service.match(request).operation.value)
+        except SCIMException:
+            operation = None
+        if operation is not None:
+            record_scim_operation(operation, "ok" if int(response.status) < 400 else "error")
+        return response
 
     def check_auth(self, request: ScimRequest) -> None:
         """Refuse anything but an active SCIM token."""
@@ -120,6 +156,6 @@ class BridgeApplication(ASGIApplication):
 
 
 def create_scim_app(ctx: ServiceContext, *, default_role: str | None = None) -> BridgeApplication:
-    """The SCIM endpoint for the service (mount it at ``/scim``; it serves ``/v2``)."""
+    """The SCIM endpoint for the service (mount it at ``/scim/v2``)."""
     role = default_role or os.environ.get("ASC_ACCESS_SCIM_DEFAULT_ROLE") or DEFAULT_ROLE
     return BridgeApplication(ctx, BridgeStorage(ctx, default_role=role.strip().upper()))
