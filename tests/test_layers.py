@@ -34,6 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "store": LAYER1 - {"diagnosis"},
     "sync": LAYER1 | {"store"},
     "actions": LAYER1 | {"store"},
+    # Campaigns remediate through the actions engine; policies read the store.
+    "governance": LAYER1 | {"store", "actions"},
 }
 TOP_LEVEL = {"cli", "service", "workers", "runtime", "__init__"}
 #: Modules that run probes against Apple sit above ``api`` although they live in diagnosis.

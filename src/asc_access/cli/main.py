@@ -10,6 +10,7 @@ from asc_access import __version__
 from asc_access.cli import (
     actions_cmd,
     doctor_cmd,
+    governance_cmd,
     sandbox_cmd,
     scim_cmd,
     serve_cmd,
@@ -81,6 +82,7 @@ def _root(
 
 for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd, scim_cmd):
     _module.register(app)
+governance_cmd.register(app)
 
 
 def main() -> None:

@@ -54,12 +54,17 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
             return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
-        async with client:
-            return await metered_sync(
-                sync_connection(
-                    engine, client, record.id, request_key=request_key, progress_interval=0.5
+        try:
+            async with client:
+                return await metered_sync(
+                    sync_connection(
+                        engine, client, record.id, request_key=request_key, progress_interval=0.5
+                    )
                 )
-            )
+        finally:
+            from asc_access.governance.check import after_sync
+
+            await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
 
     return run
 

@@ -320,3 +320,6 @@ scim_group_access = Table(
     Column("all_apps", Boolean, nullable=False),
     Column("apps", JSON, nullable=False),  # bundle ids
 )
+
+# Governance tables join the same metadata (kept in their own module).
+from asc_access.store import governance_schema as _governance_schema  # noqa: E402, F401

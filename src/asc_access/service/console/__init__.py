@@ -11,6 +11,7 @@ from asc_access.service.console import (
     approval_pages,
     auth_pages,
     connections_pages,
+    governance_pages,
     people_pages,
     scim_pages,
     sso_pages,
@@ -29,6 +30,7 @@ for _module in (
     actions_pages,
     activity_pages,
     approval_pages,
+    governance_pages,
     scim_pages,
 ):
     router.include_router(_module.router, dependencies=[Depends(enforce_console_role)])

@@ -1,7 +1,7 @@
 """scim bridge
 
 Revision ID: 0003_scim
-Revises: 0002_roles
+Revises: 0002
 Create Date: 2026-12-02 01:02:01.370571
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_scim"
-down_revision = "0002_roles"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
