@@ -160,3 +160,21 @@ def test_before_the_first_sync_scim_starts_one_and_asks_to_retry(
             break
         time.sleep(0.05)
     assert scim_json(later, 200)["totalResults"] == 4
+
+
+def test_scim_operations_are_counted_in_metrics(bridge: Bridge) -> None:
+    service = bridge.base_url.removesuffix("/scim/v2")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    def listed() -> float:
+        text = httpx.get(f"{service}/metrics", headers=admin).text
+        for line in text.splitlines():
+            if line.startswith("asc_access_scim_operations_total") and (
+                'operation="list"' in line and 'outcome="ok"' in line
+            ):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = listed()
+    scim_json(bridge.scim.get("/Users", params={"count": 1}), 200)
+    assert listed() == before + 1
