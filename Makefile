@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sync.py
 	$(BIN)/python benchmarks/bench_workers.py
 	$(BIN)/python benchmarks/bench_service_load.py
+	$(BIN)/python benchmarks/bench_scim.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

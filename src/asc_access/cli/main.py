@@ -12,6 +12,7 @@ from asc_access.cli import (
     doctor_cmd,
     governance_cmd,
     sandbox_cmd,
+    scim_cmd,
     serve_cmd,
     sync_cmd,
     worker_cmd,
@@ -79,7 +80,7 @@ def _root(
     """asc-access."""
 
 
-for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd):
+for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd, scim_cmd):
     _module.register(app)
 governance_cmd.register(app)
 

@@ -123,20 +123,36 @@ def tokens_create(
         "--role",
         help="What the token may do: viewer, operator or admin (docs/roles.md).",
     ),
+    scim: str | None = typer.Option(
+        None,
+        "--scim",
+        metavar="CONNECTION",
+        help="A SCIM token for an identity provider: it opens /scim/v2 for this connection only.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a named API token and print it once."""
     from asc_access.config import Settings
     from asc_access.service.library import open_store
+    from asc_access.store.connections import get_connection
     from asc_access.store.tokens import create_token
 
     with handle_errors(as_json=as_json):
-        record, secret = create_token(open_store(Settings.from_env()), name, role=role)
+        engine = open_store(Settings.from_env())
+        bound = get_connection(engine, scim).id if scim is not None else None
+        record, secret = create_token(engine, name, role=role, scim_connection_id=bound)
     if as_json:
-        emit_json({**record.as_dict(), "token": secret})
+        emit_json({**record.as_dict(), "scim_connection": scim, "token": secret})
         return
     console.print(f"Token [bold]{record.name}[/] created. It is shown only this once:\n")
     console.print(f"    {secret}\n", soft_wrap=True)
+    if scim is not None:
+        console.print(
+            f"It opens only the SCIM endpoint (/scim/v2) for connection {scim!r}: give it to "
+            "your identity provider with the base URL https://<this service>/scim/v2."
+        )
+        console.print(f"Calls made with it appear in the audit log as {record.actor!r}.")
+        return
     console.print(
         f"Role: {record.role}. Calls made with it appear in the audit log as {record.actor!r}."
     )
@@ -167,18 +183,31 @@ def tokens_list(as_json: bool = JSON_OPTION) -> None:
 
     from asc_access.config import Settings
     from asc_access.service.library import open_store
+    from asc_access.store.connections import list_connections
     from asc_access.store.tokens import list_tokens
 
     with handle_errors(as_json=as_json):
-        records = list_tokens(open_store(Settings.from_env()))
+        engine = open_store(Settings.from_env())
+        records = list_tokens(engine)
+        names = {c.id: c.name for c in list_connections(engine)}
     if as_json:
-        emit_json({"tokens": [r.as_dict() for r in records]})
+        emit_json(
+            {
+                "tokens": [
+                    {**r.as_dict(), "scim_connection": names.get(r.scim_connection_id or -1)}
+                    for r in records
+                ]
+            }
+        )
         return
     table = Table("name", "kind", "role", "status", "created", "last used")
     for r in records:
+        kind = "admin" if r.is_admin else "named"
+        if r.scim_connection_id is not None:
+            kind = f"scim: {names.get(r.scim_connection_id, 'removed connection')}"
         table.add_row(
             r.name,
-            "admin" if r.is_admin else "named",
+            kind,
             r.role,
             "active" if r.active else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}",
             f"{r.created_at:%Y-%m-%d %H:%M}",

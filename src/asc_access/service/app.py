@@ -29,6 +29,7 @@ from asc_access.service.oidc import OidcSettings
 from asc_access.service.plans import PlanStore
 from asc_access.service.roles import enforce_api_role, install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
+from asc_access.service.scim import create_scim_app
 from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
@@ -166,4 +167,5 @@ def create_app(
     app.include_router(api_router)
     app.include_router(metrics_router, dependencies=[Depends(enforce_api_role)])
     app.include_router(console_router)
+    app.mount("/scim/v2", create_scim_app(ctx), name="scim")  # type: ignore[arg-type]
     return app

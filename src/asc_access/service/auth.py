@@ -127,6 +127,10 @@ def api_principal(
         known = find_token(ctx.engine, credentials.credentials)
         if known is not None and not known.active:
             raise _unauthorised(f"The token {known.name!r} has been revoked.", "token_revoked")
+        if known is not None and known.scim_connection_id is not None:
+            raise _unauthorised(
+                f"The token {known.name!r} is a SCIM token: it opens only /scim/v2.", "token_scim"
+            )
         raise _unauthorised("The bearer token is not valid.", "token_invalid")
     if header:
         raise _unauthorised("The Authorization header must be 'Bearer <token>'.", "token_invalid")

@@ -36,6 +36,9 @@ __all__ = [
     "invitation_apps",
     "invitations",
     "metadata",
+    "scim_group_access",
+    "scim_groups",
+    "scim_users",
     "sync_runs",
     "user_apps",
     "users",
@@ -267,7 +270,64 @@ api_tokens = Table(
     Column("last_used_at", TS, nullable=True),
     # What the token may do: viewer | operator | admin (service/roles.py).
     Column("role", String(16), nullable=False, default="admin", server_default="admin"),
+    # Set for a SCIM token: the one connection it provisions (it opens /scim/v2 only).
+    Column("scim_connection_id", Integer, nullable=True),
     UniqueConstraint("name", name="uq_api_tokens_name"),
+)
+
+# SCIM bridge (service/scim): our stable id for each person an IdP provisions on a team,
+# matched by lower-cased e-mail (so it survives an invitation being accepted), and the
+# last SCIM document the IdP wrote (attributes Apple cannot hold are kept there).
+scim_users = Table(
+    "scim_users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("email", String(500), nullable=False),  # lower-cased
+    Column("external_id", String(500), nullable=True),
+    Column("document", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),  # what the IdP asked for
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("connection_id", "email", name="uq_scim_users_connection_email"),
+)
+
+scim_groups = Table(
+    "scim_groups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("display_name", String(500), nullable=False),
+    Column("document", JSON, nullable=False),  # members, externalId, kept attributes
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("connection_id", "display_name", name="uq_scim_groups_connection_name"),
+)
+
+# What membership of an IdP group gives on a team (set by the admin; combined as a union).
+scim_group_access = Table(
+    "scim_group_access",
+    metadata,
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("group_name", String(500), primary_key=True),
+    Column("roles", JSON, nullable=False),
+    Column("all_apps", Boolean, nullable=False),
+    Column("apps", JSON, nullable=False),  # bundle ids
 )
 
 # Governance tables join the same metadata (kept in their own module).

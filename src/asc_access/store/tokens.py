@@ -68,6 +68,8 @@ class TokenRecord:
     token_hash: str
     #: ``viewer``, ``operator`` or ``admin`` (the admin token is always ``admin``).
     role: str = "admin"
+    #: A SCIM token's connection (it opens ``/scim/v2`` for that team only); ``None`` otherwise.
+    scim_connection_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -89,6 +91,7 @@ class TokenRecord:
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
             "active": self.active,
+            "scim_connection_id": self.scim_connection_id,
         }
 
 
@@ -116,6 +119,7 @@ def _record(row: RowMapping) -> TokenRecord:
         last_used_at=_aware(row["last_used_at"]),
         token_hash=str(row["token_hash"]),
         role=str(row.get("role") or "admin"),
+        scim_connection_id=row.get("scim_connection_id"),
     )
 
 
@@ -160,13 +164,20 @@ def check_role(role: str) -> str:
 
 
 def create_token(
-    engine: Engine, name: str, *, clock: Clock = _now, role: str = "admin"
+    engine: Engine,
+    name: str,
+    *,
+    clock: Clock = _now,
+    role: str = "admin",
+    scim_connection_id: int | None = None,
 ) -> tuple[TokenRecord, str]:
     """Create the named token; return its record and the token itself (shown once).
 
     A revoked token's name may be used again (the old row is replaced); an
     active one's may not. ``role`` (``viewer``, ``operator``, ``admin``) says
-    what the token may do.
+    what the token may do. With ``scim_connection_id`` it is a SCIM token: it
+    opens ``/scim/v2`` for that connection and nothing else (its role is
+    ``viewer``, and unused).
     """
     check_name(name)
     check_role(role)
@@ -191,7 +202,12 @@ def create_token(
             conn.execute(delete(api_tokens).where(api_tokens.c.id == existing["id"]))
         conn.execute(
             insert(api_tokens).values(
-                name=name, token_hash=hash_token(secret), is_admin=False, created_at=now, role=role
+                name=name,
+                token_hash=hash_token(secret),
+                is_admin=False,
+                created_at=now,
+                role="viewer" if scim_connection_id is not None else role,
+                scim_connection_id=scim_connection_id,
             )
         )
         row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().one()
@@ -296,10 +312,18 @@ def find_token(engine: Engine, token: str) -> TokenRecord | None:
     return record if secrets.compare_digest(record.token_hash, digest) else None
 
 
-def verify_token(engine: Engine, token: str, *, clock: Clock = _now) -> TokenRecord | None:
-    """The active token record for ``token``, or ``None`` (unknown or revoked)."""
+def verify_token(
+    engine: Engine, token: str, *, clock: Clock = _now, scim: bool = False
+) -> TokenRecord | None:
+    """The active token record for ``token``, or ``None`` (unknown or revoked).
+
+    SCIM tokens verify only with ``scim=True`` (the SCIM endpoint), and other
+    tokens only without it, so a SCIM token never opens the API or the console.
+    """
     record = find_token(engine, token)
     if record is None or not record.active:
+        return None
+    if (record.scim_connection_id is not None) != scim:
         return None
     now = clock()
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > _TOUCH_EVERY:

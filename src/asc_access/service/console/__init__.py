@@ -13,6 +13,7 @@ from asc_access.service.console import (
     connections_pages,
     governance_pages,
     people_pages,
+    scim_pages,
     sso_pages,
 )
 from asc_access.service.roles import enforce_console_role
@@ -30,6 +31,7 @@ for _module in (
     activity_pages,
     approval_pages,
     governance_pages,
+    scim_pages,
 ):
     router.include_router(_module.router, dependencies=[Depends(enforce_console_role)])
 
