@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
 
+from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
 from asc_access.config import Settings
@@ -52,6 +54,7 @@ __all__ = [
     "doctor_client_factory",
     "open_store",
     "rotate_key",
+    "team_lock",
     "vault_for",
 ]
 
@@ -63,6 +66,22 @@ _KEY_PURPOSE = "private-key"
 def open_store(settings: Settings | None = None) -> Engine:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
     return open_engine(settings or Settings.from_env())
+
+
+def team_lock(settings: Settings) -> TeamLock:
+    """The per-team lock actions and syncs share: the workers' Redis lock with a broker."""
+    if not settings.broker_url:
+        return LOCAL_TEAM_LOCK
+    from asc_access.workers.dispatch import worker_config_for
+
+    return _redis_team_lock(worker_config_for(settings))
+
+
+@cache
+def _redis_team_lock(config: Any) -> TeamLock:
+    from asc_access.workers.team_lock import RedisTeamLock
+
+    return RedisTeamLock.from_config(config)
 
 
 def vault_for(settings: Settings) -> Vault:

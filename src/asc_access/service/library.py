@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from asc_access import runtime
 from asc_access.actions import Team
+from asc_access.actions.locking import TeamLock
 from asc_access.config import Settings
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
@@ -35,6 +36,7 @@ __all__ = [
     "open_store",
     "open_teams",
     "sync_runner",
+    "team_lock",
     "worker_status",
 ]
 
@@ -53,7 +55,8 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
             return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
-        async with client:
+        # The lock action steps on this team take: a sync never interleaves with one.
+        async with client, runtime.team_lock(settings).hold(name, record.id):
             return await sync_connection(
                 engine, client, record.id, request_key=request_key, progress_interval=0.5
             )
@@ -66,6 +69,11 @@ def _queued_sync(engine: Engine, settings: Settings, name: str, request_key: str
 
     (doc,) = enqueue_sync(settings, [name], wait=True, engine=engine, request_key=request_key)
     return doc
+
+
+def team_lock(settings: Settings) -> TeamLock:
+    """The per-team lock action steps run under (in-process, or Redis with a broker)."""
+    return runtime.team_lock(settings)
 
 
 def worker_status(engine: Engine, settings: Settings) -> dict[str, Any]:
