@@ -294,4 +294,3 @@ class ResourceNotFoundError(RequestRejectedError):
 
 class ConflictError(RequestRejectedError):
     """409 ENTITY_ERROR.* / STATE_ERROR.*: the data is unacceptable in the current state."""
-
