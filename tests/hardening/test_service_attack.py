@@ -228,7 +228,8 @@ RAW_BODIES = st.binary(max_size=300) | st.sampled_from(
         b'{"name": "\\u0000"}',
         b'{"name": "' + b"x" * 5000 + b'"}',
         b"--boundary\r\nContent-Disposition: form-data; name=private_key\r\n\r\n",
-        b"{" * 5000,
+        b"[" * 5000,
+        b'{"a":' * 5000,
         json.dumps({"action": "offboard", "email": "a@b.c", "connections": ["nope"]}).encode(),
     ]
 )
@@ -267,6 +268,34 @@ def test_raw_bodies_on_every_operation_that_takes_one(service: Service) -> None:
 
     attack()
     print(f"\nraw bodies: {tally}")
+
+
+NESTED_BODIES = (b"[" * 5000, b'{"a":' * 5000, b'{"a": ' + b"[" * 3000 + b"]" * 3000 + b"}")
+
+
+def test_deeply_nested_json_is_400_on_every_operation_that_takes_a_body(
+    service: Service,
+) -> None:
+    """Python's decoder recurses per level: each of these raised RecursionError (a 500)."""
+    targets = [
+        (op.method.upper(), op.path.replace("{name}", "zz-none"))
+        for op in service.operations()
+        if op.method.upper() in {"POST", "PUT"}
+    ]
+    assert targets
+    tally: dict[str, int] = {}
+    for method, path in targets:
+        for body in NESTED_BODIES:
+            response = service.request(
+                method,
+                path,
+                data=body,
+                headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+            )
+            _check(response, tally)
+    # The JSON routes refuse the body itself; the multipart ones refuse the media type.
+    assert set(tally) <= {"400", "415", "422"}, tally
+    assert tally.get("400", 0) >= len(NESTED_BODIES)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
 from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
+from asc_access.service.json_depth import JsonDepthMiddleware
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.plans import PlanStore
 from asc_access.service.scheduler import DueConnections, Scheduler
@@ -134,6 +135,7 @@ def create_app(
         del request
         return RedirectResponse(exc.location, status_code=303)
 
+    app.add_middleware(JsonDepthMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount(

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.store.db import checkpoint_wal
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
@@ -282,7 +283,9 @@ def set_key(
         )
         if result.rowcount == 0:
             raise NotFoundLocallyError(f"no connection named {name!r}")
-        return _get(conn, name)
+        record = _get(conn, name)
+    checkpoint_wal(db)  # the old key's page images leave the write-ahead log now
+    return record
 
 
 def delete_connection(db: Engine, name: str) -> ConnectionRecord:
@@ -302,7 +305,5 @@ def delete_connection(db: Engine, name: str) -> ConnectionRecord:
             .values(encrypted_private_key=b"\x00" * len(record.encrypted_private_key or b""))
         )
         conn.execute(delete(connections).where(connections.c.id == record.id))
-    if db.dialect.name == "sqlite":
-        with db.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint_wal(db)
     return record
