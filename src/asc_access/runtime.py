@@ -39,6 +39,7 @@ from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
 from asc_access.store import connections as store
+from asc_access.store import keycheck
 from asc_access.store.connections import ConnectionRecord
 from asc_access.store.db import open_engine
 from asc_access.vault import Vault
@@ -84,9 +85,16 @@ def _redis_team_lock(config: Any) -> TeamLock:
     return RedisTeamLock.from_config(config)
 
 
-def vault_for(settings: Settings) -> Vault:
-    """The vault holding stored private keys (master key from env or the home-dir file)."""
-    return Vault.from_settings(settings)
+def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
+    """The vault holding stored private keys (master key from env or the home-dir file).
+
+    Given the store, the master key is checked against the store's check value
+    first, and a missing key file is never replaced while ciphertext exists
+    (:mod:`asc_access.store.keycheck`).
+    """
+    if engine is None:
+        return Vault.from_settings(settings)
+    return keycheck.open_vault(settings, engine)
 
 
 def credentials_for_connection(
@@ -94,17 +102,20 @@ def credentials_for_connection(
 ) -> tuple[ConnectionRecord, Credentials]:
     """A saved connection and its decrypted credentials."""
     record = store.get_connection(engine, name)
-    return record, _credentials(record, vault_for(settings))
+    return record, _credentials(record, vault_for(settings, engine), engine)
 
 
-def _credentials(record: ConnectionRecord, vault: Vault) -> Credentials:
-    if not record.encrypted_private_key:
+def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Credentials:
+    blob = record.encrypted_private_key
+    if not blob:
         raise SecretStoreError(f"connection {record.name!r} has no stored private key")
     pem = vault.decrypt(
-        record.encrypted_private_key,
+        blob,
         purpose=_KEY_PURPOSE,
         what=f"private key of connection {record.name!r}",
+        bound_to=keycheck.binding_for(record.name),
     )
+    keycheck.rebind(engine, vault, record.name, blob, pem)  # an old-format blob: bind it now
     source = f"connection {record.name}"
     key = parse_private_key(pem, source=f"the stored key of {source}").key
     return Credentials(
@@ -181,7 +192,7 @@ async def diagnose_connection(
     """The doctor for a saved connection, using its history; records the verdict as health."""
     record = store.get_connection(engine, name)
     try:
-        creds = _credentials(record, vault_for(settings))
+        creds = _credentials(record, vault_for(settings, engine), engine)
     except (SecretStoreError, CredentialError) as error:
         # A local problem: report it in the doctor's shape, leave the health alone.
         report = DoctorReport(api_url=record.api_url, connection=name, key_id=record.key_id)
@@ -272,7 +283,9 @@ async def connect(
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None)
-    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    blob = vault_for(settings, engine).encrypt(
+        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
     record = store.add_connection(
         engine,
         name=name,
@@ -314,7 +327,9 @@ async def rotate_key(
     creds = evaluation.credentials
     if creds is None or not report.ok:
         return ConnectOutcome(report, None)
-    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    blob = vault_for(settings, engine).encrypt(
+        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
     saved = store.set_key(
         engine,
         name,

@@ -438,7 +438,7 @@ def test_connections_remove_leaves_no_key_material_behind(sandbox: RunningSandbo
         blobs = dict(conn.execute("SELECT name, encrypted_private_key FROM connections"))
     assert set(blobs) == {"keep", "gone"}
     vault = vault_for(Settings.from_env())
-    assert vault.decrypt(blobs["gone"]) == solo.private_key_pem.encode()
+    assert vault.decrypt(blobs["gone"], bound_to="connection:gone") == solo.private_key_pem.encode()
     for name, blob in blobs.items():
         scanner.add_secret(f"the ciphertext of {name}", blob)
     before = _database_bytes(home)

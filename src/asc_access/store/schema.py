@@ -34,6 +34,7 @@ __all__ = [
     "connections",
     "invitation_apps",
     "invitations",
+    "master_key_check",
     "metadata",
     "sync_runs",
     "user_apps",
@@ -233,4 +234,14 @@ api_tokens = Table(
     Column("revoked_at", TS, nullable=True),
     Column("last_used_at", TS, nullable=True),
     UniqueConstraint("name", name="uq_api_tokens_name"),
+)
+
+#: One row: the master key's check value (a constant encrypted under it), so a
+#: missing or wrong master key is told apart before any stored key is touched.
+master_key_check = Table(
+    "master_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("check_value", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
 )
