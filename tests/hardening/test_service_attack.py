@@ -37,6 +37,7 @@ from _support.sandbox import RunningSandbox, start_sandbox
 from asc_access.config import Settings
 from asc_access.runtime import client_for_connection, open_store
 from asc_access.service import create_app
+from asc_access.service.throttle import AuthThrottle
 from asc_access.store.connections import get_connection
 from asc_access.store.tokens import create_token, revoke_token
 from asc_access.sync import sync_connection
@@ -78,7 +79,10 @@ class Service:
     """The app, its schema, and the tokens to attack it with."""
 
     def __init__(self, settings_: Settings) -> None:
-        self.app: FastAPI = create_app(settings_, scheduler=False)
+        # Thousands of wrong tokens from one client: these tests check each answer,
+        # not the throttle (test_auth_throttle.py does), so its windows are wide here.
+        wide = AuthThrottle("1000000/minute;1000000/minute")
+        self.app: FastAPI = create_app(settings_, scheduler=False, auth_throttle=wide)
         engine = self.app.state.ctx.engine
         _, self.named = create_token(engine, "reader")
         _, self.revoked = create_token(engine, "gone")

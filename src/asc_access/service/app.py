@@ -27,6 +27,7 @@ from asc_access.service.plans import PlanStore
 from asc_access.service.scheduler import DueConnections, Scheduler
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
+from asc_access.service.throttle import AuthThrottle
 from asc_access.store.tokens import ensure_admin_token
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -61,6 +62,7 @@ def create_app(
     due_connections: DueConnections | None = None,
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
+    auth_throttle: AuthThrottle | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -81,6 +83,8 @@ def create_app(
             connections are due (tests); the defaults use the library.
         clock: the service's notion of now (aware datetimes).
         max_key_bytes: the largest private key upload accepted.
+        auth_throttle: how failed sign-ins and bearer tokens are throttled
+            (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -99,6 +103,7 @@ def create_app(
         clock=clock,
         client_kwargs=kwargs,
         max_key_bytes=max_key_bytes,
+        throttle=auth_throttle or AuthThrottle.from_env(),
     )
     ticker = Scheduler(
         syncs,

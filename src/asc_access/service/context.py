@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from asc_access.config import Settings
 from asc_access.service.sessions import SessionSigner
+from asc_access.service.throttle import AuthThrottle
 
 if TYPE_CHECKING:
     from asc_access.service.plans import PlanStore
@@ -39,6 +40,8 @@ class ServiceContext:
     client_kwargs: dict[str, Any] = field(default_factory=dict)
     #: Upper bound for an uploaded private key, in bytes.
     max_key_bytes: int = 10 * 1024
+    #: Failed sign-ins and bearer tokens, counted per client and overall.
+    throttle: AuthThrottle = field(default_factory=AuthThrottle.from_env)
 
 
 def context_of(conn: HTTPConnection) -> ServiceContext:

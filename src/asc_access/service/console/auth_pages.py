@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from asc_access.service.auth import Principal, check_form_csrf, session_principal
+from asc_access.service.auth import Principal, check_form_csrf, client_of, session_principal
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.sessions import CSRF_FIELD, LOGIN_COOKIE, same_token
@@ -75,9 +75,12 @@ async def login(
             title="Sign-in refused: missing or wrong CSRF token",
             resolution=["Open the sign-in page again and paste the token there."],
         )
+    client = client_of(request)
+    ctx.throttle.check(client, "console sign-in")
     record = verify_token(ctx.engine, token.strip(), clock=ctx.clock)
     if record is None:
         known = find_token(ctx.engine, token.strip())
+        ctx.throttle.failed(client, "console sign-in", "token_invalid")
         message = (
             f"The token {known.name!r} has been revoked."
             if known is not None
