@@ -178,12 +178,7 @@ async def _flow(
             return _report_incomplete(plan, as_json)
         on_step = None if as_json else _print_step
         execution = await execute_plan(
-            plan,
-            teams,
-            engine=engine,
-            actor=_actor(),
-            on_step=on_step,
-            lock=team_lock(settings),
+            plan, teams, engine=engine, actor=_actor(), on_step=on_step, lock=team_lock(settings)
         )
     status = _exit_status(execution) or _incomplete_status(plan)
     if as_json:
