@@ -7,7 +7,8 @@ header back. :func:`redact` masks, in this order:
 - PEM blocks (``-----BEGIN … KEY-----`` to its end line, or to the end of the
   text when the end line was cut off);
 - JWT-shaped strings (``eyJ…`` three base64url parts; Apple's tokens are JWTs);
-- what follows ``Bearer`` (any scheme-less token in an ``Authorization`` echo);
+- a token-shaped value (12 or more characters) after ``Bearer`` (an
+  ``Authorization`` echo), leaving prose such as "the bearer token" alone;
 - the password of a URL (``redis://user:secret@host``).
 
 It sits in the lowest layer so that the API client (where upstream text
@@ -23,7 +24,7 @@ __all__ = ["redact"]
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)", re.DOTALL)
 _JWT = re.compile(r"eyJ[\w-]{2,}\.[\w-]{2,}\.?[\w-]*")
-_BEARER = re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+")
+_BEARER = re.compile(r"(?i)(bearer\s+)[\w.~+/=-]{12,}")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@")
 
 

@@ -35,11 +35,13 @@ JWT = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLXNpZw"
 @pytest.mark.parametrize("redactor", [api_response.redact, worker_logging.redact, redact])
 def test_every_redactor_masks_pem_jwt_and_bearer(redactor: object) -> None:
     assert redactor is redact  # one redactor for the whole product
-    text = f"upstream said: {PEM} Authorization: Bearer abc.def-ghi and {JWT} end"
+    text = f"upstream said: {PEM} Authorization: Bearer abc.def-ghi_0123456789 and {JWT} end"
     masked = redact(text)
     assert "MIGTAgEA" not in masked
     assert "BEGIN PRIVATE KEY" not in masked
     assert "abc.def-ghi" not in masked
+    # Prose about tokens is left alone (our own messages say "bearer token").
+    assert redact("The bearer token is not valid.") == "The bearer token is not valid."
     assert "c2lnbmF0dXJl" not in masked
     assert masked.startswith("upstream said: ")
     assert masked.endswith(" end")
