@@ -116,3 +116,27 @@ def test_generated_and_long_random_tokens_pass() -> None:
         assert token_entropy_bits(secrets.token_hex(16)) >= 128
         assert token_entropy_bits(secrets.token_urlsafe(22)) >= 128
     assert token_entropy_bits(ADMIN_TOKEN) >= 128
+
+
+async def test_with_a_broker_every_service_process_counts_the_same_failures(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASC_ACCESS_KEY_PREFIX", f"asc-test-{secrets.token_hex(6)}:")
+    monkeypatch.setenv("ASC_ACCESS_AUTH_THROTTLE", "6/minute;100/minute")
+    env = {
+        "ASC_ACCESS_HOME": str(tmp_path / "home"),
+        "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN,
+        "ASC_ACCESS_BROKER_URL": redis_url,
+    }
+    first = create_app(Settings.from_env(env), scheduler=False)
+    second = create_app(Settings.from_env(env), scheduler=False)  # another process's windows
+    codes = []
+    for n in range(8):
+        app = first if n % 2 == 0 else second
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.50", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as c:
+            r = await c.get("/api/v1/users", headers={"Authorization": "Bearer wrong-guess"})
+            codes.append(r.status_code)
+    assert codes == [401] * 6 + [429, 429]
+    for app in (first, second):
+        app.state.ctx.engine.dispose()

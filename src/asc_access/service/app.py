@@ -103,7 +103,7 @@ def create_app(
         clock=clock,
         client_kwargs=kwargs,
         max_key_bytes=max_key_bytes,
-        throttle=auth_throttle or AuthThrottle.from_env(),
+        throttle=auth_throttle or AuthThrottle.from_env(settings.broker_url),
     )
     ticker = Scheduler(
         syncs,
