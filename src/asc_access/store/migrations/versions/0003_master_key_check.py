@@ -1,7 +1,7 @@
 """master key check value
 
-Revision ID: 0002_master_key_check
-Revises: 0001
+Revision ID: 0003_master_key_check
+Revises: 0002_roles
 Create Date: 2026-12-02 01:20:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_master_key_check"
-down_revision = "0001"
+revision = "0003_master_key_check"
+down_revision = "0002_roles"
 branch_labels = None
 depends_on = None
 
