@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine
 
+from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
 from asc_access.config import Settings
@@ -37,6 +39,7 @@ from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
 from asc_access.store import connections as store
+from asc_access.store import keycheck
 from asc_access.store.connections import ConnectionRecord
 from asc_access.store.db import open_engine
 from asc_access.vault import Vault
@@ -53,6 +56,7 @@ __all__ = [
     "open_store",
     "rotate_key",
     "rotation_refusal",
+    "team_lock",
     "vault_for",
 ]
 
@@ -66,9 +70,32 @@ def open_store(settings: Settings | None = None) -> Engine:
     return open_engine(settings or Settings.from_env())
 
 
-def vault_for(settings: Settings) -> Vault:
-    """The vault holding stored private keys (master key from env or the home-dir file)."""
-    return Vault.from_settings(settings)
+def team_lock(settings: Settings) -> TeamLock:
+    """The per-team lock actions and syncs share: the workers' Redis lock with a broker."""
+    if not settings.broker_url:
+        return LOCAL_TEAM_LOCK
+    from asc_access.workers.dispatch import worker_config_for
+
+    return _redis_team_lock(worker_config_for(settings))
+
+
+@cache
+def _redis_team_lock(config: Any) -> TeamLock:
+    from asc_access.workers.team_lock import RedisTeamLock
+
+    return RedisTeamLock.from_config(config)
+
+
+def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
+    """The vault holding stored private keys (master key from env or the home-dir file).
+
+    Given the store, the master key is checked against the store's check value
+    first, and a missing key file is never replaced while ciphertext exists
+    (:mod:`asc_access.store.keycheck`).
+    """
+    if engine is None:
+        return Vault.from_settings(settings)
+    return keycheck.open_vault(settings, engine)
 
 
 def credentials_for_connection(
@@ -76,17 +103,20 @@ def credentials_for_connection(
 ) -> tuple[ConnectionRecord, Credentials]:
     """A saved connection and its decrypted credentials."""
     record = store.get_connection(engine, name)
-    return record, _credentials(record, vault_for(settings))
+    return record, _credentials(record, vault_for(settings, engine), engine)
 
 
-def _credentials(record: ConnectionRecord, vault: Vault) -> Credentials:
-    if not record.encrypted_private_key:
+def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Credentials:
+    blob = record.encrypted_private_key
+    if not blob:
         raise SecretStoreError(f"connection {record.name!r} has no stored private key")
     pem = vault.decrypt(
-        record.encrypted_private_key,
+        blob,
         purpose=_KEY_PURPOSE,
         what=f"private key of connection {record.name!r}",
+        bound_to=keycheck.binding_for(record.name),
     )
+    keycheck.rebind(engine, vault, record.name, blob, pem)  # an old-format blob: bind it now
     source = f"connection {record.name}"
     key = parse_private_key(pem, source=f"the stored key of {source}").key
     return Credentials(
@@ -177,7 +207,7 @@ async def diagnose_connection(
     """The doctor for a saved connection, using its history; records the verdict as health."""
     record = store.get_connection(engine, name)
     try:
-        creds = _credentials(record, vault_for(settings))
+        creds = _credentials(record, vault_for(settings, engine), engine)
     except (SecretStoreError, CredentialError) as error:
         # A local problem: report it in the doctor's shape, leave the health alone.
         report = DoctorReport(api_url=record.api_url, connection=name, key_id=record.key_id)
@@ -269,7 +299,9 @@ async def connect(
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None)
-    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    blob = vault_for(settings, engine).encrypt(
+        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
     record = store.add_connection(
         engine,
         name=name,
@@ -325,7 +357,9 @@ async def rotate_key(
     refusal = None if move else rotation_refusal(record, creds, url, report.capabilities)
     if refusal is not None:
         raise UsageError(refusal, context={"conflict": True, "input": "key"})
-    blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
+    blob = vault_for(settings, engine).encrypt(
+        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
     saved = store.set_key(
         engine,
         name,

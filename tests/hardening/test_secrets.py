@@ -38,7 +38,7 @@ import yaml
 
 from _support import keys
 from _support.sandbox import RunningSandbox
-from _support.service import lifespan
+from _support.service import csrf_of, lifespan
 from asc_access.config import Settings
 from asc_access.errors import SecretStoreError
 from asc_access.runtime import vault_for
@@ -279,6 +279,30 @@ async def _service_calls(s: Scenario, settings: Settings) -> None:
         await call("DELETE", "/api/v1/connections/svc-json", expect={200})
         await call("DELETE", "/api/v1/tokens/api-ci", expect={200})
         await call("GET", "/api/v1/users", headers=reader, expect={401})
+        await _console_pages(s, http)
+
+
+CONSOLE_PAGES = (
+    "/connections", "/connections/new", "/connections/acme", "/people", "/people?q=priya",
+    "/changes", "/review", "/actions", "/actions?action=invite", "/actions?action=set-apps",
+    "/actions?action=offboard", "/sync", "/audit", "/audit/1",
+)  # fmt: skip
+
+
+async def _console_pages(s: Scenario, http: httpx.AsyncClient) -> None:
+    """Sign in to the console as a person would and render every page (HTML is scanned too)."""
+    page = await http.get("/login")
+    signed_in = await http.post(
+        "/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf_of(page), "next": "/connections"}
+    )
+    assert signed_in.status_code == 303, signed_in.text[:500]
+    runs = await http.get("/api/v1/sync/runs", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    run_pages = [f"/sync/runs/{r['id']}" for r in runs.json()["items"][:3]]
+    for path in (*CONSOLE_PAGES, *run_pages):
+        response = await http.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert "<h1>" in response.text, path
+        s.responses.append((f"console {path}", response.text))
 
 
 def _database_bytes(home: Path) -> bytes:
@@ -387,6 +411,7 @@ def test_no_secret_in_any_output_log_exception_response_or_database(
     assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)
     assert any(r.name == "asc_access.api" for r in caplog.records)
     assert len(scenario.responses) > 30
+    assert sum(label.startswith("console ") for label, _ in scenario.responses) >= 15
     assert len(scenario.runs) > 60
     print(
         f"\nsecret scan: {len(scenario.runs)} commands, {len(scenario.responses)} API answers, "
@@ -414,7 +439,7 @@ def test_connections_remove_leaves_no_key_material_behind(sandbox: RunningSandbo
         blobs = dict(conn.execute("SELECT name, encrypted_private_key FROM connections"))
     assert set(blobs) == {"keep", "gone"}
     vault = vault_for(Settings.from_env())
-    assert vault.decrypt(blobs["gone"]) == solo.private_key_pem.encode()
+    assert vault.decrypt(blobs["gone"], bound_to="connection:gone") == solo.private_key_pem.encode()
     for name, blob in blobs.items():
         scanner.add_secret(f"the ciphertext of {name}", blob)
     before = _database_bytes(home)

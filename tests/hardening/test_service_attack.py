@@ -38,6 +38,7 @@ from _support.service import allowing
 from asc_access.config import Settings
 from asc_access.runtime import client_for_connection, open_store
 from asc_access.service import create_app
+from asc_access.service.throttle import AuthThrottle
 from asc_access.store.connections import get_connection
 from asc_access.store.tokens import create_token, revoke_token
 from asc_access.sync import sync_connection
@@ -79,7 +80,10 @@ class Service:
     """The app, its schema, and the tokens to attack it with."""
 
     def __init__(self, settings_: Settings) -> None:
-        self.app: FastAPI = create_app(settings_, scheduler=False)
+        # Thousands of wrong tokens from one client: these tests check each answer,
+        # not the throttle (test_auth_throttle.py does), so its windows are wide here.
+        wide = AuthThrottle("1000000/minute;1000000/minute")
+        self.app: FastAPI = create_app(settings_, scheduler=False, auth_throttle=wide)
         engine = self.app.state.ctx.engine
         _, self.named = create_token(engine, "reader")
         _, self.revoked = create_token(engine, "gone")
@@ -229,7 +233,8 @@ RAW_BODIES = st.binary(max_size=300) | st.sampled_from(
         b'{"name": "\\u0000"}',
         b'{"name": "' + b"x" * 5000 + b'"}',
         b"--boundary\r\nContent-Disposition: form-data; name=private_key\r\n\r\n",
-        b"{" * 5000,
+        b"[" * 5000,
+        b'{"a":' * 5000,
         json.dumps({"action": "offboard", "email": "a@b.c", "connections": ["nope"]}).encode(),
     ]
 )
@@ -268,6 +273,34 @@ def test_raw_bodies_on_every_operation_that_takes_one(service: Service) -> None:
 
     attack()
     print(f"\nraw bodies: {tally}")
+
+
+NESTED_BODIES = (b"[" * 5000, b'{"a":' * 5000, b'{"a": ' + b"[" * 3000 + b"]" * 3000 + b"}")
+
+
+def test_deeply_nested_json_is_400_on_every_operation_that_takes_a_body(
+    service: Service,
+) -> None:
+    """Python's decoder recurses per level: each of these raised RecursionError (a 500)."""
+    targets = [
+        (op.method.upper(), op.path.replace("{name}", "zz-none"))
+        for op in service.operations()
+        if op.method.upper() in {"POST", "PUT"}
+    ]
+    assert targets
+    tally: dict[str, int] = {}
+    for method, path in targets:
+        for body in NESTED_BODIES:
+            response = service.request(
+                method,
+                path,
+                data=body,
+                headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+            )
+            _check(response, tally)
+    # The JSON routes refuse the body itself; the multipart ones refuse the media type.
+    assert set(tally) <= {"400", "415", "422"}, tally
+    assert tally.get("400", 0) >= len(NESTED_BODIES)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from _support.service import lifespan
+from _support.service import ADMIN_TOKEN, lifespan
 from asc_access.config import Settings
 from asc_access.errors import SyncError
 from asc_access.service import create_app
@@ -105,7 +105,9 @@ def test_each_connection_is_due_on_its_own_interval(tmp_path: Path) -> None:
 
 
 async def test_the_app_lifespan_runs_the_scheduler(tmp_path: Path) -> None:
-    settings = Settings.from_env({"ASC_ACCESS_HOME": str(tmp_path), "ASC_ACCESS_API_TOKEN": "t"})
+    settings = Settings.from_env(
+        {"ASC_ACCESS_HOME": str(tmp_path), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    )
     started = asyncio.Event()
 
     async def runner(name: str, request_key: str) -> object:
@@ -122,7 +124,9 @@ async def test_the_app_lifespan_runs_the_scheduler(tmp_path: Path) -> None:
 
 
 async def test_the_scheduler_can_be_turned_off(tmp_path: Path) -> None:
-    settings = Settings.from_env({"ASC_ACCESS_HOME": str(tmp_path), "ASC_ACCESS_API_TOKEN": "t"})
+    settings = Settings.from_env(
+        {"ASC_ACCESS_HOME": str(tmp_path), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    )
     calls: list[str] = []
 
     async def runner(name: str, request_key: str) -> object:

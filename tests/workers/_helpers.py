@@ -56,6 +56,7 @@ def connect_sandbox_key(
     """Save a connection for a sandbox key (encrypted as ``connect`` does, minus the doctor)."""
     from asc_access.runtime import vault_for
     from asc_access.store.connections import add_connection as store_add
+    from asc_access.store.keycheck import binding_for
 
     record = store_add(
         engine,
@@ -64,7 +65,9 @@ def connect_sandbox_key(
         issuer_id=key.issuer_id,
         key_type=key.key_type,
         api_url=team.base_url,
-        encrypted_private_key=vault_for(settings).encrypt(key.private_key_pem.encode()),
+        encrypted_private_key=vault_for(settings, engine).encrypt(
+            key.private_key_pem.encode(), bound_to=binding_for(name)
+        ),
         healthy=True,
         sync_interval_seconds=interval,
     )

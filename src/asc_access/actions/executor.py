@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.actions.model import Outcome, Plan
 from asc_access.actions.reads import PersonState, read_person
 from asc_access.actions.reflect import reflect_step
@@ -207,6 +208,13 @@ def check_executable(plan: Plan, teams: Mapping[str, Team]) -> None:
         raise UsageError(f"no client for connection {', '.join(missing)}")
 
 
+async def _run_locked(run: _Run, result: StepResult, lock: TeamLock) -> None:
+    """Run one step holding its team's lock: read, check and write happen inside it."""
+    team = run.teams[result.step.connection]
+    async with lock.hold(team.name, team.connection_id):
+        await run.run_one(result)
+
+
 async def execute_plan(
     plan: Plan,
     teams: Mapping[str, Team],
@@ -215,11 +223,15 @@ async def execute_plan(
     actor: str,
     clock: Clock = _utcnow,
     on_step: Callable[[StepResult], None] | None = None,
+    lock: TeamLock = LOCAL_TEAM_LOCK,
 ) -> Execution:
     """Run ``plan`` against ``teams`` (by connection name); audit into ``engine``.
 
     ``actor`` is who runs it: the local OS user, or ``token:<name>`` for the
-    service. Raises :class:`ActionError` for a plan with blocking refusals
+    service. Each step runs inside ``lock`` for its team (see
+    :mod:`asc_access.actions.locking`), so its fresh read and its safety checks
+    cannot interleave with another step or a sync on that team. Raises
+    :class:`ActionError` for a plan with blocking refusals
     (nothing is sent). Otherwise every step gets an outcome (or ``not_run``);
     the returned :class:`Execution` says how it went.
     """
@@ -229,7 +241,7 @@ async def execute_plan(
     execution = Execution(plan, run.results, audit_id=run.audit_id)
     try:
         for result in run.results:
-            await run.run_one(result)
+            await _run_locked(run, result, lock)
     finally:
         for result in run.results:
             if result.state == "pending":

@@ -21,6 +21,7 @@ from asc_access.api.types import Page
 from asc_access.errors import AppleError, UnexpectedResponseError
 from asc_access.ids import AppId, InvitationId, UserId
 from asc_access.models import App, Invitation, User
+from asc_access.redaction import redact
 
 __all__ = [
     "associated_errors",
@@ -312,8 +313,19 @@ def _text(value: Any) -> str:
     return ""
 
 
+def _scrubbed(value: Any) -> Any:
+    """Upstream JSON with every string redacted (an error's meta may echo a header too)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {str(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def _dict_or_none(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) and value else None
+    return _scrubbed(value) if isinstance(value, dict) and value else None
 
 
 def _apple_error(value: Any) -> AppleError | None:
@@ -323,8 +335,8 @@ def _apple_error(value: Any) -> AppleError | None:
     return AppleError(
         status=_text(value.get("status")),
         code=_text(value.get("code")),
-        title=_text(value.get("title")),
-        detail=_text(value.get("detail")),
+        title=redact(_text(value.get("title"))),
+        detail=redact(_text(value.get("detail"))),
         id=ident if isinstance(ident, str) else None,
         source=_dict_or_none(value.get("source")),
         meta=_dict_or_none(value.get("meta")),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,19 +11,14 @@ from typing import Any, TypeVar
 
 from asc_access.api.types import ResponseInfo
 from asc_access.errors import ApiError, AppleError, UnexpectedResponseError
+from asc_access.redaction import redact
 
 __all__ = ["ApiResponse", "error_message", "excerpt", "http_date", "redact", "url_path"]
 
 R = TypeVar("R")
 
-_SECRETISH = re.compile(r"(?i)bearer\s+\S+|eyJ[\w-]+\.[\w-]*\.?[\w-]*")
 _EXCERPT = 160
 _MESSAGE = 300
-
-
-def redact(text: str) -> str:
-    """``text`` with anything shaped like a bearer token or a JWT replaced."""
-    return _SECRETISH.sub("[redacted]", text)
 
 
 def excerpt(body: bytes) -> str:

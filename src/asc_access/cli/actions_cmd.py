@@ -45,7 +45,7 @@ from asc_access.catalogue import exit_status_for
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
 from asc_access.errors import UsageError
-from asc_access.runtime import client_for_connection, open_store
+from asc_access.runtime import client_for_connection, open_store, team_lock
 from asc_access.store import audit
 from asc_access.store.connections import get_connection, list_connections
 
@@ -177,7 +177,9 @@ async def _flow(
         if not plan.steps:
             return _report_incomplete(plan, as_json)
         on_step = None if as_json else _print_step
-        execution = await execute_plan(plan, teams, engine=engine, actor=_actor(), on_step=on_step)
+        execution = await execute_plan(
+            plan, teams, engine=engine, actor=_actor(), on_step=on_step, lock=team_lock(settings)
+        )
     status = _exit_status(execution) or _incomplete_status(plan)
     if as_json:
         emit_json({"ok": status == 0, "plan": plan.as_dict(), **execution.as_dict()})

@@ -6,8 +6,6 @@ this module. Values from Apple are escaped before rich sees them.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from asc_access.store.export import EXPORT_COLUMNS, export_csv
 from asc_access.store.queries import AppRow, PersonRow
 from asc_access.store.review import SECTIONS, Review
 
@@ -241,45 +240,3 @@ def print_review(console: Console, review: Review) -> None:
 def export_json(rows: list[dict[str, Any]]) -> str:
     """``export --format json``: a list of the design's per-person objects."""
     return json.dumps(rows, indent=2) + "\n"
-
-
-EXPORT_COLUMNS = (
-    "connection",
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "roles",
-    "all_apps_visible",
-    "provisioning_allowed",
-    "apps",
-    "app_ids",
-    "synced_at",
-)
-
-
-def export_csv(rows: list[dict[str, Any]]) -> str:
-    """``export --format csv``: the same rows; roles ``;``-joined, apps as names and ids."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        apps = row["apps"]
-        writer.writerow(
-            [
-                row["connection"],
-                row["email"],
-                row["first_name"],
-                row["last_name"],
-                row["status"],
-                ";".join(row["roles"]),
-                "yes" if row["all_apps_visible"] else "no",
-                "yes" if row["provisioning_allowed"] else "no",
-                "ALL"
-                if row["all_apps_visible"]
-                else "; ".join(f"{a['name']} ({a['bundle_id']})" for a in apps),
-                ";".join(a["id"] for a in apps),
-                row["synced_at"] or "",
-            ]
-        )
-    return buffer.getvalue()

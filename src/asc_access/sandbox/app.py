@@ -163,7 +163,11 @@ async def _apply_faults(sandbox: Sandbox, call: Call) -> Reply | None:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
-            return json_reply(problem.status, problem.document(), headers)
+            document = problem.document()
+            if fault.echo_authorization:
+                echo = call.headers.get("authorization", "")
+                document["errors"][0]["detail"] += f" Rejected request: Authorization: {echo}"
+            return json_reply(problem.status, document, headers)
     return None
 
 

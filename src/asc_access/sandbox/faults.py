@@ -26,6 +26,8 @@ class Fault:
     retry_after: int | None = None
     drop: bool = False
     malformed: bool = False
+    #: The error's detail quotes the request's Authorization header (as a proxy or WAF may).
+    echo_authorization: bool = False
     seen: int = 0
     applied: int = 0
 
@@ -43,6 +45,7 @@ class Fault:
             "retry_after": self.retry_after,
             "drop": self.drop,
             "malformed": self.malformed,
+            "echo_authorization": self.echo_authorization,
             "seen": self.seen,
             "applied": self.applied,
         }
@@ -70,6 +73,7 @@ def parse_fault(spec: dict[str, Any], fault_id: int) -> Fault:
         "retry_after",
         "drop",
         "malformed",
+        "echo_authorization",
     }
     unknown = sorted(set(spec) - known)
     if unknown:
@@ -82,7 +86,7 @@ def parse_fault(spec: dict[str, Any], fault_id: int) -> Fault:
         isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1
     ):
         raise ValueError("'rate' must be a number between 0 and 1")
-    for flag in ("drop", "malformed"):
+    for flag in ("drop", "malformed", "echo_authorization"):
         if not isinstance(spec.get(flag, False), bool):
             raise ValueError(f"'{flag}' must be true or false")  # noqa: TRY004
     for text in ("path_prefix", "method"):
@@ -100,6 +104,7 @@ def parse_fault(spec: dict[str, Any], fault_id: int) -> Fault:
         retry_after=_int(spec, "retry_after", None),
         drop=bool(spec.get("drop", False)),
         malformed=bool(spec.get("malformed", False)),
+        echo_authorization=bool(spec.get("echo_authorization", False)),
     )
     if not (fault.latency_ms or fault.status or fault.drop or fault.malformed):
         raise ValueError("a fault needs latency_ms, status, drop or malformed")

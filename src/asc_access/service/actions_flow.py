@@ -107,4 +107,11 @@ async def make_plan(ctx: ServiceContext, req: ActionRequest) -> Plan:
 async def run_plan(ctx: ServiceContext, plan: Plan, *, actor: str) -> Execution:
     """Execute a confirmed plan (re-reading each target first); audited as ``actor``."""
     async with library.open_teams(ctx, list(plan.connections)) as teams:
-        return await execute_plan(plan, teams, engine=ctx.engine, actor=actor, clock=ctx.clock)
+        return await execute_plan(
+            plan,
+            teams,
+            engine=ctx.engine,
+            actor=actor,
+            clock=ctx.clock,
+            lock=library.team_lock(ctx.settings),
+        )

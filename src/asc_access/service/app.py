@@ -23,6 +23,7 @@ from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
 from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
+from asc_access.service.json_depth import JsonDepthMiddleware
 from asc_access.service.metrics_route import router as metrics_router
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from asc_access.service.oidc import OidcSettings
@@ -33,6 +34,7 @@ from asc_access.service.scim import create_scim_app
 from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
+from asc_access.service.throttle import AuthThrottle
 from asc_access.store.tokens import ensure_admin_token
 from asc_access.urlpolicy import UrlPolicy
 
@@ -68,6 +70,7 @@ def create_app(
     due_connections: DueConnections | None = None,
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
+    auth_throttle: AuthThrottle | None = None,
     oidc: OidcSettings | None = None,
     approvals: ApprovalPolicy | None = None,
     url_policy: UrlPolicy | None = None,
@@ -92,6 +95,8 @@ def create_app(
             connections are due (tests); the defaults use the library.
         clock: the service's notion of now (aware datetimes).
         max_key_bytes: the largest private key upload accepted.
+        auth_throttle: how failed sign-ins and bearer tokens are throttled
+            (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
         oidc: console single sign-on and whether local token sign-in is on
             (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
         approvals: four-eyes approval of risky actions (default: from
@@ -118,6 +123,7 @@ def create_app(
         client_kwargs=kwargs,
         max_key_bytes=max_key_bytes,
         url_policy=policy,
+        throttle=auth_throttle or AuthThrottle.from_env(settings.broker_url),
     )
     ticker = Scheduler(
         syncs,
@@ -157,6 +163,7 @@ def create_app(
         del request
         return RedirectResponse(exc.location, status_code=303)
 
+    app.add_middleware(JsonDepthMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount(

@@ -27,6 +27,7 @@ __all__ = [
     "Principal",
     "api_principal",
     "check_form_csrf",
+    "client_of",
     "console_principal",
     "session_principal",
 ]
@@ -113,6 +114,29 @@ def session_principal(ctx: ServiceContext, request: Request) -> Principal | None
     return Principal(token=token, via="session", session=session)
 
 
+def client_of(request: Request) -> str:
+    """The client address failed attempts are counted under."""
+    return request.client.host if request.client else "unknown"
+
+
+def _bearer_principal(ctx: ServiceContext, request: Request, given: str) -> Principal:
+    client = client_of(request)
+    ctx.throttle.check(client, "bearer")
+    token = verify_token(ctx.engine, given, clock=ctx.clock)
+    if token is not None:
+        return Principal(token=token, via="bearer")
+    known = find_token(ctx.engine, given)
+    if known is not None and not known.active:
+        ctx.throttle.failed(client, "bearer", "token_revoked")
+        raise _unauthorised(f"The token {known.name!r} has been revoked.", "token_revoked")
+    if known is not None and known.scim_connection_id is not None:
+        raise _unauthorised(
+            f"The token {known.name!r} is a SCIM token: it opens only /scim/v2.", "token_scim"
+        )
+    ctx.throttle.failed(client, "bearer", "token_invalid")
+    raise _unauthorised("The bearer token is not valid.", "token_invalid")
+
+
 def api_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -121,17 +145,7 @@ def api_principal(
     ctx = context_of(request)
     header = request.headers.get("authorization")
     if credentials is not None:
-        token = verify_token(ctx.engine, credentials.credentials, clock=ctx.clock)
-        if token is not None:
-            return Principal(token=token, via="bearer")
-        known = find_token(ctx.engine, credentials.credentials)
-        if known is not None and not known.active:
-            raise _unauthorised(f"The token {known.name!r} has been revoked.", "token_revoked")
-        if known is not None and known.scim_connection_id is not None:
-            raise _unauthorised(
-                f"The token {known.name!r} is a SCIM token: it opens only /scim/v2.", "token_scim"
-            )
-        raise _unauthorised("The bearer token is not valid.", "token_invalid")
+        return _bearer_principal(ctx, request, credentials.credentials)
     if header:
         raise _unauthorised("The Authorization header must be 'Bearer <token>'.", "token_invalid")
     principal = session_principal(ctx, request)

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from asc_access.config import Settings
 from asc_access.service.sessions import SessionSigner
+from asc_access.service.throttle import AuthThrottle
 from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class ServiceContext:
     max_key_bytes: int = 10 * 1024
     #: Which API URLs the service may send a token to (Apple's, plus the listed ones).
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
+    #: Failed sign-ins and bearer tokens, counted per client and overall.
+    throttle: AuthThrottle = field(default_factory=AuthThrottle.from_env)
 
 
 def context_of(conn: HTTPConnection) -> ServiceContext:

@@ -35,6 +35,7 @@ from asc_access.errors import (
     SyncError,
     UsageError,
 )
+from asc_access.redaction import redact
 from asc_access.service.explain import Explanation, explain
 
 __all__ = ["Problem", "ServiceError", "install_error_handlers", "problem_for", "status_for"]
@@ -84,18 +85,18 @@ class Problem:
     detail: Any = None
 
     def body(self) -> dict[str, Any]:
-        """The JSON body every error answer carries."""
+        """The JSON body every error answer carries (upstream text redacted once more)."""
         out: dict[str, Any] = {
             "code": self.code,
             "cause": self.cause,
-            "title": self.title,
+            "title": redact(self.title),
             "resolution": list(self.resolution),
-            "message": self.message,
+            "message": redact(self.message),
         }
         if self.certainty is not None:
             out["certainty"] = self.certainty
         if self.evidence:
-            out["evidence"] = list(self.evidence)
+            out["evidence"] = [redact(e) for e in self.evidence]
         if self.detail is not None:
             out["detail"] = self.detail
         return out

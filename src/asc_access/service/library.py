@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from asc_access import runtime
 from asc_access.actions import Team
+from asc_access.actions.locking import TeamLock
 from asc_access.config import Settings
 from asc_access.metrics import metered_sync
 from asc_access.service.explain import explain_cause as _explain_cause
@@ -37,6 +38,7 @@ __all__ = [
     "open_store",
     "open_teams",
     "sync_runner",
+    "team_lock",
     "worker_status",
 ]
 
@@ -68,7 +70,8 @@ def sync_runner(
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
         try:
-            async with client:
+            # The lock action steps on this team take: a sync never interleaves with one.
+            async with client, runtime.team_lock(settings).hold(name, record.id):
                 return await metered_sync(
                     sync_connection(
                         engine, client, record.id, request_key=request_key, progress_interval=0.5
@@ -87,6 +90,11 @@ def _queued_sync(engine: Engine, settings: Settings, name: str, request_key: str
 
     (doc,) = enqueue_sync(settings, [name], wait=True, engine=engine, request_key=request_key)
     return doc
+
+
+def team_lock(settings: Settings) -> TeamLock:
+    """The per-team lock action steps run under (in-process, or Redis with a broker)."""
+    return runtime.team_lock(settings)
 
 
 def worker_status(engine: Engine, settings: Settings) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,24 +11,12 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from asc_access.store import schema
 from asc_access.store.changes import ChangeRecord, list_changes
+from asc_access.store.export import export_csv as write_csv
 from asc_access.store.queries import export_rows, resolve_connections, synced_at
 from asc_access.store.review import Review, build_review
 from asc_access.store.timeutil import as_utc
 
 __all__ = ["ChangesPage", "changes_page", "export_csv", "review"]
-
-EXPORT_FIELDS = (
-    "connection",
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "roles",
-    "all_apps_visible",
-    "provisioning_allowed",
-    "apps",
-    "synced_at",
-)
 
 
 @dataclass(frozen=True)
@@ -121,14 +107,6 @@ def review(
 
 
 def export_csv(conn: Connection, *, connections: Sequence[str] = ()) -> str:
-    """The access-review matrix as CSV: one row per person per team."""
+    """The access-review matrix as CSV (one writer, one column list, shared with the CLI)."""
     names = resolve_connections(conn, list(connections) or None)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for person in export_rows(conn, connection_ids=list(names)):
-        row = person.export_dict()
-        row["roles"] = " ".join(row["roles"])
-        row["apps"] = " ".join(a["bundle_id"] or a["id"] for a in row["apps"])
-        writer.writerow(row)
-    return out.getvalue()
+    return write_csv(p.export_dict() for p in export_rows(conn, connection_ids=list(names)))

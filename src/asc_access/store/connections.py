@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import name_problem, shown_name
+from asc_access.store.db import checkpoint_wal
 from asc_access.store.rotation import as_previous
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import as_utc, as_utc_or_none
@@ -322,7 +323,9 @@ def set_key(
             values.update(as_previous(current))
         values["rotation_move"] = move or (current.rotation_pending and current.rotation_move)
         conn.execute(update(connections).where(connections.c.id == current.id).values(**values))
-        return _get(conn, name)
+        record = _get(conn, name)
+    checkpoint_wal(db)  # the old key's page images leave the write-ahead log now
+    return record
 
 
 def delete_connection(db: Engine, name: str) -> ConnectionRecord:
@@ -342,7 +345,5 @@ def delete_connection(db: Engine, name: str) -> ConnectionRecord:
             .values(encrypted_private_key=b"\x00" * len(record.encrypted_private_key or b""))
         )
         conn.execute(delete(connections).where(connections.c.id == record.id))
-    if db.dialect.name == "sqlite":
-        with db.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint_wal(db)
     return record

@@ -8,6 +8,8 @@ under an advisory lock, so several workers starting at once do not race.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -18,23 +20,65 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from asc_access.config import Settings
 from asc_access.errors import StoreError
 from asc_access.store.schema import metadata
 
-__all__ = ["alembic_config", "ensure_schema", "head_revision", "make_engine", "open_engine"]
+__all__ = [
+    "alembic_config",
+    "checkpoint_wal",
+    "ensure_schema",
+    "head_revision",
+    "make_engine",
+    "open_engine",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_ID = 0x41534341  # "ASCA": one advisory lock id for schema upgrades
 _upgrade_lock = threading.Lock()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 (owner only) and tighten an existing one and its WAL files.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the main file's mode, so a
+    private main file keeps the write-ahead log (which holds page images with
+    encrypted keys) private too.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            part.chmod(0o600)
+
+
+def checkpoint_wal(engine: Engine) -> None:
+    """On SQLite, fold the write-ahead log into the file and truncate it (best effort).
+
+    After a key is overwritten or deleted, the log still holds the earlier page
+    images until a checkpoint; with ``secure_delete`` on, the checkpoint leaves
+    no copy of the old bytes. A reader holding an old snapshot delays it.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def make_engine(url: str, **engine_kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL, secure delete and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL, secure delete and a busy timeout.
+
+    The SQLite file is the owner's alone (0600), like the master-key file.
+    """
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         connect_args = {"timeout": 30, **engine_kwargs.pop("connect_args", {})}
         engine = create_engine(url, connect_args=connect_args, **engine_kwargs)
 

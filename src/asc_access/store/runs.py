@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from asc_access.redaction import redact
 from asc_access.store import schema
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
@@ -213,7 +214,7 @@ def fail_run(
                 finished_at=as_utc(finished_at),
                 error_code=code,
                 error_cause=cause,
-                error_message=message[:2000],
+                error_message=redact(message)[:2000],
                 **stats.values(),
             )
         )

@@ -35,6 +35,7 @@ __all__ = [
     "connections",
     "invitation_apps",
     "invitations",
+    "master_key_check",
     "metadata",
     "scim_group_access",
     "scim_groups",
@@ -328,6 +329,16 @@ scim_group_access = Table(
     Column("roles", JSON, nullable=False),
     Column("all_apps", Boolean, nullable=False),
     Column("apps", JSON, nullable=False),  # bundle ids
+)
+
+#: One row: the master key's check value (a constant encrypted under it), so a
+#: missing or wrong master key is told apart before any stored key is touched.
+master_key_check = Table(
+    "master_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("check_value", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
 )
 
 # Governance tables join the same metadata (kept in their own module).

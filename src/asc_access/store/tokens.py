@@ -10,6 +10,7 @@ audit log names the actor of a service call ``token:<name>``.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,6 +241,42 @@ def revoke_token(engine: Engine, name: str, *, clock: Clock = _now) -> TokenReco
     return _record(row)
 
 
+#: The least a configured admin token must carry, estimated conservatively.
+MIN_TOKEN_BITS = 128
+_CLASSES = (
+    (str.islower, 26),
+    (str.isupper, 26),
+    (str.isdigit, 10),
+)
+
+
+def token_entropy_bits(token: str) -> float:
+    """A conservative estimate: length × log2(the alphabet of the character classes used).
+
+    Classes are lower case (26), upper case (26), digits (10) and anything else
+    (33, the printable ASCII punctuation). A token with fewer than 8 distinct
+    characters (``aaaa…``, ``abab…``) is counted as 0: its length says nothing.
+    """
+    if len(set(token)) < 8:
+        return 0.0
+    alphabet = sum(size for test, size in _CLASSES if any(test(c) and c.isascii() for c in token))
+    if any(not (c.isascii() and c.isalnum()) for c in token):
+        alphabet += 33
+    return len(token) * math.log2(max(alphabet, 2))
+
+
+def check_token_strength(token: str) -> None:
+    """Refuse an ``ASC_ACCESS_API_TOKEN`` with under :data:`MIN_TOKEN_BITS` bits."""
+    bits = token_entropy_bits(token)
+    if bits < MIN_TOKEN_BITS:
+        raise UsageError(
+            f"ASC_ACCESS_API_TOKEN is too weak: about {bits:.0f} bits of entropy, at least "
+            f"{MIN_TOKEN_BITS} are needed (it guards every team's Admin key). Use a long random "
+            'value, e.g. the output of: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))" (or unset it and let the service make one)'
+        )
+
+
 def ensure_admin_token(
     engine: Engine, configured: str | None, *, clock: Clock = _now
 ) -> str | None:
@@ -259,6 +296,7 @@ def ensure_admin_token(
         if configured is not None:
             if not configured.strip():
                 raise UsageError("ASC_ACCESS_API_TOKEN is set but empty")
+            check_token_strength(configured)
             wanted = hash_token(configured)
             if row is None:
                 conn.execute(

@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from asc_access.redaction import redact
 
 __all__ = ["JsonFormatter", "configure_json_logging", "log_context", "redact"]
 
@@ -25,22 +26,9 @@ _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
     "asc_access_log_context", default=None
 )
 
-_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|$)", re.DOTALL)
-_JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@")
-_BEARER = re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+")
-
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
-
-
-def redact(text: str) -> str:
-    """Mask anything in ``text`` that looks like key material or a token."""
-    text = _PEM.sub("[private key redacted]", text)
-    text = _JWT.sub("[token redacted]", text)
-    text = _BEARER.sub(r"\1[redacted]", text)
-    return _URL_PASSWORD.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 @contextmanager

@@ -11,7 +11,8 @@ least once, so the task is written to be run again:
    that sync is running now, and this trigger joins it (``coalesced``, naming the
    holder's request key) rather than starting a second run. Held by *this* request
    (a redelivery while the first delivery still runs, or the lock of a dead worker
-   that has not expired yet): wait for it, then go to 1 again.
+   that has not expired yet): wait for it, then go to 1 again. Held by an action
+   step on that team (:mod:`.team_lock`): wait for it too.
 4. Under the lock, a ``running`` row with this key can only be the remains of a
    delivery whose worker died mid-sync; the sync writes its snapshot, changes and
    the run's end in one transaction, so nothing else of it exists. The row is
@@ -54,6 +55,7 @@ from asc_access.workers.idempotency import (
 )
 from asc_access.workers.lock import ConnectionLock
 from asc_access.workers.logging import bind, log_context
+from asc_access.workers.team_lock import ACTION_PREFIX
 
 __all__ = [
     "ConnectionRef",
@@ -212,7 +214,8 @@ def _acquire(ctx: WorkerContext, ref: ConnectionRef, request_key: str) -> str | 
         if token is not None:
             return token
         holder = lock.holder()
-        if holder is not None and holder.request_key != request_key:
+        action_holds = holder is not None and holder.request_key.startswith(ACTION_PREFIX)
+        if holder is not None and holder.request_key != request_key and not action_holds:
             log.info("sync already running; joining it", extra={"holder": holder.request_key})
             return {
                 "connection": ref.name,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from asc_access.service.auth import Principal, check_form_csrf, session_principal
+from asc_access.service.auth import Principal, check_form_csrf, client_of, session_principal
 from asc_access.service.console.render import render
 from asc_access.service.console.sso_pages import oidc_settings
 from asc_access.service.context import context_of
@@ -88,9 +88,12 @@ async def login(
             title="Sign in with your company account",
             resolution=["Use 'Sign in with your company account' (ASC_ACCESS_LOCAL_LOGIN=false)."],
         )
+    client = client_of(request)
+    ctx.throttle.check(client, "console sign-in")
     record = verify_token(ctx.engine, token.strip(), clock=ctx.clock)
     if record is None:
         known = find_token(ctx.engine, token.strip())
+        ctx.throttle.failed(client, "console sign-in", "token_invalid")
         message = (
             f"The token {known.name!r} has been revoked."
             if known is not None
