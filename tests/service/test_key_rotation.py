@@ -20,6 +20,7 @@ from _support.service import ADMIN_TOKEN, allowing, serve_in_thread
 from asc_access.config import Settings
 from asc_access.runtime import open_store, vault_for
 from asc_access.service import create_app
+from asc_access.store import keycheck
 from asc_access.store.connections import get_connection, set_key
 from hardening.support import cli
 
@@ -63,15 +64,18 @@ def _key_body(key: SandboxKey, url: str | None = None, **extra: Any) -> dict[str
 
 
 def _sync(c: httpx.Client, name: str) -> dict[str, Any]:
+    """Start a sync and wait for *its* run (not the previous one) to finish."""
+    earlier = c.get(f"/api/v1/sync/runs?connection={name}").json()["items"]
+    newest_before = earlier[0]["id"] if earlier else 0
     started = c.post(f"/api/v1/connections/{name}/sync")
     assert started.status_code == 202, started.text
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         items = c.get(f"/api/v1/sync/runs?connection={name}").json()["items"]
-        if items and items[0]["status"] != "running":
+        if items and items[0]["id"] > newest_before and items[0]["status"] != "running":
             return dict(items[0])
         time.sleep(0.05)
-    raise AssertionError("the sync did not finish")
+    raise AssertionError(f"the sync did not finish: {started.json()} {items[:2]}")
 
 
 def _removals(c: httpx.Client, name: str) -> int:
@@ -173,7 +177,11 @@ def test_a_key_of_another_team_that_gets_through_is_caught_by_its_first_sync(
         key_id=other.key_id,
         issuer_id=None,
         key_type="individual",
-        encrypted_private_key=vault_for(teams.settings).encrypt(other.private_key_pem.encode()),
+        encrypted_private_key=vault_for(teams.settings, engine).encrypt(
+            other.private_key_pem.encode(),
+            purpose="private-key",
+            bound_to=keycheck.binding_for("northwind"),
+        ),
         healthy=True,
         api_url=teams.theirs.base_url,
     )
