@@ -15,9 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
@@ -36,10 +34,15 @@ from asc_access.diagnosis.probes import ClientFactory
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
-from asc_access.store import connections as store
-from asc_access.store.connections import ConnectionRecord
-from asc_access.store.db import open_engine
 from asc_access.vault import Vault
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from asc_access.store.connections import ConnectionRecord
+
+# The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
+# so `doctor` with flags and the service's start-up path never pay for it.
 
 __all__ = [
     "DOCTOR_RETRY",
@@ -62,6 +65,8 @@ _KEY_PURPOSE = "private-key"
 
 def open_store(settings: Settings | None = None) -> Engine:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
+    from asc_access.store.db import open_engine  # lazy: see the note on the store above
+
     return open_engine(settings or Settings.from_env())
 
 
@@ -74,6 +79,8 @@ def credentials_for_connection(
     engine: Engine, settings: Settings, name: str
 ) -> tuple[ConnectionRecord, Credentials]:
     """A saved connection and its decrypted credentials."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
     record = store.get_connection(engine, name)
     return record, _credentials(record, vault_for(settings))
 
@@ -160,6 +167,8 @@ async def diagnose_connection(
     record_health: bool = True,
 ) -> DoctorReport:
     """The doctor for a saved connection, using its history; records the verdict as health."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
     record = store.get_connection(engine, name)
     try:
         creds = _credentials(record, vault_for(settings))
@@ -235,6 +244,8 @@ async def connect(
     and cause, as long as the key itself could be read. Nothing is saved for a
     usage error. The private key is stored only encrypted.
     """
+    from asc_access.store import connections as store  # lazy: see the note above
+
     if not name.strip():
         raise UsageError("a connection needs a name")
     try:
@@ -286,6 +297,8 @@ async def rotate_key(
 
     The connection keeps its id, so its mirror, runs and change history stay.
     """
+    from asc_access.store import connections as store  # lazy: see the note above
+
     record = store.get_connection(engine, name)
     url = api_url or record.api_url
     report = await diagnose_credentials(
