@@ -39,6 +39,11 @@ def sandbox(
     rate_limit: int = typer.Option(
         3600, "--rate-limit", min=1, help="Requests per key per rolling hour."
     ),
+    omit_included_totals: bool = typer.Option(
+        False,
+        "--omit-included-totals",
+        help="Leave meta.paging.total out of included relationships (as Apple may).",
+    ),
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
@@ -80,6 +85,7 @@ def sandbox(
         random_seed=random_seed,
         latency_ms=latency_ms,
         rate_limit=rate_limit,
+        omit_included_totals=omit_included_totals,
     )
     model = Sandbox(options)
     target_dir = state_dir
