@@ -5,7 +5,7 @@
 - ``GET|POST /_sandbox/keys``; ``POST /_sandbox/keys/{key_id}/revoke``
 - ``POST /_sandbox/agreements`` ``{"accepted": bool}``
 - ``GET|POST /_sandbox/clock`` ``{"offset_seconds": n}``
-- ``POST /_sandbox/rate-limit`` ``{"limit": n}``
+- ``POST /_sandbox/rate-limit`` ``{"limit": n, "window_seconds"?: s}``
 - ``POST /_sandbox/included-totals`` ``{"omit": bool}``: drop ``meta.paging.total`` on included
   relationships (as Apple may), or send it again
 - ``POST /_sandbox/userInvitations/{id}/accept`` and ``.../expire``
@@ -158,7 +158,9 @@ def _route(sandbox: Sandbox, call: Call) -> tuple[int, dict[str, Any]]:
         return 200, {"omit": omit}
     if (method, path) == ("POST", "/_sandbox/rate-limit"):
         sandbox.limiter.limit = _int_field(body, "limit", sandbox.limiter.limit)
-        return 200, {"limit": sandbox.limiter.limit}
+        if "window_seconds" in body:
+            sandbox.limiter.window = float(_int_field(body, "window_seconds", 3600))
+        return 200, {"limit": sandbox.limiter.limit, "window_seconds": sandbox.limiter.window}
     found = re.fullmatch(r"/_sandbox/userInvitations/([^/]+)/(accept|expire)", path)
     if found and method == "POST":
         if found.group(2) == "accept":

@@ -7,6 +7,7 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from asc_access import runtime
 from asc_access.actions import Team
+from asc_access.api import PacingBudget
 from asc_access.config import Settings
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
@@ -23,6 +25,7 @@ from asc_access.service.syncing import SyncRunner
 from asc_access.store import connections, schema
 from asc_access.store.timeutil import as_utc
 from asc_access.sync import sync_connection
+from asc_access.sync.admission import admitted
 
 if TYPE_CHECKING:
     from asc_access.service.context import ServiceContext
@@ -47,16 +50,21 @@ def open_store(settings: Settings) -> Engine:
 def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any]) -> SyncRunner:
     """How the service runs one sync of a named connection (the sync records its run)."""
 
+    kwargs = dict(client_kwargs)
+    # One budget for every sync of this process: syncs sharing a key are admitted together.
+    budget = kwargs.setdefault("budget", PacingBudget())
+
     async def run(name: str, request_key: str) -> object:
         if settings.broker_url:
             # Scale-out: the workers run it (with their lock and shared rate budget).
             return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
-        client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
-        async with client:
-            return await sync_connection(
-                engine, client, record.id, request_key=request_key, progress_interval=0.5
-            )
+        with admitted(engine, record.id, name, budget, record.key_id, request_key, clock=time.time):
+            client = runtime.client_for_connection(engine, settings, name, **kwargs)
+            async with client:
+                return await sync_connection(
+                    engine, client, record.id, request_key=request_key, progress_interval=0.5
+                )
 
     return run
 
