@@ -11,7 +11,8 @@ nothing is paced) and, in this same run:
   wall ÷ floor (target <= 1.2);
 - requests of a sync with ``meta.paging.total`` on included app lists, and of one
   with the sandbox told to omit it (``POST /_sandbox/included-totals``), with the
-  number of people whose included list was exactly full (50).
+  number of people whose included list was exactly full (50; ``--exactly-full``
+  members are given exactly 50 apps first, through the API).
 
     .venv/bin/python benchmarks/bench_floor.py [--sizes 1000,10000] [--latency-ms 20]
 """
@@ -95,6 +96,19 @@ def _exactly_full(engine: Any, name: str) -> int:
     return sum(1 for p in people if not p.all_apps_visible and len(p.app_ids) == 50)
 
 
+def _make_exactly_full(base_url: str, tokens: TokenManager, count: int) -> None:
+    """Give ``count`` restricted members exactly 50 apps (the include cap), through the API."""
+    headers = {"Authorization": f"Bearer {tokens.token()}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        apps = [a["id"] for a in client.get("/v1/apps?limit=200").json()["data"]][:50]
+        users = client.get("/v1/users?limit=200").json()["data"]
+        chosen = [u["id"] for u in users if not u["attributes"]["allAppsVisible"]][:count]
+        body = {"data": [{"type": "apps", "id": a} for a in apps]}
+        for user_id in chosen:
+            url = f"/v1/users/{user_id}/relationships/visibleApps"
+            client.patch(url, json=body).raise_for_status()
+
+
 def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
     apps, invitations = max(150, users // 10), max(50, users // 20)
     sandbox_args = argparse.Namespace(
@@ -113,6 +127,7 @@ def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
         engine = runtime.open_store(settings)
         tokens = _connect(engine, settings, state, "told")
         _connect(engine, settings, state, "untold")
+        _make_exactly_full(state["base_url"], tokens, args.exactly_full)
         _floor(state["base_url"], tokens)  # warm-up: the sandbox renders its app cache once
         floors, walls = [], []
         result: SyncResult | None = None
@@ -155,6 +170,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--random-seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--exactly-full", type=int, default=10, help="members given exactly 50 apps first"
+    )
     args = parser.parse_args()
     for users in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
