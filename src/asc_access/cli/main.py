@@ -126,6 +126,8 @@ COMMANDS: tuple[Command, ...] = (
         "serve_cmd",
         "Named API tokens for the service: create (shown once), revoke, list.",
     ),
+    Command("policies", "governance_cmd", "Policies over every team: check them, see alerts."),
+    Command("campaigns", "governance_cmd", "Access reviews: freeze, decide, remediate, prove."),
     Command(
         "workers",
         "worker_cmd",
@@ -150,8 +152,31 @@ def load_command(name: str) -> click.Command:
     return command
 
 
+def _plain_flag(param: click.Parameter) -> None:
+    """Show an on/off flag as a flag in help (no ``<bool>`` value after it)."""
+    if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+        param.metavar = ""
+
+
+def _plain_flags(command: click.Command, ctx: click.Context) -> None:
+    for param in command.params:
+        _plain_flag(param)
+    help_option = command.get_help_option(ctx)
+    if help_option is not None:
+        _plain_flag(help_option)
+    subcommands: dict[str, click.Command] = getattr(command, "commands", {})
+    for sub in subcommands.values():
+        _plain_flags(sub, ctx)
+
+
 class _LazyGroup(TyperGroup):
     """Lists commands from :data:`COMMANDS`; imports one only to run it (or show its help)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            _plain_flag(param)
+        return params
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         own = super().list_commands(ctx)
@@ -160,8 +185,11 @@ class _LazyGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         entry = _BY_NAME.get(cmd_name)
-        if command is not None or entry is None:
+        if command is not None:
+            _plain_flags(command, ctx)  # every flag of every command reads as a flag in help
             return command
+        if entry is None:
+            return None
         # A stand-in carrying the one-line help, for listings; running resolves the real one.
         return TyperCommand(cmd_name, help=entry.help, short_help=entry.help)
 

@@ -139,6 +139,9 @@ def sync_command(
                 budget=budget,
             )
         )
+        from asc_access.governance.check import after_sync
+
+        after_sync(engine, settings)  # policies; never fails the sync
         _report_syncs(engine, outcomes, as_json=as_json, single=name is not None)
 
 

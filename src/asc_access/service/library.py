@@ -19,6 +19,7 @@ from asc_access import runtime
 from asc_access.actions import Team
 from asc_access.api import PacingBudget
 from asc_access.config import Settings
+from asc_access.metrics import metered_sync
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
@@ -61,10 +62,21 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
         record = connections.get_connection(engine, name)
         with admitted(engine, record.id, name, budget, record.key_id, request_key, clock=time.time):
             client = runtime.client_for_connection(engine, settings, name, **kwargs)
-            async with client:
-                return await sync_connection(
-                    engine, client, record.id, request_key=request_key, progress_interval=0.5
-                )
+            try:
+                async with client:
+                    return await metered_sync(
+                        sync_connection(
+                            engine,
+                            client,
+                            record.id,
+                            request_key=request_key,
+                            progress_interval=0.5,
+                        )
+                    )
+            finally:
+                from asc_access.governance.check import after_sync
+
+                await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
 
     return run
 
