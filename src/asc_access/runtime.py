@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
 from asc_access.config import Settings
@@ -42,6 +41,7 @@ from asc_access.vault import Vault
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from asc_access.actions.locking import TeamLock
     from asc_access.store.connections import ConnectionRecord
 
 # The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
@@ -78,6 +78,9 @@ def open_store(settings: Settings | None = None) -> Engine:
 def team_lock(settings: Settings) -> TeamLock:
     """The per-team lock actions and syncs share: the workers' Redis lock with a broker."""
     if not settings.broker_url:
+        # lazy: the actions package pulls in the store (SQLAlchemy), which `doctor` never needs
+        from asc_access.actions.locking import LOCAL_TEAM_LOCK
+
         return LOCAL_TEAM_LOCK
     from asc_access.workers.dispatch import worker_config_for
 
