@@ -16,11 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
-from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
 from asc_access.config import Settings
@@ -38,11 +35,17 @@ from asc_access.diagnosis.probes import ClientFactory
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
-from asc_access.store import connections as store
-from asc_access.store import keycheck
-from asc_access.store.connections import ConnectionRecord
-from asc_access.store.db import open_engine
+from asc_access.rotation import rotation_refusal
 from asc_access.vault import Vault
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from asc_access.actions.locking import TeamLock
+    from asc_access.store.connections import ConnectionRecord
+
+# The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
+# so `doctor` with flags and the service's start-up path never pay for it.
 
 __all__ = [
     "DOCTOR_RETRY",
@@ -67,12 +70,17 @@ _KEY_PURPOSE = "private-key"
 
 def open_store(settings: Settings | None = None) -> Engine:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
+    from asc_access.store.db import open_engine  # lazy: see the note on the store above
+
     return open_engine(settings or Settings.from_env())
 
 
 def team_lock(settings: Settings) -> TeamLock:
     """The per-team lock actions and syncs share: the workers' Redis lock with a broker."""
     if not settings.broker_url:
+        # lazy: the actions package pulls in the store (SQLAlchemy), which `doctor` never needs
+        from asc_access.actions.locking import LOCAL_TEAM_LOCK
+
         return LOCAL_TEAM_LOCK
     from asc_access.workers.dispatch import worker_config_for
 
@@ -95,6 +103,8 @@ def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
     """
     if engine is None:
         return Vault.from_settings(settings)
+    from asc_access.store import keycheck  # lazy: see the note above
+
     return keycheck.open_vault(settings, engine)
 
 
@@ -102,11 +112,15 @@ def credentials_for_connection(
     engine: Engine, settings: Settings, name: str
 ) -> tuple[ConnectionRecord, Credentials]:
     """A saved connection and its decrypted credentials."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
     record = store.get_connection(engine, name)
     return record, _credentials(record, vault_for(settings, engine), engine)
 
 
 def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Credentials:
+    from asc_access.store import keycheck  # lazy: see the note above
+
     blob = record.encrypted_private_key
     if not blob:
         raise SecretStoreError(f"connection {record.name!r} has no stored private key")
@@ -205,6 +219,8 @@ async def diagnose_connection(
     record_health: bool = True,
 ) -> DoctorReport:
     """The doctor for a saved connection, using its history; records the verdict as health."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
     record = store.get_connection(engine, name)
     try:
         creds = _credentials(record, vault_for(settings, engine), engine)
@@ -280,6 +296,9 @@ async def connect(
     and cause, as long as the key itself could be read. Nothing is saved for a
     usage error. The private key is stored only encrypted.
     """
+    from asc_access.store import connections as store  # lazy: see the note above
+    from asc_access.store import keycheck
+
     if not name.strip():
         raise UsageError("a connection needs a name")
     store.check_connection_name(name)
@@ -342,6 +361,9 @@ async def rotate_key(
     Raises:
         UsageError: the new key would move the connection (``context["conflict"]``).
     """
+    from asc_access.store import connections as store  # lazy: see the note above
+    from asc_access.store import keycheck
+
     record = store.get_connection(engine, name)
     url = (api_url or record.api_url).rstrip("/")
     refusal = None if move else rotation_refusal(record, evaluation.credentials, url, None)
@@ -373,50 +395,3 @@ async def rotate_key(
         move=move,
     )
     return ConnectOutcome(report, saved)
-
-
-_MOVE_HINT = " Ask for an explicit move (--move, or move: true) if that is what you want."
-
-
-def rotation_refusal(
-    record: ConnectionRecord,
-    creds: Credentials | None,
-    url: str,
-    capabilities: dict[str, bool | None] | None,
-) -> str | None:
-    """Why rotating ``record`` to ``creds`` at ``url`` would move it (``None``: it would not).
-
-    Apple tells nobody which user an individual key belongs to, so for those the
-    same key type and no lost capability stand in for "the same user"; the first
-    sync then checks the team itself (:mod:`asc_access.sync.rotation`).
-    """
-    if url != record.api_url.rstrip("/"):
-        return f"a new key keeps the connection's API URL ({record.api_url}), not {url}." + (
-            _MOVE_HINT
-        )
-    if creds is None:
-        return None  # the doctor explains what is wrong with the key
-    if creds.key_type != record.key_type:
-        return (
-            f"connection {record.name!r} uses a {record.key_type} key; the new key is a "
-            f"{creds.key_type} key, so it may not be of the same team." + _MOVE_HINT
-        )
-    if (
-        record.key_type == "team"
-        and (creds.issuer_id or "").lower() != (record.issuer_id or "").lower()
-    ):
-        return (
-            f"the new key's issuer ({creds.issuer_id}) is not this connection's "
-            f"({record.issuer_id}): it belongs to another team." + _MOVE_HINT
-        )
-    lost = sorted(
-        k
-        for k, v in (record.capabilities or {}).items()
-        if v and (capabilities or {}).get(k) is False
-    )
-    if record.key_type == "individual" and capabilities is not None and lost:
-        return (
-            f"the new individual key cannot {', '.join(lost)} as the old one could: it looks "
-            "like another user's key." + _MOVE_HINT
-        )
-    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -135,3 +136,28 @@ async def test_a_relative_link_may_carry_a_url_in_its_query(make_client: Any, h:
     assert script.requests[1].url.host == "api.test"
     assert client.last_response is not None
     assert client.last_response.path == "/v1/apps"
+
+
+async def test_the_next_page_is_in_flight_while_the_caller_works_on_this_one(
+    make_client: Any, h: Any
+) -> None:
+    script = h.Script(_page(h, ["a", "b"], "Mg"), _page(h, ["c"], None))
+    client = make_client(script)
+    pages = client.users.pages(limit=2)
+    first = await anext(pages)
+    await asyncio.sleep(0)  # the caller is busy with page 1 ...
+    await asyncio.sleep(0)
+    assert [u.id for u in first.items] == ["a", "b"]
+    assert len(script.requests) == 2  # ... and page 2 has already been asked for
+    rest = [p async for p in pages]
+    assert [[u.id for u in p.items] for p in rest] == [["c"]]
+    assert client.request_count == 2
+
+
+async def test_a_caller_that_stops_early_leaves_no_request_behind(make_client: Any, h: Any) -> None:
+    script = h.Script(_page(h, ["a", "b"], "Mg"), _page(h, ["c", "d"], "NA"), _page(h, ["e"], None))
+    client = make_client(script)
+    pages = client.users.pages(limit=2)
+    await anext(pages)
+    await pages.aclose()
+    assert len(script.requests) <= 2  # the prefetched page is cancelled, nothing beyond it

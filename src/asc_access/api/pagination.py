@@ -10,11 +10,14 @@ team changes), and gives up when several pages in a row bring nothing new.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from asc_access.api.response import ApiResponse
 from asc_access.api.transport import Transport
 from asc_access.api.types import Page
 from asc_access.errors import UnexpectedResponseError
@@ -42,42 +45,68 @@ async def paginate(
     Raises :class:`~asc_access.errors.UnexpectedResponseError` on a pagination
     loop, a foreign next link, or :data:`MAX_STALLED_PAGES` pages without progress.
     """
-    target: str = path
-    query: Sequence[tuple[str, str]] | None = params
     seen_urls = {transport.resolve(path, params)}
     seen_ids: set[str] = set()
     stalled = 0
-    while True:
-        response = await transport.request("GET", target, params=query)
-        page = response.decode(decode)
-        fresh: list[T] = []
-        for item in page.items:
-            ident = key(item)
-            if ident in seen_ids:
-                continue
-            seen_ids.add(ident)
-            fresh.append(item)
-        if len(fresh) < len(page.items):
-            log.warning(
-                "%s: dropped %d item(s) already seen on an earlier page",
-                response.info.path,
-                len(page.items) - len(fresh),
-            )
-        next_url: str | None = None
-        if page.next_url is not None:
-            try:
-                next_url = transport.resolve(page.next_url)
-            except UnexpectedResponseError as exc:
-                raise response.unexpected(exc.message, exc.context) from exc
-            if next_url in seen_urls:
-                raise response.unexpected("pagination loop: links.next repeats an earlier page")
-            seen_urls.add(next_url)
-            stalled = 0 if fresh else stalled + 1
-            if stalled >= MAX_STALLED_PAGES:
-                raise response.unexpected(
-                    f"pagination made no progress for {stalled} pages in a row"
+    # The next page is requested as soon as its link is known and safe to follow, so
+    # decoding this page and the caller's work on it overlap the next round trip.
+    pending = asyncio.ensure_future(transport.request("GET", path, params=params))
+    try:
+        while True:
+            response = await pending
+            document = response.json()
+            next_url = _next_link(transport, response, document, seen_urls)
+            if next_url is not None:
+                stalled = 0 if _raw_ids(document) - seen_ids else stalled + 1
+                if stalled >= MAX_STALLED_PAGES:
+                    raise response.unexpected(
+                        f"pagination made no progress for {stalled} pages in a row"
+                    )
+                pending = asyncio.ensure_future(transport.request("GET", next_url))
+            page = response.decode(decode, document)
+            fresh: list[T] = []
+            for item in page.items:
+                ident = key(item)
+                if ident not in seen_ids:
+                    seen_ids.add(ident)
+                    fresh.append(item)
+            if len(fresh) < len(page.items):
+                log.warning(
+                    "%s: dropped %d item(s) already seen on an earlier page",
+                    response.info.path,
+                    len(page.items) - len(fresh),
                 )
-        yield replace(page, items=fresh, next_url=next_url)
-        if next_url is None:
-            return
-        target, query = next_url, None
+            yield replace(page, items=fresh, next_url=next_url)
+            if next_url is None:
+                return
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+
+
+def _raw_ids(document: Any) -> set[str]:
+    """The ids of a page's items, read before decoding (for the progress check)."""
+    data = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(data, list):
+        return set()
+    return {str(d.get("id")) for d in data if isinstance(d, dict)}
+
+
+def _next_link(
+    transport: Transport, response: ApiResponse, document: Any, seen_urls: set[str]
+) -> str | None:
+    """The page's ``links.next``, resolved and checked (no loop, no foreign origin)."""
+    links = document.get("links") if isinstance(document, dict) else None
+    raw = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return None  # absent (the last page); a malformed link is the decoder's to refuse
+    try:
+        next_url = transport.resolve(raw)
+    except UnexpectedResponseError as exc:
+        raise response.unexpected(exc.message, exc.context) from exc
+    if next_url in seen_urls:
+        raise response.unexpected("pagination loop: links.next repeats an earlier page")
+    seen_urls.add(next_url)
+    return next_url

@@ -18,6 +18,7 @@ import asyncio
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,6 +162,7 @@ class PacingBudget:
         slow_fraction: float = 0.1,
         max_delay: float = 2.0,
         probe_after: float = 60.0,
+        window: float = 3600.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -173,6 +175,9 @@ class PacingBudget:
         self._sleep = sleep
         self._clock = clock
         self._states: dict[str, _KeyState] = {}
+        self.window = window
+        self._sent: dict[str, deque[float]] = {}
+        self._holds: dict[str, dict[str, int]] = {}
 
     def snapshot(self, key_id: str) -> RateLimitSnapshot | None:
         """The latest snapshot observed for ``key_id``."""
@@ -190,10 +195,55 @@ class PacingBudget:
         scaled = int(self.slow_fraction * limit) if limit else 0
         return max(self.reserve + 1, scaled)
 
+    def _refilled(self, key_id: str) -> int | None:
+        """The estimate plus our requests that left Apple's window since it was observed."""
+        state, left = self._states.get(key_id), self.estimated_remaining(key_id)
+        if state is None or left is None:
+            return None
+        now, sent = self._clock(), self._sent.get(key_id, ())
+        aged = sum(1 for t in sent if state.observed_at - self.window < t <= now - self.window)
+        return left + aged
+
+    def admit(self, key_id: str, cost: int, ticket: str) -> float | None:
+        """Hold ``cost`` requests for a sync (``None``), or the seconds until they refill."""
+        holds = self._holds.setdefault(key_id, {})
+        left = self._refilled(key_id)
+        if ticket in holds or left is None:
+            holds.setdefault(ticket, cost)
+            return None
+        short = cost - (left - self.reserve - sum(holds.values()))
+        if short <= 0:
+            holds[ticket] = cost
+            return None
+        now = self._clock()
+        recent = [t for t in self._sent.get(key_id, ()) if t > now - self.window]
+        if len(recent) >= short:
+            return max(0.0, recent[short - 1] + self.window - now)
+        return self.window
+
+    def release(self, key_id: str, ticket: str) -> None:
+        """Drop what is left of a sync's hold."""
+        self._holds.get(key_id, {}).pop(ticket, None)
+
+    def _spend(self, key_id: str) -> None:
+        sent = self._sent.setdefault(key_id, deque())
+        now = self._clock()
+        sent.append(now)
+        while sent and sent[0] <= now - 2 * self.window:
+            sent.popleft()
+        holds = self._holds.get(key_id, {})
+        ticket = next((t for t, n in holds.items() if n > 0), None)
+        if ticket is not None:
+            holds[ticket] -= 1
+
     async def before_request(self, key_id: str) -> None:
         """Sleep in proportion to how low the budget is; refuse inside the reserve."""
+        await self._pace(key_id)
+        self._spend(key_id)
+
+    async def _pace(self, key_id: str) -> None:
         state = self._states.get(key_id)
-        left = self.estimated_remaining(key_id)
+        left = self._refilled(key_id)
         if state is None or left is None:
             return
         if left <= self.reserve:

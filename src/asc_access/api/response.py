@@ -87,9 +87,10 @@ class ApiResponse:
         except (ValueError, RecursionError) as exc:
             raise self.unexpected("the body is not JSON") from exc
 
-    def decode(self, decoder: Callable[[Any], R]) -> R:
-        """Parse the body and apply a :mod:`~asc_access.api.jsonapi` decoder to it."""
-        document = self.json()
+    def decode(self, decoder: Callable[[Any], R], document: Any = None) -> R:
+        """Parse the body (unless ``document``: already parsed) and apply a decoder to it."""
+        if document is None:
+            document = self.json()
         try:
             return decoder(document)
         except UnexpectedResponseError as exc:

@@ -47,6 +47,11 @@ def sandbox(
     rate_limit: int = typer.Option(
         3600, "--rate-limit", min=1, help="Requests per key per rolling hour."
     ),
+    omit_included_totals: bool = typer.Option(
+        False,
+        "--omit-included-totals",
+        help="Leave meta.paging.total out of included relationships (as Apple may).",
+    ),
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
@@ -96,6 +101,7 @@ def sandbox(
         random_seed=random_seed,
         latency_ms=latency_ms,
         rate_limit=rate_limit,
+        omit_included_totals=omit_included_totals,
     )
     model, restored = _team(state_dir, options, fresh=fresh)
 

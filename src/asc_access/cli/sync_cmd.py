@@ -126,14 +126,17 @@ def sync_command(
         if settings.broker_url:
             _sync_queued(settings, engine, names, wait=wait, as_json=as_json)
             return
+        from asc_access.api import PacingBudget
         from asc_access.runtime import client_for_connection
 
+        budget = PacingBudget()  # one budget for all these syncs: they may share keys
         outcomes = asyncio.run(
             run_syncs(
                 engine,
                 names,
-                lambda n: client_for_connection(engine, settings, n),
+                lambda n: client_for_connection(engine, settings, n, budget=budget),
                 console=None if as_json else err_console,
+                budget=budget,
             )
         )
         from asc_access.governance.check import after_sync
@@ -165,13 +168,17 @@ def _sync_queued(
     from asc_access.workers.dispatch import enqueue_sync
 
     docs = enqueue_sync(settings, names, wait, engine=engine)
-    failed = [d for d in docs if d["status"] not in {"queued", "succeeded", "coalesced"}]
+    failed = [
+        d for d in docs if d["status"] not in {"queued", "succeeded", "coalesced", "deferred"}
+    ]
     if as_json:
         emit_json({"ok": not failed, "queued": True, "syncs": docs})
     else:
         for doc in docs:
             code = f" {doc['code']} ({doc['cause']})" if doc.get("code") else ""
-            console.print(f"{doc['connection']}: {doc['status']}{code}")
+            until = doc.get("deferred_until")
+            shown = f"deferred until {str(until)[11:16]}" if until else doc["status"]
+            console.print(f"{doc['connection']}: {shown}{code}")
     if failed:
         from asc_access.catalogue import exit_status_for
 

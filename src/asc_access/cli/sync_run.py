@@ -7,6 +7,8 @@ on stderr, so stdout stays clean (and ``--json`` shows no bar at all).
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from asc_access.catalogue import exit_status_for
 from asc_access.errors import AscAccessError
 from asc_access.store import schema
 from asc_access.sync import SyncResult, SyncSource, sync_connection
+from asc_access.sync.admission import SyncDeferred, admitted
 
 __all__ = ["RichSyncProgress", "SyncOutcome", "print_summary", "run_syncs"]
 
@@ -55,16 +58,19 @@ class SyncOutcome:
     name: str
     result: SyncResult | None = None
     error: AscAccessError | None = None
+    deferred: SyncDeferred | None = None
 
     @property
     def exit_status(self) -> int:
-        """0, or the error's catalogue number (1 when uncatalogued)."""
+        """0 (a deferred sync is not a failure), or the error's catalogue number."""
         return 0 if self.error is None else exit_status_for(self.error.code)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``sync --json`` shape of one connection."""
         if self.result is not None:
             return self.result.as_dict()
+        if self.deferred is not None:
+            return self.deferred.as_dict()
         assert self.error is not None
         return {
             "ok": False,
@@ -77,10 +83,11 @@ class SyncOutcome:
         }
 
 
-def _connection_id(engine: Engine, name: str) -> int:
+def _connection(engine: Engine, name: str) -> tuple[int, str]:
     c = schema.connections.c
     with engine.connect() as conn:
-        return int(conn.execute(select(c.id).where(c.name == name)).scalar_one())
+        row = conn.execute(select(c.id, c.key_id).where(c.name == name)).one()
+    return int(row.id), str(row.key_id)
 
 
 async def run_syncs(
@@ -89,8 +96,13 @@ async def run_syncs(
     client_for: ClientFactory,
     *,
     console: Console | None,
+    budget: object = None,
 ) -> list[SyncOutcome]:
-    """Sync each named connection in turn; a failure does not stop the others."""
+    """Sync each named connection in turn; a failure does not stop the others.
+
+    With ``budget`` (the rate budget the clients share) each sync is admitted only
+    when the key's budget covers its expected cost, else deferred (nothing spent).
+    """
     outcomes: list[SyncOutcome] = []
     for name in names:
         progress = (
@@ -105,22 +117,35 @@ async def run_syncs(
             else None
         )
         try:
-            connection_id = _connection_id(engine, name)
-            client = client_for(name)
-            async with client:
-                source: SyncSource = client
-                if progress is None:
-                    result = await sync_connection(engine, source, connection_id)
-                else:
-                    with progress:
-                        listener = RichSyncProgress(progress, name)
-                        result = await sync_connection(
-                            engine, source, connection_id, progress=listener
-                        )
+            connection_id, key_id = _connection(engine, name)
+            with admitted(
+                engine,
+                connection_id,
+                name,
+                budget,
+                key_id,
+                secrets.token_hex(8),
+                clock=time.time,
+            ):
+                result = await _one(engine, client_for(name), connection_id, name, progress)
             outcomes.append(SyncOutcome(name, result=result))
+        except SyncDeferred as deferral:
+            outcomes.append(SyncOutcome(name, deferred=deferral))
         except AscAccessError as error:
             outcomes.append(SyncOutcome(name, error=error))
     return outcomes
+
+
+async def _one(
+    engine: Engine, client: Any, connection_id: int, name: str, progress: Progress | None
+) -> SyncResult:
+    async with client:
+        source: SyncSource = client
+        if progress is None:
+            return await sync_connection(engine, source, connection_id)
+        with progress:
+            listener = RichSyncProgress(progress, name)
+            return await sync_connection(engine, source, connection_id, progress=listener)
 
 
 def _count(n: int, noun: str) -> str:
@@ -136,6 +161,14 @@ def print_summary(
 ) -> None:
     """The human summary of one sync."""
     name = escape(outcome.name)
+    if outcome.deferred is not None:
+        until = f"{outcome.deferred.until:%H:%M}"
+        console.print(
+            f"[bold yellow]⏸ {name}: deferred until {until}[/] — the key's hourly budget "
+            f"covers fewer than the {outcome.deferred.cost} requests this sync needs; "
+            "nothing was spent"
+        )
+        return
     if outcome.error is not None:
         error = outcome.error
         label = f"{error.code} " if error.code else ""

@@ -8,7 +8,9 @@ documents each with a curl example.
 - ``GET|POST /_sandbox/keys``; ``POST /_sandbox/keys/{key_id}/revoke``
 - ``POST /_sandbox/agreements`` ``{"accepted": bool}``
 - ``GET|POST /_sandbox/clock`` ``{"offset_seconds": n}``
-- ``POST /_sandbox/rate-limit`` ``{"limit": n}``
+- ``POST /_sandbox/rate-limit`` ``{"limit": n, "window_seconds"?: s}``
+- ``POST /_sandbox/included-totals`` ``{"omit": bool}``: drop ``meta.paging.total`` on included
+  relationships (as Apple may), or send it again
 - ``POST /_sandbox/userInvitations/{id}/accept`` and ``.../expire``
 - ``POST /_sandbox/users/{id}/roles`` ``{"roles": [...], "all_apps_visible"?: bool}``
 - ``POST /_sandbox/reset`` ``{"seed": "demo"}`` or a generated team
@@ -219,9 +221,17 @@ def _route(sandbox: Sandbox, call: Call) -> tuple[int, dict[str, Any]]:
             sandbox.clock.offset_seconds = float(offset)
             world.touch()
         return 200, {"offset_seconds": sandbox.clock.offset_seconds, "now": sandbox.clock.now()}
+    if (method, path) == ("POST", "/_sandbox/included-totals"):
+        omit = body.get("omit")
+        if not isinstance(omit, bool):
+            raise _ControlError(400, "'omit' must be true or false")
+        sandbox.omit_included_totals = omit
+        return 200, {"omit": omit}
     if (method, path) == ("POST", "/_sandbox/rate-limit"):
         sandbox.limiter.limit = _int_field(body, "limit", sandbox.limiter.limit)
-        return 200, {"limit": sandbox.limiter.limit}
+        if "window_seconds" in body:
+            sandbox.limiter.window = float(_int_field(body, "window_seconds", 3600))
+        return 200, {"limit": sandbox.limiter.limit, "window_seconds": sandbox.limiter.window}
     found = re.fullmatch(r"/_sandbox/userInvitations/([^/]+)/(accept|expire)", path)
     if found and method == "POST":
         if found.group(2) == "accept":

@@ -32,9 +32,12 @@ def page_links(
 class Renderer:
     """Renders records for one base URL, caching app resources (apps are read-only)."""
 
-    def __init__(self, base: str, app_cache: dict[tuple[object, ...], Doc]) -> None:
+    def __init__(
+        self, base: str, app_cache: dict[tuple[object, ...], Doc], *, omit_totals: bool = False
+    ) -> None:
         self.base = base
         self._app_cache = app_cache
+        self._omit_totals = omit_totals
 
     # ----- apps ----------------------------------------------------------------------
     def app(self, app: AppRecord, fields: frozenset[str] | None) -> Doc:
@@ -87,7 +90,10 @@ class Renderer:
         }
         if "visibleApps" in query.include:
             shown = app_ids[: query.include_limit]
-            relationship["meta"] = {"paging": {"total": len(app_ids), "limit": query.include_limit}}
+            paging: Doc = {"limit": query.include_limit}
+            if not self._omit_totals:
+                paging = {"total": len(app_ids), **paging}
+            relationship["meta"] = {"paging": paging}
             relationship["data"] = [{"type": "apps", "id": a} for a in shown]
             fields = query.fields_for("apps")
             for app_id in shown:

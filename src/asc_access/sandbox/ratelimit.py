@@ -13,13 +13,14 @@ _WINDOW_SECONDS = 3600.0
 class RateLimiter:
     """Counts accepted requests per key; refused ones do not count."""
 
-    def __init__(self, limit: int = DEFAULT_HOURLY_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_HOURLY_LIMIT, window: float = _WINDOW_SECONDS) -> None:
         self.limit = limit
+        self.window = window  #: seconds; Apple's is an hour (shorter for tests of refills)
         self._seen: dict[str, deque[float]] = {}
 
     def _window(self, key_id: str, now: float) -> deque[float]:
         seen = self._seen.setdefault(key_id, deque())
-        while seen and seen[0] <= now - _WINDOW_SECONDS:
+        while seen and seen[0] <= now - self.window:
             seen.popleft()
         while seen and seen[-1] > now:  # the clock moved back: forget the "future"
             seen.pop()

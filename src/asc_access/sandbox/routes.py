@@ -54,7 +54,7 @@ def _no_content() -> Reply:
 
 
 def _renderer(sandbox: Sandbox, call: Call) -> Renderer:
-    return Renderer(call.base, sandbox.app_cache)
+    return Renderer(call.base, sandbox.app_cache, omit_totals=sandbox.omit_included_totals)
 
 
 def _collection(

@@ -35,6 +35,8 @@ class SandboxOptions:
     latency_ms: int = 0
     rate_limit: int = DEFAULT_HOURLY_LIMIT
     issuer_id: str | None = None
+    #: Leave ``meta.paging.total`` out of included relationships (Apple may omit it).
+    omit_included_totals: bool = False
 
     @property
     def seed_spec(self) -> SeedSpec:
@@ -92,6 +94,7 @@ class Sandbox:
         self.faults = FaultBook(self.options.random_seed)
         self.stats = Stats()
         self.latency_ms = self.options.latency_ms
+        self.omit_included_totals = self.options.omit_included_totals
         self.agreements_accepted = True
         self.app_cache: dict[tuple[object, ...], dict[str, Any]] = {}
         self.seed_spec = self.options.seed_spec

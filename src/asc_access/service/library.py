@@ -7,6 +7,7 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from asc_access import runtime
 from asc_access.actions import Team
 from asc_access.actions.locking import TeamLock
+from asc_access.api import PacingBudget
 from asc_access.config import Settings
 from asc_access.metrics import metered_sync
 from asc_access.service.explain import explain_cause as _explain_cause
@@ -25,6 +27,7 @@ from asc_access.service.syncing import SyncRunner
 from asc_access.store import connections, schema
 from asc_access.store.timeutil import as_utc
 from asc_access.sync import sync_connection
+from asc_access.sync.admission import admitted
 from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
@@ -61,6 +64,10 @@ def sync_runner(
     """
     allowed = policy or UrlPolicy.from_settings(settings)
 
+    kwargs = dict(client_kwargs)
+    # One budget for every sync of this process: syncs sharing a key are admitted together.
+    budget = kwargs.setdefault("budget", PacingBudget())
+
     async def run(name: str, request_key: str) -> object:
         api_url = connections.get_connection(engine, name).api_url
         await asyncio.to_thread(allowed.check, api_url)
@@ -68,19 +75,24 @@ def sync_runner(
             # Scale-out: the workers run it (with their lock and shared rate budget).
             return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
-        client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
-        try:
-            # The lock action steps on this team take: a sync never interleaves with one.
-            async with client, runtime.team_lock(settings).hold(name, record.id):
-                return await metered_sync(
-                    sync_connection(
-                        engine, client, record.id, request_key=request_key, progress_interval=0.5
+        with admitted(engine, record.id, name, budget, record.key_id, request_key, clock=time.time):
+            client = runtime.client_for_connection(engine, settings, name, **kwargs)
+            try:
+                # The lock action steps on this team take: a sync never interleaves with one.
+                async with client, runtime.team_lock(settings).hold(name, record.id):
+                    return await metered_sync(
+                        sync_connection(
+                            engine,
+                            client,
+                            record.id,
+                            request_key=request_key,
+                            progress_interval=0.5,
+                        )
                     )
-                )
-        finally:
-            from asc_access.governance.check import after_sync
+            finally:
+                from asc_access.governance.check import after_sync
 
-            await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
+                await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
 
     return run
 

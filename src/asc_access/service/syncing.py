@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from asc_access.errors import AscAccessError
+from asc_access.sync.admission import SyncDeferred
 
 __all__ = ["EarlyFailure", "SyncManager", "SyncRunner"]
 
@@ -44,6 +45,8 @@ class SyncManager:
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.early_failures: dict[str, EarlyFailure] = {}
+        #: Syncs waiting for their key's budget to refill (they start again by themselves).
+        self.deferred: dict[str, SyncDeferred] = {}
 
     def running(self, name: str) -> bool:
         """Whether a sync of ``name`` is in progress."""
@@ -65,7 +68,7 @@ class SyncManager:
 
     async def _run(self, name: str, request_key: str) -> None:
         try:
-            await self._runner(name, request_key)
+            await self._run_when_admitted(name, request_key)
             self.early_failures.pop(name, None)
         except asyncio.CancelledError:
             raise
@@ -80,6 +83,21 @@ class SyncManager:
                 self._clock(), None, "internal_error", "the sync failed unexpectedly"
             )
             log.exception("sync of %s failed unexpectedly", name)
+
+    async def _run_when_admitted(self, name: str, request_key: str) -> None:
+        """Run the sync; while its key's budget cannot cover it, wait for the refill."""
+        try:
+            while True:
+                try:
+                    await self._runner(name, request_key)
+                    return
+                except SyncDeferred as deferral:
+                    # Not a failure: nothing was spent; try again once the budget refilled.
+                    self.deferred[name] = deferral
+                    log.info("%s", deferral)
+                    await asyncio.sleep(deferral.wait_seconds)
+        finally:
+            self.deferred.pop(name, None)
 
     async def wait(self, name: str) -> None:
         """Wait for the running sync of ``name`` (if any) to finish."""

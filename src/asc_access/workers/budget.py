@@ -99,7 +99,51 @@ if est ~= nil then redis.call('hset', KEYS[1], 'est', est - 1) end
 redis.call('zadd', KEYS[2], now, ARGV[5])
 redis.call('zadd', KEYS[3], now, ARGV[5])
 for i = 1, 3 do redis.call('pexpire', KEYS[i], window * 2) end
+if ARGV[12] ~= '' and redis.call('zscore', KEYS[4], ARGV[12]) then
+  -- one request of an admitted sync: its hold shrinks by one
+  if tonumber(redis.call('zincrby', KEYS[4], -1, ARGV[12])) <= 0 then
+    redis.call('zrem', KEYS[4], ARGV[12])
+  end
+end
 return {0, slot - now}
+"""
+
+# KEYS: state hash, sent zset, holds zset (ticket -> requests still held), hold expiry zset
+# ARGV: now_ms, reserve, cost, ticket, window_ms, hold_ttl_ms
+_ADMIT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[5])
+for _, dead in ipairs(redis.call('zrangebyscore', KEYS[4], '-inf', now)) do
+  redis.call('zrem', KEYS[3], dead)
+end
+redis.call('zremrangebyscore', KEYS[4], '-inf', now)
+if redis.call('zscore', KEYS[4], ARGV[4]) then return {0, 0} end
+local state = redis.call('hmget', KEYS[1], 'est', 'refill')
+local est = tonumber(state[1])
+local refill = tonumber(state[2])
+local cutoff = now - window
+if est ~= nil and refill ~= nil and cutoff > refill then
+  est = est + redis.call('zcount', KEYS[2], '(' .. refill, cutoff)
+  redis.call('hset', KEYS[1], 'est', est, 'refill', cutoff)
+end
+redis.call('zremrangebyscore', KEYS[2], '-inf', cutoff)
+local cost = tonumber(ARGV[3])
+local held = 0
+local holds = redis.call('zrange', KEYS[3], 0, -1, 'WITHSCORES')
+for i = 2, #holds, 2 do held = held + tonumber(holds[i]) end
+local short = 0
+if est ~= nil then short = cost - (est - held - tonumber(ARGV[2])) end
+if short <= 0 then
+  redis.call('zadd', KEYS[3], cost, ARGV[4])
+  redis.call('zadd', KEYS[4], now + tonumber(ARGV[6]), ARGV[4])
+  redis.call('pexpire', KEYS[3], window * 2)
+  redis.call('pexpire', KEYS[4], window * 2)
+  return {0, 0}
+end
+-- deferred: until the short-th oldest of our requests leaves the window
+local sent = redis.call('zrange', KEYS[2], short - 1, short - 1, 'WITHSCORES')
+if #sent == 2 then return {1, math.max(0, tonumber(sent[2]) + window - now)} end
+return {1, window}
 """
 
 # KEYS: state hash, in-flight zset
@@ -186,10 +230,44 @@ class RedisRateBudget:
         self._sleep = sleep
         self._acquire = client.register_script(_ACQUIRE)
         self._observe = client.register_script(_OBSERVE)
+        self._admit = client.register_script(_ADMIT)
+        #: The admitted sync whose hold this budget's requests draw down (see ``admit``).
+        self.ticket: str | None = None
 
     def _keys(self, key_id: str) -> list[str]:
         base = f"{self._prefix}budget:{key_id}"
-        return [base, base + ":inflight", base + ":sent"]
+        return [base, base + ":inflight", base + ":sent", base + ":holds", base + ":holds-ttl"]
+
+    def admit(self, key_id: str, cost: int, ticket: str) -> float | None:
+        """Hold ``cost`` requests of the key for sync ``ticket`` across all workers.
+
+        ``None`` when held (this budget's requests then draw the hold down), else the
+        seconds until enough of the rolling hour has refilled (nothing held).
+        """
+        state, _, sent, holds, ttl = self._keys(key_id)
+        status, value = self._admit(
+            keys=[state, sent, holds, ttl],
+            args=[
+                self._now_ms(),
+                self.reserve,
+                cost,
+                ticket,
+                int(self.window * 1000),
+                int(self.window * 1000),
+            ],
+        )
+        if int(status) != 0:
+            return int(value) / 1000
+        self.ticket = ticket
+        return None
+
+    def release(self, key_id: str, ticket: str) -> None:
+        """Drop what is left of sync ``ticket``'s hold."""
+        _, _, _, holds, ttl = self._keys(key_id)
+        self._client.zrem(holds, ticket)
+        self._client.zrem(ttl, ticket)
+        if self.ticket == ticket:
+            self.ticket = None
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -199,8 +277,9 @@ class RedisRateBudget:
         waited = 0.0
         while True:
             member = f"{self._now_ms()}-{secrets.token_hex(6)}"
+            state_key, inflight, sent, holds, _ = self._keys(key_id)
             status, value = self._acquire(
-                keys=self._keys(key_id),
+                keys=[state_key, inflight, sent, holds],
                 args=[
                     self._now_ms(),
                     self.max_in_flight,
@@ -213,6 +292,7 @@ class RedisRateBudget:
                     int(self.max_wait * 1000),
                     int(self.probe_after * 1000),
                     int(self.max_delay * 1000),
+                    self.ticket or "",
                 ],
             )
             status, value = int(status), int(value)
@@ -267,7 +347,7 @@ class RedisRateBudget:
 
     def state(self, key_id: str) -> BudgetState:
         """What the shared budget knows about ``key_id`` now."""
-        state_key, inflight_key, _ = self._keys(key_id)
+        state_key, inflight_key = self._keys(key_id)[:2]
         pipe = self._client.pipeline()
         pipe.hmget(state_key, ["lim", "est"])
         pipe.zcard(inflight_key)

@@ -69,6 +69,7 @@ class WorkerConfig:
     lock_ttl: float = 60.0
     key_max_in_flight: int = 4
     key_reserve: int = 50
+    key_window: float = 3600.0  #: Apple's rolling window (shorter only in tests of refills)
     sync_time_limit: float = 3000.0
 
     def __repr__(self) -> str:
@@ -100,6 +101,7 @@ class WorkerConfig:
             lock_ttl=_float(env, "ASC_ACCESS_LOCK_TTL", 60.0, 1.0),
             key_max_in_flight=_int(env, "ASC_ACCESS_KEY_MAX_IN_FLIGHT", 4, 1),
             key_reserve=_int(env, "ASC_ACCESS_KEY_RESERVE", 50, 0),
+            key_window=_float(env, "ASC_ACCESS_KEY_WINDOW", 3600.0, 1.0),
             sync_time_limit=_float(env, "ASC_ACCESS_SYNC_TIME_LIMIT", 3000.0, 1.0),
         )
 

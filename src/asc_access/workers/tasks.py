@@ -43,6 +43,7 @@ from sqlalchemy import Engine, select
 from asc_access.config import Settings
 from asc_access.errors import AscAccessError
 from asc_access.store import runs, schema
+from asc_access.sync.admission import SyncDeferred, admitted
 from asc_access.workers.budget import RedisRateBudget
 from asc_access.workers.config import WorkerConfig
 from asc_access.workers.idempotency import (
@@ -97,22 +98,31 @@ async def default_runner(
     request_key: str,
     budget: RedisRateBudget,
 ) -> object:
-    """Sync through the real API client, paced by the shared budget."""
+    """Sync through the real API client, paced by the shared budget (admitted first)."""
     from asc_access.metrics import metered_sync
     from asc_access.runtime import client_for_connection
     from asc_access.sync import sync_connection
 
-    client = client_for_connection(engine, settings, connection.name, budget=budget)
-    try:
-        async with client:
-            return await metered_sync(
-                sync_connection(engine, client, connection.id, request_key=request_key)
-            )
-    finally:
-        from asc_access.governance.check import after_sync
+    with admitted(
+        engine,
+        connection.id,
+        connection.name,
+        budget,
+        connection.key_id,
+        request_key,
+        clock=time.time,
+    ):
+        client = client_for_connection(engine, settings, connection.name, budget=budget)
+        try:
+            async with client:
+                return await metered_sync(
+                    sync_connection(engine, client, connection.id, request_key=request_key)
+                )
+        finally:
+            from asc_access.governance.check import after_sync
 
-        # policies (never failing the sync); their alerts go out as a task of their own
-        await asyncio.to_thread(after_sync, engine, settings, dispatch=_send_alerts_task)
+            # policies (never failing the sync); their alerts go out as a task of their own
+            await asyncio.to_thread(after_sync, engine, settings, dispatch=_send_alerts_task)
 
 
 def _send_alerts_task() -> None:
@@ -173,6 +183,7 @@ class WorkerContext:
             key_prefix=self.config.key_prefix,
             max_in_flight=self.config.key_max_in_flight,
             reserve=self.config.key_reserve,
+            window=self.config.key_window,
         )
 
 
@@ -295,6 +306,14 @@ def run_sync_task(
                     "request_key": request_key,
                     "status": "lock_lost",
                 }
+            except SyncDeferred as deferral:
+                log.info("%s", deferral, extra={"retry_in": round(deferral.wait_seconds, 1)})
+                return {
+                    **deferral.as_dict(),
+                    "connection_id": ref.id,
+                    "request_key": request_key,
+                    "retry_in": deferral.wait_seconds,
+                }
             except AscAccessError as error:
                 record_early_failure(ctx.engine, ref.id, request_key, error, ctx.clock())
             with ctx.engine.connect() as conn:
@@ -359,5 +378,8 @@ def register_tasks(app: Any) -> None:
                 # The sync was interrupted and recorded its run as failed.
                 log.warning("sync interrupted by the task time limit")
                 result = time_limit_summary(worker_context().engine, connection, key)
+            if result.get("status") == "deferred":
+                # Not failed: queued again for when the key's budget has refilled.
+                raise self.retry(countdown=max(1.0, float(result["retry_in"])))
             result["worker"] = self.request.hostname
             return result

@@ -58,7 +58,11 @@ async def trigger_sync(request: Request, name: str, principal: ApiPrincipal) -> 
         "run_url": f"/api/v1/sync/runs/{run_id}" if run_id else None,
         "runs_url": f"/api/v1/sync/runs?connection={name}",
     }
-    if not started:
+    deferral = ctx.syncs.deferred.get(name)
+    if deferral is not None:
+        body["deferred_until"] = deferral.until.isoformat(timespec="seconds")
+        body["message"] = str(deferral)
+    elif not started:
         body["message"] = f"a sync of {name!r} is already running"
     elif run_id is None:
         failure = ctx.syncs.early_failures.get(name)
