@@ -70,7 +70,7 @@ def _actor() -> str:
 
 def _confirm(question: str) -> bool:
     """Ask on stderr, read the answer from stdin (stdout stays for output and JSON)."""
-    err_console.print(f"{question} [y/N] ", end="")
+    err_console.print(f"{question} [y/N] ", end="", markup=False)
     answer = sys.stdin.readline()
     if not answer.endswith("\n"):
         err_console.print()

@@ -225,8 +225,12 @@ def connections_show(
     if as_json:
         emit_json(record.as_dict())
         return
-    for key, value in record.as_dict().items():
-        console.print(f"{key:>22}: {value}")
+    from rich.markup import escape
+
+    from asc_access.cli.connection_text import connection_lines
+
+    for label, value in connection_lines(record):
+        console.print(f"{label:>22}: {escape(value)}")
 
 
 @connections_app.command("set-interval")

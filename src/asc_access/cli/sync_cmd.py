@@ -47,7 +47,7 @@ from asc_access.store.queries import (
     resolve_connections,
     synced_at,
 )
-from asc_access.store.review import build_review, load_directory
+from asc_access.store.review import build_review, load_directory, review_context
 from asc_access.sync import SyncResult
 
 __all__ = ["parse_since", "register"]
@@ -335,13 +335,13 @@ def review_command(
         with engine.connect() as conn:
             teams = resolve_connections(conn, connection or None)
             people = export_rows(conn, connection_ids=list(teams))
-            fresh = {teams[k]: v for k, v in synced_at(conn, list(teams)).items()}
+            context = review_context(conn, teams)
         review = build_review(
             people,
             now=datetime.now(UTC),
-            synced_at=fresh,
             directory=staff,
             stale_after=timedelta(days=stale_days),
+            **context,
         )
         if as_json:
             emit_json(review.as_dict())

@@ -1,0 +1,76 @@
+"""Issue 11 (mirror views): review freshness after a failed sync, readable `connections show`,
+filters that refuse unknown values, and one app resolver for every command."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from typer.testing import CliRunner
+
+from asc_access.cli.main import app
+
+
+def cli(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+def as_json(result: Any) -> Any:
+    return json.loads(result.stdout)
+
+
+def connect(running: Any, name: str = "northwind", key: str = "admin", *extra: str) -> Any:
+    k = running.keys[key]
+    return cli(
+        "connect",
+        name,
+        "--key-id",
+        k.key_id,
+        "--issuer-id",
+        k.issuer_id,
+        "--private-key-file",
+        str(k.private_key_file),
+        "--api-url",
+        running.base_url,
+        "--json",
+        *extra,
+    )
+
+
+def test_review_after_a_failed_sync_names_the_failure_and_the_real_time(sandbox: Any) -> None:
+    assert connect(sandbox).exit_code == 0
+    assert cli("sync", "northwind").exit_code == 0
+    sandbox.revoke_key(sandbox.keys["admin"].key_id)
+    assert cli("sync", "northwind").exit_code == 101
+    shown = cli("review")
+    assert shown.exit_code == 0, shown.output
+    print(shown.stdout)
+    assert "the latest sync failed" in shown.stdout
+    doc = as_json(cli("review", "--json"))
+    assert doc["latest_sync"]["northwind"]["status"] == "failed"
+    assert doc["connections"]["northwind"] is not None
+    never = cli("review", "--connection", "northwind")
+    assert "last complete sync just now" in never.stdout
+
+
+def test_review_without_any_complete_sync_says_none(sandbox: Any) -> None:
+    assert connect(sandbox).exit_code == 0
+    shown = cli("review")
+    assert "northwind: no complete sync yet" in shown.stdout
+
+
+def test_connections_show_prints_values_not_python_reprs(sandbox: Any) -> None:
+    assert connect(sandbox).exit_code == 0
+    shown = cli("connections", "show", "northwind")
+    assert shown.exit_code == 0, shown.output
+    for repr_text in ("{'", "None", "True", "False"):
+        assert repr_text not in shown.stdout
+    assert "read apps yes" in shown.stdout
+    assert "manage users yes" in shown.stdout
+    assert "issuer id" in shown.stdout
+
+
+def test_an_error_off_a_terminal_has_a_colon() -> None:
+    result = cli("users", "--app", "nosuchapp")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
