@@ -1,0 +1,68 @@
+"""Issue 11 over the service's HTTP API, against the sandbox: a mistyped leaver is an error,
+the same key is not saved twice unless forced, and refused attempts are audited."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from _support.sandbox import RunningSandbox
+
+SOFIA = "sofia.rossi@northwindlabs.example.com"
+AVA = "ava.thompson@northwindlabs.example.com"
+
+
+async def _add(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    sandbox: RunningSandbox,
+    name: str = "northwind",
+    **extra: Any,
+) -> httpx.Response:
+    k = sandbox.keys["admin"]
+    return await client.post(
+        "/api/v1/connections",
+        json={
+            "name": name,
+            "key_id": k.key_id,
+            "issuer_id": k.issuer_id,
+            "api_url": sandbox.base_url,
+            "private_key": k.private_key_pem,
+            **extra,
+        },
+        headers=admin,
+    )
+
+
+async def _synced(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    assert (await _add(client, admin, sandbox)).status_code == 201
+    started = (await client.post("/api/v1/connections/northwind/sync", headers=admin)).json()
+    for _ in range(300):
+        run = (await client.get(started["run_url"], headers=admin)).json()
+        if run["status"] != "running":
+            assert run["status"] == "succeeded", run
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the sync did not finish")
+
+
+async def test_offboarding_a_mistyped_address_is_a_400_with_suggestions(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    await _synced(client, admin, sandbox)
+    r = await client.post(
+        "/api/v1/actions/plans",
+        json={"action": "offboard", "email": "sofia.rosi@northwindlabs.example.com"},
+        headers=admin,
+    )
+    assert r.status_code == 400, r.text
+    assert SOFIA in r.text
+    assert "no mirrored team has ever had that address" in r.text
+    known = await client.post(
+        "/api/v1/actions/plans", json={"action": "offboard", "email": SOFIA}, headers=admin
+    )
+    assert known.status_code == 201, known.text
