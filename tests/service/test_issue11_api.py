@@ -66,3 +66,26 @@ async def test_offboarding_a_mistyped_address_is_a_400_with_suggestions(
         "/api/v1/actions/plans", json={"action": "offboard", "email": SOFIA}, headers=admin
     )
     assert known.status_code == 201, known.text
+
+
+async def test_a_refused_plan_is_audited_with_who_asked_and_why(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    await _synced(client, admin, sandbox)
+    r = await client.post(
+        "/api/v1/actions/plans",
+        json={"action": "remove", "email": AVA, "connection": "northwind"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    planned = r.json()
+    assert planned["executable"] is False
+    assert planned["audit_id"] is not None
+    entry = (await client.get(f"/api/v1/audit/{planned['audit_id']}", headers=admin)).json()
+    assert entry["status"] == "refused"
+    assert entry["actor"].startswith("token:")
+    assert "Account Holder" in entry["reason"]
+    confirm = await client.post(planned["confirm_url"], headers=admin)
+    assert confirm.status_code == 409
+    items = (await client.get("/api/v1/audit", headers=admin)).json()["items"]
+    assert [i["status"] for i in items] == ["refused"]  # the attempt, once

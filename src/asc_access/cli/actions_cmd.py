@@ -40,6 +40,7 @@ from asc_access.actions import (
     plan_remove,
     plan_set_apps,
     plan_set_roles,
+    record_unexecuted,
 )
 from asc_access.catalogue import exit_status_for
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
@@ -162,12 +163,15 @@ async def _flow(
             _print_plan(plan)
         if blocking or dry_run or (skip_empty and not plan.changes):
             status = 1 if blocking else _incomplete_status(plan)
+            audit_id = None if dry_run else record_unexecuted(plan, engine=engine, actor=_actor())
+            recorded = f" Recorded as audit entry {audit_id}." if audit_id is not None else ""
             if as_json:
-                emit_json({"ok": status == 0, "dry_run": dry_run, "plan": plan.as_dict()})
+                doc = {"ok": status == 0, "dry_run": dry_run, "plan": plan.as_dict()}
+                emit_json(doc if dry_run else {**doc, "audit_id": audit_id})
             elif blocking:
-                console.print("[bold red]Refused:[/] nothing was changed.")
+                console.print(f"[bold red]Refused:[/] nothing was changed.{recorded}")
             elif not plan.changes and skip_empty:
-                console.print("Nothing to change.")
+                console.print(f"Nothing to change.{recorded}")
             return status
         if plan.changes and not yes:
             question = f"Make these {len(plan.changes)} change(s) on App Store Connect?"
@@ -413,6 +417,8 @@ def _print_entry(entry: audit.AuditEntry) -> None:
         f"[bold]#{entry.id}[/] {when}  {escape(entry.actor)}  {escape(entry.action)} "
         f"{escape(entry.target or '')}  {escape(f'[{teams}]')}  {entry.status}"
     )
+    if entry.reason:
+        console.print(f"    refused  {escape(entry.reason)}")
     for step in entry.steps:
         outcome: Any = step.get("outcome") or step.get("state")
         code = f" {step['code']}" if step.get("code") else ""

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from asc_access.actions import Plan
-from asc_access.service.actions_flow import ActionRequest, make_plan, run_plan
+from asc_access.service.actions_flow import ActionRequest, audit_if_final, make_plan, run_plan
 from asc_access.service.api.common import ERRORS, not_found
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
@@ -39,8 +39,9 @@ async def create_plan(
     """Plan an action from a fresh read of Apple. Nothing changes until it is confirmed."""
     ctx = context_of(request)
     plan = await make_plan(ctx, body)
+    audit_id = audit_if_final(ctx, plan, actor=principal.actor)
     pending = ctx.plans.add(principal.token.id, body.model_dump(), plan)
-    return plan_document(pending)
+    return {**plan_document(pending), "audit_id": audit_id}
 
 
 @router.get("/plans/{plan_id}", responses=ERRORS)

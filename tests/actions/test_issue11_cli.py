@@ -1,0 +1,131 @@
+"""Issue 11 (provisioning commands), through the real command line against the sandbox:
+unknown leavers are errors, every attempt is audited, the desired-state file needs an explicit
+``remove_unlisted``, filters and app references are checked, and the prompt reads right."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.helpers import demo
+from actions.test_cli import as_json, cli, connect, writes
+
+
+@pytest.fixture
+def acme(sandbox: Any) -> Any:
+    connect("acme", sandbox)
+    sandbox.reset_stats()
+    return sandbox
+
+
+def test_the_prompt_shows_its_default_and_the_plan_title_names_the_file(
+    acme: Any, tmp_path: Path
+) -> None:
+    declined = cli("remove", demo("kenji"), answer="n\n")
+    assert "Make these 1 change(s) on App Store Connect? [y/N]" in declined.stderr
+    file = tmp_path / "desired.yaml"
+    file.write_text(yaml.safe_dump({"connections": {"acme": []}}))
+    shown = cli("plan", str(file))
+    assert shown.exit_code == 0, shown.output
+    assert f"Plan: make the teams match {file}" in shown.stdout
+    assert "Plan: plan" not in shown.stdout
+    assert writes(acme) == {}
+    assert json.loads(cli("plan", str(file), "--json").stdout)["plan"]["action"] == "plan"
+
+
+def test_a_mistyped_leaver_is_an_error_with_the_closest_address(acme: Any) -> None:
+    typo = "sofia.rosi@northwindlabs.example.com"
+    result = cli("offboard", typo, "--yes")
+    assert result.exit_code == 2, result.output
+    assert "no mirrored team has ever had that address" in result.stderr
+    assert f"did you mean {demo('sofia')}" in result.stderr
+    assert "done" not in result.stdout
+    nobody = cli("remove", "nobody@example.com", "--yes", "--json")
+    assert nobody.exit_code == 2
+    assert "no mirrored team has ever had that address" in as_json(nobody)["error"]
+    assert writes(acme) == {}
+    assert as_json(cli("audit", "--json"))["entries"] == []
+
+
+def test_someone_seen_and_gone_is_already_removed(acme: Any) -> None:
+    first = cli("offboard", demo("omar"), "--yes", "--json")
+    assert first.exit_code == 0, first.output
+    again = cli("remove", demo("omar"), "--yes", "--json")
+    assert again.exit_code == 0, again.output
+    assert [s["outcome"] for s in as_json(again)["steps"]] == ["already"]
+    typo = cli("set-roles", "sofia.rosi@northwindlabs.example.com", "--role", "DEVELOPER")
+    assert typo.exit_code == 2
+    assert f"did you mean {demo('sofia')}" in typo.stderr
+
+
+def test_every_attempt_is_audited_refused_and_already_too(acme: Any, tmp_path: Path) -> None:
+    holder = cli("remove", demo("ava"), "--yes", "--json")
+    assert holder.exit_code == 1
+    assert as_json(holder)["audit_id"] is not None
+    assert cli("remove", demo("priya"), "--yes").exit_code == 0
+    last = cli("remove", demo("marcus"), "--yes")
+    assert last.exit_code == 1
+    assert "Refused: nothing was changed. Recorded as audit entry" in last.stdout
+    assert cli("remove", demo("marcus"), "--dry-run").exit_code == 1  # a dry run is no attempt
+    file = tmp_path / "same.yaml"
+    file.write_text(yaml.safe_dump({"connections": {"acme": []}}))
+    unchanged = cli("apply", str(file), "--yes")
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "Nothing to change. Recorded as audit entry" in unchanged.stdout
+    entries = as_json(cli("audit", "--json"))["entries"]
+    assert [(e["action"], e["status"]) for e in entries] == [
+        ("apply", "already"),
+        ("remove", "refused"),
+        ("remove", "done"),
+        ("remove", "refused"),
+    ]
+    applied, marcus, _, ava = entries
+    assert {e["actor"] for e in entries} == {getpass.getuser()}
+    assert "last Admin" in marcus["reason"]
+    assert marcus["plan"]["refusals"][0]["rule"] == "last_admin"
+    assert "Account Holder" in ava["reason"]
+    assert applied["reason"] is None
+    human = cli("audit")
+    assert "refused  " in human.stdout
+    assert "is the Account Holder of team acme" in human.stdout
+    assert writes(acme) == {"DELETE /v1/users/{id}": 1}
+
+
+def test_unlisted_people_are_left_alone_unless_the_file_says_remove_unlisted(
+    acme: Any, tmp_path: Path
+) -> None:
+    keep = [
+        {
+            "email": demo("priya"),
+            "first_name": "Priya",
+            "last_name": "Raman",
+            "roles": ["ADMIN"],
+            "provisioning": True,
+        }
+    ]
+    file = tmp_path / "team.yaml"
+    file.write_text(yaml.safe_dump({"connections": {"acme": keep}}))
+    alone = cli("plan", str(file), "--json")
+    assert alone.exit_code == 0, alone.output
+    plan = as_json(alone)["plan"]
+    assert plan["counts"]["remove"] == 0
+    assert any(
+        "12 people on team acme are not in the file and left alone" in n
+        and "remove_unlisted: true" in n
+        for n in plan["notes"]
+    ), plan["notes"]
+    file.write_text(
+        yaml.safe_dump({"connections": {"acme": {"people": keep, "remove_unlisted": True}}})
+    )
+    removing = as_json(cli("plan", str(file), "--json"))["plan"]
+    assert removing["counts"]["remove"] == 12
+    file.write_text(yaml.safe_dump({"remove_unlisetd": True, "connections": {"acme": keep}}))
+    typo = cli("plan", str(file))
+    assert typo.exit_code == 2
+    assert "unknown key remove_unlisetd" in typo.stderr
+    assert writes(acme) == {}
