@@ -129,3 +129,50 @@ def test_unlisted_people_are_left_alone_unless_the_file_says_remove_unlisted(
     assert typo.exit_code == 2
     assert "unknown key remove_unlisetd" in typo.stderr
     assert writes(acme) == {}
+
+
+def test_export_desired_writes_a_starting_file_that_plans_nothing(
+    acme: Any, tmp_path: Path
+) -> None:
+    file = tmp_path / "today.yaml"
+    written = cli("export-desired", "--output", str(file))
+    assert written.exit_code == 0, written.output
+    assert f"Wrote 12 people on 1 team(s) to {file}" in written.stderr
+    text = file.read_text()
+    assert text.startswith("# Desired state for asc-access")
+    document = yaml.safe_load(text)
+    assert document["remove_unlisted"] is False
+    emails = [p["email"] for p in document["connections"]["acme"]["people"]]
+    assert demo("ava") not in emails  # the Account Holder is never listed
+    assert demo("lucas") not in emails  # an expired invitation is not carried forward
+    assert demo("ella") in emails  # a pending one is
+    sofia = next(
+        p for p in document["connections"]["acme"]["people"] if p["email"] == demo("sofia")
+    )
+    assert sorted(sofia["apps"]) == ["com.northwindlabs.trailmix", "com.northwindlabs.weather"]
+    planned = cli("plan", str(file), "--json")
+    assert planned.exit_code == 0, planned.output
+    assert as_json(planned)["plan"]["empty"] is True
+    document["remove_unlisted"] = True
+    file.write_text(yaml.safe_dump(document))
+    strict = as_json(cli("plan", str(file), "--json"))["plan"]
+    assert strict["counts"] == {"invite": 0, "change": 0, "remove": 1}  # the expired invitation
+    as_file = tmp_path / "today.json"
+    assert cli("export-desired", "-c", "acme", "-o", str(as_file)).exit_code == 0
+    assert json.loads(as_file.read_text())["connections"]["acme"]["people"]
+    stdout = cli("export-desired")
+    assert yaml.safe_load(stdout.stdout)["connections"]["acme"]["people"]
+    assert writes(acme) == {}
+
+
+def test_export_desired_needs_a_synced_mirror(sandbox: Any) -> None:
+    assert cli("export-desired").exit_code == 2
+    key = sandbox.keys["admin"]
+    saved = cli(
+        "connect", "fresh", "--key-id", key.key_id, "--issuer-id", key.issuer_id,
+        "--private-key-file", str(key.private_key_file), "--api-url", sandbox.base_url,
+    )  # fmt: skip
+    assert saved.exit_code == 0, saved.output
+    never = cli("export-desired")
+    assert never.exit_code == 2
+    assert "run `asc-access sync fresh` first" in never.stderr

@@ -7,6 +7,7 @@ import typer
 from asc_access import __version__
 from asc_access.cli import (
     actions_cmd,
+    desired_cmd,
     doctor_cmd,
     sandbox_cmd,
     serve_cmd,
@@ -42,6 +43,7 @@ def _root(
 
 for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd):
     _module.register(app)
+desired_cmd.register(app)
 
 
 def main() -> None:
