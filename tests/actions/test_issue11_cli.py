@@ -176,3 +176,55 @@ def test_export_desired_needs_a_synced_mirror(sandbox: Any) -> None:
     never = cli("export-desired")
     assert never.exit_code == 2
     assert "run `asc-access sync fresh` first" in never.stderr
+
+
+def test_an_app_may_be_named_by_id_bundle_id_or_name_in_every_command(
+    acme: Any, tmp_path: Path
+) -> None:
+    invited = cli(
+        "invite", "new@northwindlabs.example.com", "--first-name", "N", "--last-name", "H",
+        "--role", "DEVELOPER", "-a", "Northwind Weather", "-a", "COM.NORTHWINDLABS.LEDGER",
+        "--dry-run", "--json",
+    )  # fmt: skip
+    assert invited.exit_code == 0, invited.output
+    step = as_json(invited)["plan"]["steps"][0]
+    assert sorted(step["app_labels"].values()) == [
+        "com.northwindlabs.ledger",
+        "com.northwindlabs.weather",
+    ]
+    changed = cli(
+        "set-apps", demo("sofia"), "--add", "lumen reader", "--remove", "Trailmix Hiking",
+        "--yes", "--json",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    assert as_json(changed)["steps"][0]["outcome"] == "done"
+    sofia = as_json(cli("users", "--email", "sofia", "--json"))["users"][0]
+    assert sorted(a["bundle_id"] for a in sofia["apps"]) == [
+        "com.northwindlabs.lumen",
+        "com.northwindlabs.weather",
+    ]
+    file = tmp_path / "team.yaml"
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "connections": {
+                    "acme": [
+                        {
+                            "email": demo("sofia"),
+                            "first_name": "Sofia",
+                            "last_name": "Rossi",
+                            "roles": ["DEVELOPER"],
+                            "apps": ["Lumen Reader", "com.northwindlabs.weather"],
+                            "provisioning": True,
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    planned = cli("plan", str(file), "--json")
+    assert planned.exit_code == 0, planned.output
+    assert as_json(planned)["plan"]["empty"] is True, planned.stdout
+    missing = cli("set-apps", demo("sofia"), "--add", "No Such App", "--yes")
+    assert missing.exit_code == 2
+    assert "give an app id, a bundle id or an app name" in missing.stderr

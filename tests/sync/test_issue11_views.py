@@ -74,3 +74,54 @@ def test_an_error_off_a_terminal_has_a_colon() -> None:
     result = cli("users", "--app", "nosuchapp")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ")
+
+
+def test_filters_refuse_unknown_values_naming_the_known_ones(sandbox: Any) -> None:
+    assert connect(sandbox).exit_code == 0
+    assert cli("sync", "northwind").exit_code == 0
+    role = cli("users", "--role", "BOGUS")
+    assert role.exit_code == 2
+    assert "unknown role BOGUS" in role.stderr
+    assert "DEVELOPER" in role.stderr
+    assert as_json(cli("users", "--role", "developer", "--json"))["count"] > 0
+    kind = cli("changes", "--type", "bogus", "--json")
+    assert kind.exit_code == 2
+    assert "unknown change type bogus" in as_json(kind)["error"]
+    assert "user_added" in as_json(kind)["error"]
+    assert cli("changes", "--type", "USER_ADDED").exit_code == 0
+    assert cli("changes", "--limit", "-1").exit_code == 2
+    assert cli("audit", "--connection", "nosuch").exit_code == 2
+    assert cli("audit", "--connection", "northwind").exit_code == 0
+
+
+def test_a_role_apple_sent_that_the_model_does_not_know_is_still_filterable(
+    sandbox: Any,
+) -> None:
+    from asc_access.config import Settings
+    from asc_access.runtime import open_store
+    from asc_access.store import schema
+
+    assert connect(sandbox).exit_code == 0
+    assert cli("sync", "northwind").exit_code == 0
+    engine = open_store(Settings.from_env())
+    with engine.begin() as conn:
+        conn.execute(
+            schema.users.update()
+            .where(schema.users.c.username.like("kenji%"))
+            .values(roles=["DEVELOPER", "NEW_APPLE_ROLE"])
+        )
+    found = as_json(cli("users", "--role", "NEW_APPLE_ROLE", "--json"))
+    assert [u["email"].split("@")[0] for u in found["users"]] == ["kenji.watanabe"]
+
+
+def test_users_app_takes_an_id_a_bundle_id_or_a_name_any_case(sandbox: Any) -> None:
+    assert connect(sandbox).exit_code == 0
+    assert cli("sync", "northwind").exit_code == 0
+    apps = as_json(cli("apps", "--json"))["apps"]
+    ledger = next(a for a in apps if a["bundle_id"] == "com.northwindlabs.ledger")
+    results = [
+        {u["email"] for u in as_json(cli("users", "--app", ref, "--json"))["users"]}
+        for ref in (ledger["id"], "COM.northwindlabs.Ledger", ledger["name"].upper())
+    ]
+    assert results[0] == results[1] == results[2]
+    assert "kenji.watanabe@northwindlabs.example.com" in results[0]

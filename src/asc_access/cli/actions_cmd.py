@@ -401,6 +401,8 @@ def audit_cmd(
             entries = [audit.get_entry(engine, entry_id)]
         else:
             entries = audit.list_entries(engine, limit=limit, connection=connection)
+            if connection and not entries:
+                _check_audit_connection(engine, connection)
         if as_json:
             emit_json({"entries": [e.as_dict() for e in entries]})
             return
@@ -408,6 +410,16 @@ def audit_cmd(
             console.print("No actions recorded yet.")
         for entry in entries:
             _print_entry(entry)
+
+
+def _check_audit_connection(engine: Engine, name: str) -> None:
+    """Refuse a team that is neither saved nor named in any audit entry (a typo)."""
+    saved = [c.name for c in list_connections(engine)]
+    if name not in saved:
+        raise UsageError(
+            f"no connection named {name!r} is saved or in the audit log; "
+            f"known: {', '.join(saved) or 'none yet'}"
+        )
 
 
 def _print_entry(entry: audit.AuditEntry) -> None:

@@ -273,7 +273,7 @@ def changes_command(
     since: str | None = typer.Option(None, "--since", help="7d, 24h, 2w, or a date."),
     connection: list[str] | None = CONNECTION_OPTION,
     change_type: list[str] | None = typer.Option(None, "--type", help="Only this change type."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many (newest)."),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="At most this many (newest)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """What changed between syncs, or through actions, oldest first."""
@@ -325,7 +325,9 @@ def review_command(
         None, "--directory", help="CSV (email column) or JSON of current staff e-mails."
     ),
     connection: list[str] | None = CONNECTION_OPTION,
-    stale_days: int = typer.Option(7, "--stale-days", help="Pending this long counts as stale."),
+    stale_days: int = typer.Option(
+        7, "--stale-days", min=0, help="Pending this long counts as stale."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Who deserves a second look: admins, all-app access, stale invitations, leavers."""
