@@ -208,6 +208,7 @@ class ConnectOutcome:
 
     report: DoctorReport
     record: ConnectionRecord | None
+    warnings: tuple[str, ...] = ()
 
     @property
     def saved(self) -> bool:
@@ -246,13 +247,14 @@ async def connect(
             f"a connection named {name!r} already exists: use `asc-access connections "
             f"rotate-key {name}` to replace its key, or remove it first"
         )
+    warnings = _same_key_warnings(engine, evaluation, force=force)
     report = await diagnose_credentials(
         evaluation, api_url, client_factory=client_factory, wall_clock=wall_clock
     )
     report.connection = name
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
-        return ConnectOutcome(report, None)
+        return ConnectOutcome(report, None, warnings)
     blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
     record = store.add_connection(
         engine,
@@ -269,7 +271,31 @@ async def connect(
         capabilities=report.capabilities if report.accepted else None,
         sync_interval_seconds=sync_interval_seconds,
     )
-    return ConnectOutcome(report, record)
+    return ConnectOutcome(report, record, warnings)
+
+
+def _same_key_warnings(engine: Engine, evaluation: Evaluation, *, force: bool) -> tuple[str, ...]:
+    """Refuse (unless ``force``) a key already saved under another name; else warn.
+
+    The same key twice mirrors one team twice, and reviews would count everyone twice.
+    """
+    creds = evaluation.credentials
+    if creds is None:
+        return ()
+    twins = [r.name for r in store.connections_with_key(engine, creds.key_id, creds.issuer_id)]
+    if not twins:
+        return ()
+    message = (
+        f"key {creds.key_id} is already saved as connection {', '.join(repr(t) for t in twins)}; "
+        "a second connection with the same key mirrors the same team twice"
+    )
+    if not force:
+        raise UsageError(
+            f"{message}: use that connection (or `connections rotate-key` to change its key), "
+            "or pass --force to save it again",
+            context={"conflict": True, "connections": twins},
+        )
+    return (message + " (saved anyway: --force)",)
 
 
 async def rotate_key(

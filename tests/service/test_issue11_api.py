@@ -89,3 +89,15 @@ async def test_a_refused_plan_is_audited_with_who_asked_and_why(
     assert confirm.status_code == 409
     items = (await client.get("/api/v1/audit", headers=admin)).json()["items"]
     assert [i["status"] for i in items] == ["refused"]  # the attempt, once
+
+
+async def test_the_same_key_under_a_second_name_is_409_unless_forced(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    assert (await _add(client, admin, sandbox)).status_code == 201
+    again = await _add(client, admin, sandbox, name="northwind-2")
+    assert again.status_code == 409, again.text
+    assert "already saved as connection 'northwind'" in again.text
+    forced = await _add(client, admin, sandbox, name="northwind-2", force=True)
+    assert forced.status_code == 201, forced.text
+    assert "already saved" in forced.json()["warnings"][0]

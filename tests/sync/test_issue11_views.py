@@ -125,3 +125,32 @@ def test_users_app_takes_an_id_a_bundle_id_or_a_name_any_case(sandbox: Any) -> N
     ]
     assert results[0] == results[1] == results[2]
     assert "kenji.watanabe@northwindlabs.example.com" in results[0]
+
+
+def test_the_same_key_twice_is_refused_unless_forced_and_review_counts_once(
+    sandbox: Any,
+) -> None:
+    assert connect(sandbox).exit_code == 0
+    assert cli("sync", "northwind").exit_code == 0
+    once = as_json(cli("review", "--json"))
+    twice = connect(sandbox, "northwind-again")
+    assert twice.exit_code == 2, twice.output
+    assert "already saved as connection 'northwind'" in as_json(twice)["error"]
+    assert [c["name"] for c in as_json(cli("connections", "--json"))["connections"]] == [
+        "northwind"
+    ]
+    forced = connect(sandbox, "northwind-again", "admin", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "already saved as connection 'northwind'" in as_json(forced)["warnings"][0]
+    human = cli("connect", "third", "--key-id", sandbox.keys["admin"].key_id,
+                "--issuer-id", sandbox.keys["admin"].issuer_id, "--private-key-file",
+                str(sandbox.keys["admin"].private_key_file), "--api-url", sandbox.base_url,
+                "--force")  # fmt: skip
+    assert human.exit_code == 0
+    assert "Warning:" in human.stderr
+    assert cli("sync", "--all").exit_code == 0
+    review = as_json(cli("review", "--json"))
+    assert review["people"] == once["people"]
+    assert review["counts"] == once["counts"]
+    assert review["same_team"] == {"northwind-again": "northwind", "third": "northwind"}
+    assert "is the same team as northwind" in cli("review").stdout
