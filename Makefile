@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint typecheck venv clean bench
 
 $(STAMP): pyproject.toml
+	@echo "Creating $(VENV) and installing asc-access with its dependencies (about a minute, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	@echo "Installed. Run it as $(BIN)/asc-access, or '. $(VENV)/bin/activate' first to type asc-access."
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -213,7 +213,8 @@ class ApiError(AscAccessError):
         return self.errors[0].code if self.errors else None
 
     def __str__(self) -> str:
-        where = f" ({self.method} {self.path} -> {self.status})" if self.method else ""
+        answer = f"-> {self.status}" if self.status is not None else "-> no answer"
+        where = f" ({self.method} {self.path} {answer})" if self.method else ""
         apple = f" [{self.apple_code}]" if self.apple_code else ""
         return f"{super().__str__()}{where}{apple}"
 
@@ -294,4 +295,3 @@ class ResourceNotFoundError(RequestRejectedError):
 
 class ConflictError(RequestRejectedError):
     """409 ENTITY_ERROR.* / STATE_ERROR.*: the data is unacceptable in the current state."""
-

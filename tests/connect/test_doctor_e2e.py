@@ -160,11 +160,40 @@ def test_private_key_directory(cli: Any, shared_sandbox: RunningSandbox, tmp_pat
 
 
 def test_key_id_filename_mismatch(cli: Any, shared_sandbox: RunningSandbox) -> None:
+    """Another key's file: only a clue offline, so Apple is asked; its 401 makes it likely."""
     admin, developer = shared_sandbox.keys["admin"], shared_sandbox.keys["developer"]
     args = ["--key-id", admin.key_id, "--issuer-id", str(admin.issuer_id)]
     args += ["--private-key-file", str(developer.private_key_file)]
-    doc = _offline(cli, shared_sandbox, args, "key_id_filename_mismatch")
+    doc = assert_verdict(
+        doctor(cli, shared_sandbox, *args), "APP-101", "key_id_filename_mismatch", "likely"
+    )
     assert developer.key_id in doc["findings"][0]["evidence"]
+    assert "Apple refused the token" in doc["findings"][0]["evidence"]
+    assert check(doc, "key_id_filename")["status"] == "warn"
+    assert check(doc, "token_accepted")["status"] == "fail"
+
+
+def test_renamed_key_file_apple_accepts_is_ok_with_a_warning(
+    cli: Any, shared_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """A file name cannot overrule Apple: the right key under another key's name is OK."""
+    admin, developer = shared_sandbox.keys["admin"], shared_sandbox.keys["developer"]
+    renamed = tmp_path / f"AuthKey_{developer.key_id}.p8"
+    shutil.copy(admin.private_key_file, renamed)
+    args = ["--key-id", admin.key_id, "--issuer-id", str(admin.issuer_id)]
+    run = doctor(cli, shared_sandbox, *args, "--private-key-file", str(renamed))
+    assert run.exit_code == 0, run.stdout
+    doc = run.doc
+    assert (doc["ok"], doc["code"], doc["findings"]) == (True, None, [])
+    assert doc["capabilities"] == ALL_TRUE
+    warned = check(doc, "key_id_filename")
+    assert warned["status"] == "warn"
+    assert developer.key_id in warned["detail"]
+    text = cli("doctor", "--api-url", shared_sandbox.base_url, *args,
+               "--private-key-file", str(renamed))  # fmt: skip
+    assert text.exit_code == 0
+    assert "All good" in text.stdout
+    assert "warning" in text.stdout
 
 
 @pytest.mark.parametrize("lifetime", ["1500", "0"])

@@ -100,3 +100,7 @@ def test_serve_binds_loopback_and_prints_a_new_admin_token_once(tmp_path: Path) 
     finally:
         err = _stop(proc)
     assert "asca_" not in err, "the admin token is printed only on the first start"
+    # ...but the restart still says how to sign in.
+    assert "Sign in with the admin token printed when the service first started" in err
+    assert "ASC_ACCESS_API_TOKEN" in err
+    assert "asc-access tokens create NAME" in err

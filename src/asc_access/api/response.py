@@ -50,8 +50,12 @@ def error_message(status: int, errors: Sequence[AppleError]) -> str:
     if errors:
         first = errors[0]
         text = first.title or first.code or f"HTTP {status}"
-        if first.detail:
-            text = f"{text}: {first.detail}"
+        if first.detail:  # Apple's titles often end with a full stop: no ".:" then
+            text = (
+                f"{text} {first.detail}"
+                if text.endswith((".", "!", "?"))
+                else f"{text}: {first.detail}"
+            )
         if len(errors) > 1:
             text = f"{text} (+{len(errors) - 1} more)"
     else:

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.rule import Rule
 
 from asc_access import runtime
+from asc_access.cli.launch import program, quoted
 from asc_access.cli.mirror_views import describe_change, print_review
 from asc_access.cli.sync_run import print_summary, run_syncs
 from asc_access.config import Settings
@@ -47,6 +48,21 @@ def _evaluation(key: dict[str, Any]) -> Evaluation:
     return evaluate(gather_credentials(flags, environ={}))
 
 
+def _command(settings: Settings | None, args: str) -> str:
+    """A command line that works as printed, pasted in the directory the tour ran from.
+
+    With ``settings``, it carries the tour's ``ASC_ACCESS_HOME`` (``make demo`` makes a
+    temporary one, which the shell the line is pasted into does not have).
+    """
+    home = f"ASC_ACCESS_HOME={quoted(str(settings.home))} " if settings is not None else ""
+    return f"{home}{program()} {args}"
+
+
+def _key_flags(key: dict[str, Any]) -> str:
+    issuer = f" --issuer-id {key['issuer_id']}" if key.get("issuer_id") else " --individual"
+    return f"--key-id {key['key_id']}{issuer} --private-key-file {quoted(key['private_key_file'])}"
+
+
 def _step(console: Console, number: int, title: str) -> None:
     console.print()
     console.print(Rule(f"[bold]{number}. {title}[/]", align="left"))
@@ -58,10 +74,8 @@ def _capabilities(report: DoctorReport) -> str:
 
 
 def _doctor(console: Console, key: dict[str, Any], api_url: str, *, expect_ok: bool) -> bool:
-    console.print(
-        f"[dim]$ asc-access doctor --key-id {key['key_id']} --issuer-id {key.get('issuer_id')} "
-        f"--private-key-file {Path(key['private_key_file']).name}[/]"
-    )
+    line = _command(None, f"doctor --api-url {quoted(api_url)} {_key_flags(key)}")
+    console.print(f"[dim]$ {escape(line)}[/]")
     report = asyncio.run(runtime.diagnose_credentials(_evaluation(key), api_url))
     if report.ok:
         console.print(
@@ -79,6 +93,7 @@ def _doctor(console: Console, key: dict[str, Any], api_url: str, *, expect_ok: b
 def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url: str) -> bool:
     engine = runtime.open_store(settings)
     evaluation = _evaluation(key)
+    verb = "connect"
     try:
         connection_store.get_connection(engine, CONNECTION)
     except UsageError:
@@ -86,14 +101,13 @@ def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url:
             runtime.connect(engine, settings, CONNECTION, evaluation, api_url=api_url)
         )
     else:  # a tour run before in this home: the sandbox issued new keys, so rotate
+        verb = "connections rotate-key"
         outcome = asyncio.run(
             runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url)
         )
-    console.print(
-        f"[dim]$ asc-access connect {CONNECTION} --key-id {key['key_id']} "
-        f"--issuer-id {key.get('issuer_id')} --private-key-file "
-        f"{Path(key['private_key_file']).name} --api-url {api_url}[/]"
-    )
+    flags = f"--api-url {quoted(api_url)} {_key_flags(key)}"
+    line = _command(settings, f"{verb} {CONNECTION} {flags}")
+    console.print(f"[dim]$ {escape(line)}[/]")
     if outcome.saved:
         console.print(
             f"[green]✓[/] saved connection [bold]{CONNECTION}[/]; its private key is stored "
@@ -106,7 +120,7 @@ def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url:
 
 def _sync(console: Console, settings: Settings) -> bool:
     engine = runtime.open_store(settings)
-    console.print(f"[dim]$ asc-access sync {CONNECTION}[/]")
+    console.print(f"[dim]$ {escape(_command(settings, f'sync {CONNECTION}'))}[/]")
     outcomes = asyncio.run(
         run_syncs(
             engine,
@@ -170,12 +184,29 @@ def _now() -> Any:
 
 def _review(console: Console, settings: Settings) -> None:
     engine = runtime.open_store(settings)
-    console.print("[dim]$ asc-access review[/]")
+    console.print(f"[dim]$ {escape(_command(settings, 'review'))}[/]")
     with engine.connect() as conn:
         people = export_rows(conn)
         ids = {c.id: c.name for c in connection_store.list_connections(engine)}
         fresh = {ids[k]: v for k, v in synced_at(conn, list(ids)).items()}
     print_review(console, build_review(people, now=_now(), synced_at=fresh))
+
+
+def _try_next(console: Console, settings: Settings) -> None:
+    """Commands to paste after the tour, each working as printed."""
+    console.print()
+    console.print(Rule("[bold]Try next[/]", align="left"))
+    console.print(
+        "Paste these in this directory. They read the mirror kept in the tour's home (the "
+        "tour's own sandbox stopped with it):"
+    )
+    for args in ("users --role ADMIN", "changes --since 1d", "export --format csv", "review"):
+        console.print(f"  {_command(settings, args)}", markup=False, highlight=False)
+    console.print(
+        f"  {program()} sandbox --state-dir ./sbx    # a sandbox of your own (Ctrl+C stops it)",
+        markup=False,
+        highlight=False,
+    )
 
 
 def run_tour(settings: Settings, sandbox_json: Path, *, console: Console) -> int:
@@ -223,14 +254,7 @@ def run_tour(settings: Settings, sandbox_json: Path, *, console: Console) -> int
     _step(console, 7, "The access review")
     _review(console, settings)
 
-    console.print()
-    console.print(Rule("[bold]Try next[/]", align="left"))
-    console.print(
-        f"  ASC_ACCESS_HOME={escape(str(settings.home))} asc-access users --role ADMIN\n"
-        f"  ASC_ACCESS_HOME={escape(str(settings.home))} asc-access changes --since 1d\n"
-        f"  ASC_ACCESS_HOME={escape(str(settings.home))} asc-access export --format csv\n"
-        "  asc-access sandbox --state-dir ./sbx   (a sandbox of your own to rehearse against)"
-    )
+    _try_next(console, settings)
     if not ok:
         console.print("[bold red]The tour did not go as expected (see above).[/]")
         return 1

@@ -6,10 +6,18 @@ import ipaddress
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console
+from asc_access.cli.launch import (
+    PORT_IN_USE_STATUS,
+    port_in_use,
+    port_in_use_message,
+    program,
+    quoted,
+)
 
 __all__ = ["register"]
 
@@ -46,14 +54,21 @@ def sandbox(
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
     port: int = typer.Option(8787, "--port", min=0, max=65535, help="Port (0: any free port)."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Forget the team saved in --state-dir and start a new one."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run a local App Store Connect API (users, invitations, apps) with issued keys."""
-    from asc_access.sandbox import Sandbox, SandboxOptions
+    """Run a local App Store Connect API (users, invitations, apps) with issued keys.
+
+    The team (Issuer ID, keys, members, invitations, apps and every change) is kept in
+    --state-dir, so a restart serves the same team; --fresh starts over.
+    """
+    from asc_access.sandbox import SandboxOptions
     from asc_access.sandbox.server import serve
 
     if seed not in {"demo", "generated"}:
-        err_console.print(f"[bold red]Error[/] --seed must be 'demo' or 'generated', not {seed!r}")
+        err_console.print(f"[bold red]Error:[/] --seed must be 'demo' or 'generated', not {seed!r}")
         raise typer.Exit(2)
     if seed == "demo" and (users or apps or invitations):
         seed = "generated"
@@ -61,17 +76,18 @@ def sandbox(
         from asc_access.config import Settings
 
         state_dir = Settings.from_env().home / "sandbox"
+    state_dir = state_dir.absolute()
+    if port_in_use(host, port):
+        err_console.print(
+            f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
+        )
+        raise typer.Exit(PORT_IN_USE_STATUS)
     if not _is_loopback(host):
         err_console.print(
             f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
             "machines (the /_sandbox control API still answers loopback clients only).[/]"
         )
-    # Apple's 401 says nothing; the sandbox tells its own console why it refused a token.
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("sandbox: %(message)s"))
-    sandbox_log = logging.getLogger("asc_access.sandbox")
-    sandbox_log.addHandler(handler)
-    sandbox_log.setLevel(logging.INFO)
+    _log_refusals()
     options = SandboxOptions(
         seed=seed,
         users=users,
@@ -81,32 +97,88 @@ def sandbox(
         latency_ms=latency_ms,
         rate_limit=rate_limit,
     )
-    model = Sandbox(options)
-    target_dir = state_dir
+    model, restored = _team(state_dir, options, fresh=fresh)
 
     def ready(base_url: str) -> None:
-        path = model.write_state_dir(target_dir, base_url)
+        path = model.write_state_dir(state_dir, base_url)
         document = json.loads(path.read_text())
         if as_json:
             emit_json(document)
             return
-        world = model.world
-        console.print(
-            f"[bold]App Store Connect sandbox[/] on {base_url}  "
-            f"(seed {seed}: {len(world.users)} users, {len(world.apps)} apps, "
-            f"{len(world.invitations)} invitations)"
-        )
-        console.print(f"Issuer ID {model.issuer_id}; state in {path}")
-        for key in document["keys"]:
-            who = key["role"] or f"user {key['user']}"
-            note = " (revoked)" if key.get("revoked") else ""
-            console.print(
-                f"  {key['name']:<21} {key['key_id']}  {key['key_type']:<10} {who}{note}  "
-                f"{key['private_key_file']}"
-            )
-        console.print(f"Control API: {base_url}/_sandbox/  (Ctrl+C to stop)")
+        _print_ready(model, document, path, restored=restored)
 
-    serve(model, host, port, on_ready=ready)
+    try:
+        serve(model, host, port, on_ready=ready)
+    except (RuntimeError, OSError):  # lost a race for the port, or a foreign address
+        err_console.print(
+            f"[bold red]Error:[/] could not listen on {host}:{port} (in use, or not an "
+            "address of this machine): choose another with --host / --port"
+        )
+        raise typer.Exit(PORT_IN_USE_STATUS) from None
+
+
+def _log_refusals() -> None:
+    # Apple's 401 says nothing; the sandbox tells its own console why it refused a token.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("sandbox: %(message)s"))
+    sandbox_log = logging.getLogger("asc_access.sandbox")
+    sandbox_log.addHandler(handler)
+    sandbox_log.setLevel(logging.INFO)
+
+
+def _team(state_dir: Path, options: Any, *, fresh: bool) -> tuple[Any, bool]:
+    """The team saved in ``state_dir`` (unless ``fresh``), else a new one; saved from now on."""
+    from asc_access.sandbox import Sandbox
+    from asc_access.sandbox.persist import attach, clear_state_dir, load_team
+
+    if fresh:
+        clear_state_dir(state_dir)
+    try:
+        model = load_team(state_dir, options)
+    except ValueError as error:
+        err_console.print(f"[bold red]Error:[/] {error}")
+        raise typer.Exit(1) from None
+    restored = model is not None
+    if model is None:
+        model = Sandbox(options)
+    elif model.seed_spec != options.seed_spec:
+        err_console.print(
+            f"[yellow]{state_dir} holds a team made with seed {model.seed_spec.seed!r}: serving "
+            "it as it was left (the seed options apply to a new team; --fresh starts over).[/]"
+        )
+    attach(model, state_dir)
+    return model, restored
+
+
+def _print_ready(model: Any, document: dict[str, Any], path: Path, *, restored: bool) -> None:
+    world = model.world
+    base_url = document["base_url"]
+    kept = "the team kept in the state dir; --fresh starts over" if restored else "a new team"
+    console.print(
+        f"[bold]App Store Connect sandbox[/] on {base_url}  "
+        f"(seed {model.seed_spec.seed}: {len(world.users)} users, {len(world.apps)} apps, "
+        f"{len(world.invitations)} invitations; {kept})"
+    )
+    console.print(f"Issuer ID {model.issuer_id}; state in {path}")
+    for key in document["keys"]:
+        who = key["role"] or f"user {key['user']}"
+        note = " (revoked)" if key.get("revoked") else ""
+        console.print(
+            f"  {key['name']:<21} {key['key_id']}  {key['key_type']:<10} {who}{note}  "
+            f"{key['private_key_file']}"
+        )
+    console.print(f"Control API: {base_url}/_sandbox/  (Ctrl+C to stop)")
+    admin = next((k for k in document["keys"] if k["name"] == "admin"), None)
+    if admin is None:
+        return
+    console.print("\nPoint asc-access at it (paste into a shell in this directory):")
+    console.print(
+        f"  export ASC_ACCESS_API_URL={quoted(base_url)}\n"
+        f"  {program()} doctor --api-url {quoted(base_url)} --key-id {admin['key_id']} "
+        f"--issuer-id {admin['issuer_id']} "
+        f"--private-key-file {quoted(admin['private_key_file'])}",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ import ipaddress
 import typer
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.launch import PORT_IN_USE_STATUS, port_in_use, port_in_use_message
 
 __all__ = ["register"]
 
@@ -35,13 +36,24 @@ def serve(
         False, "--no-scheduler", help="Do not sync connections on their intervals."
     ),
 ) -> None:
-    """Run the REST API (/api/v1, described at /api/openapi.json) and the web console."""
+    """Run the REST API (/api/v1, described at /api/openapi.json) and the web console.
+
+    Exit status 1 with one line when the port is already in use.
+    """
     import uvicorn
 
     from asc_access.config import Settings
     from asc_access.service import create_app
 
+    if port_in_use(host, port):
+        err_console.print(
+            f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=False)}"
+        )
+        raise typer.Exit(PORT_IN_USE_STATUS)
+    generated: list[str] = []
+
     def show_admin_token(token: str) -> None:
+        generated.append(token)
         err_console.print(
             "[bold]A new admin API token was generated. It is shown only this once:[/]\n\n"
             f"    {token}\n\n"
@@ -52,6 +64,8 @@ def serve(
     with handle_errors():
         settings = Settings.from_env()
         app = create_app(settings, scheduler=not no_scheduler, on_admin_token=show_admin_token)
+    if not generated:
+        _sign_in_hint(from_env=settings.api_token is not None)
     if not _is_loopback(host):
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
@@ -59,7 +73,28 @@ def serve(
             "only over https (or to localhost).[/]"
         )
     err_console.print(f"asc-access console: http://{host}:{port}/  (API: /api/v1)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    except SystemExit as stopped:  # uvicorn's startup failure (3): lost a race for the port
+        if stopped.code in (0, None):
+            raise
+        err_console.print(
+            f"[bold red]Error:[/] could not listen on {host}:{port} (see above); "
+            f"{port_in_use_message(host, port, free_port_hint=False)}"
+        )
+        raise typer.Exit(PORT_IN_USE_STATUS) from None
+
+
+def _sign_in_hint(*, from_env: bool) -> None:
+    """How to sign in when no new admin token was printed (a restart, or a chosen token)."""
+    if from_env:
+        err_console.print("Sign in with the admin token set in ASC_ACCESS_API_TOKEN.")
+        return
+    err_console.print(
+        "Sign in with the admin token printed when the service first started (only its "
+        "hash is kept). Lost it? Set ASC_ACCESS_API_TOKEN to a token of your choice and "
+        "start again, or create a named token: asc-access tokens create NAME"
+    )
 
 
 @tokens_app.command("create")

@@ -70,6 +70,9 @@ class Evaluation:
     checks: list[CheckResult] = field(default_factory=list)
     errors: list[AscAccessError] = field(default_factory=list)
     credentials: Credentials | None = None
+    #: What local evidence suggests but cannot prove (a ``warn`` check each): the
+    #: doctor names it as the likely cause only if Apple then refuses the key.
+    suspicions: list[CredentialError] = field(default_factory=list)
     key_file: Path | None = None
 
     @property
@@ -372,16 +375,17 @@ def _check_filename(ev: Evaluation, key_id: str | None) -> None:
         ev.add("key_id_filename", "pass", f"{path.name} matches Key ID {key_id}")
         return
     source = ev.raw.key_id.source if ev.raw.key_id else "?"
-    ev.fail(
-        "key_id_filename",
-        CredentialError(
-            f"the key file {path} is named for key {named}, but the Key ID from {source} "
-            f"is {key_id}: the Key ID and the private key belong to different keys",
-            cause="key_id_filename_mismatch",
-            source=f"file {path}",
-            context={"key_id": key_id, "file_key_id": named},
-        ),
+    # Only the file's name says so (a renamed file is still the right key): a warning,
+    # which Apple's answer settles.
+    suspicion = CredentialError(
+        f"the key file {path} is named for key {named}, but the Key ID from {source} "
+        f"is {key_id}: the Key ID and the private key may belong to different keys",
+        cause="key_id_filename_mismatch",
+        source=f"file {path}",
+        context={"key_id": key_id, "file_key_id": named},
     )
+    ev.add("key_id_filename", "warn", suspicion.message)
+    ev.suspicions.append(suspicion)
 
 
 def _check_lifetime(ev: Evaluation) -> int | None:

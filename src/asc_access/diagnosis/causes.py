@@ -172,10 +172,12 @@ _ENTRIES = (
         "key_id_filename_mismatch",
         "The Key ID and the key file belong to different keys",
         "App Store Connect names the download `AuthKey_<KEY_ID>.p8`. The file given is named "
-        "for another key than the Key ID given, so the token would be signed with the wrong "
-        "key.",
-        "certain",
-        "certain: the file is named `AuthKey_<X>.p8` and X differs from the Key ID.",
+        "for another key than the Key ID given, and Apple refused the token: most likely it "
+        "was signed with another key's private key.",
+        "likely",
+        "likely: the file is named `AuthKey_<X>.p8`, X differs from the Key ID, and Apple "
+        "refused the token. A file name alone proves nothing (the file may have been renamed): "
+        "when Apple accepts the key, the doctor reports OK with this as a warning.",
         "{message}",
         f"In {KEYS_PAGE}, look up which key you mean to use.",
         "Either pass the Key ID from the file name, or use the `.p8` of the key whose Key ID "

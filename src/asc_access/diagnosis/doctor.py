@@ -38,9 +38,11 @@ from asc_access.diagnosis.verdicts import (
     finding_facts,
     permission_finding,
     rate_budget_verdict,
+    signed_seconds,
     skew_text,
 )
 from asc_access.errors import (
+    CredentialError,
     PermissionDeniedError,
     RequestRejectedError,
     UnexpectedResponseError,
@@ -74,8 +76,10 @@ class _Doctor:
         factory: ClientFactory,
         history: History | None,
         wall_clock: Callable[[], float],
+        suspicions: list[CredentialError] | None = None,
     ) -> None:
         self.creds = creds
+        self.suspicions = suspicions or []
         self.report = report
         self.factory = factory
         self.history = history
@@ -229,6 +233,13 @@ class _Doctor:
         else:
             cause = "rejected"
         facts["context"] = self._clean_context(shape_tried)
+        suspicion = self.suspicions[0] if self.suspicions and not worked_before else None
+        if suspicion is not None and suspicion.cause is not None:
+            # Apple refused the key, and a local clue points at one cause: name it, as likely.
+            facts["message"] = f"{suspicion.message}; Apple refused the token ({apps.request})."
+            finding = make_finding(suspicion.cause, facts, certainty="likely", suspects=suspects)
+            self.report.findings.append(finding)
+            return
         self.report.findings.append(make_finding(cause, facts, suspects=suspects))
 
     def _clean_context(self, shape_tried: bool) -> str:
@@ -238,7 +249,7 @@ class _Doctor:
         elif skew is None:
             clock = "Apple's clock could not be read"
         elif abs(skew) < SKEW_WARN_SECONDS:
-            clock = f"this computer's clock agrees with Apple's ({skew:+.0f} s)"
+            clock = f"this computer's clock agrees with Apple's ({signed_seconds(skew, 0)})"
         else:
             clock = f"the clock is {abs(skew):.0f} s off, but a token dated by Apple's clock "
             clock += "was refused too"
@@ -382,7 +393,7 @@ async def diagnose(
                      "read_invitations", "manage_users", "rate_limit"):  # fmt: skip
             report.add(name, "skip", why)
         return report
-    doctor = _Doctor(creds, report, client_factory, history, wall_clock)
+    doctor = _Doctor(creds, report, client_factory, history, wall_clock, evaluation.suspicions)
     await doctor.run()
     log.debug("doctor verdict: %s %s", report.code, report.cause)
     return report

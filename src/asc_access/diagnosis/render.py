@@ -10,6 +10,7 @@ from rich.markup import escape
 from asc_access.diagnosis.causes import CAUSES
 from asc_access.diagnosis.findings import Finding
 from asc_access.diagnosis.report import CAPABILITIES, DoctorReport
+from asc_access.diagnosis.verdicts import signed_seconds
 
 __all__ = ["render_finding", "render_report", "rich_text"]
 
@@ -65,8 +66,12 @@ def render_report(report: DoctorReport, console: Console) -> None:
     if report.ok:
         console.print(
             f"[bold green]✓ All good[/]: Apple accepts this {escape(report.key_type or '')} key "
-            "and it can do everything asc-access needs.\n"
+            "and it can do everything asc-access needs."
         )
+        warnings = [c for c in report.checks if c.status == "warn"]
+        for check in warnings:
+            console.print(f"  [yellow]! warning[/] ({check.id}): {escape(check.detail)}")
+        console.print()
     many = len(report.findings) > 1
     for n, finding in enumerate(report.findings, 1):
         render_finding(finding, console, number=n if many else None)
@@ -78,7 +83,7 @@ def render_report(report: DoctorReport, console: Console) -> None:
     caps = "  ".join(f"{name} {_flag(report.capabilities.get(name))}" for name in CAPABILITIES)
     console.print(f"\n[bold]Capabilities[/]: {caps}")
     skew = report.clock_skew_seconds
-    clock = "unknown" if skew is None else f"{skew:+.1f} s against Apple's clock"
+    clock = "unknown" if skew is None else f"{signed_seconds(skew)} against Apple's clock"
     rate = report.rate_limit
     budget = (
         f"{rate.remaining} of {rate.limit} requests left this hour"

@@ -18,6 +18,7 @@ __all__ = [
     "finding_facts",
     "permission_finding",
     "rate_budget_verdict",
+    "signed_seconds",
     "skew_text",
 ]
 
@@ -106,9 +107,17 @@ def rate_budget_verdict(report: DoctorReport, facts: Mapping[str, object]) -> No
         report.add("rate_limit", "pass", text)
 
 
+def signed_seconds(seconds: float, digits: int = 1) -> str:
+    """``+1.5 s``, ``-3 s``; a value that rounds to zero is ``0 s`` (never ``-0 s``)."""
+    shown = round(seconds, digits)
+    if shown == 0:
+        return "0 s"
+    return f"{shown:+.{digits}f} s"
+
+
 def skew_text(skew: float) -> str:
     """``this computer's clock is 300 s ahead of Apple's`` (skew = Apple minus us)."""
     if abs(skew) < 1.5:
-        return f"this computer's clock agrees with Apple's ({skew:+.1f} s)"
+        return f"this computer's clock agrees with Apple's ({signed_seconds(skew)})"
     direction = "behind" if skew > 0 else "ahead of"
     return f"this computer's clock is {abs(skew):.0f} s {direction} Apple's"

@@ -60,6 +60,7 @@ class SandboxApp:
         call = Call(scope["method"].upper(), path, raw_query, headers, body, base)
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             reply = handle_control(self.sandbox, call, _is_loopback(scope))
+            _after(self.sandbox, call, reply)
             await _send(send, reply, self.sandbox, rate_header=None, request_id=_request_id())
             return
         try:
@@ -68,6 +69,7 @@ class SandboxApp:
             await _drop(scope)
             return
         self.sandbox.stats.status(reply.status)
+        _after(self.sandbox, call, reply)
         await _send(send, reply, self.sandbox, rate_header=rate_header, request_id=_request_id())
 
     async def _api(self, call: Call) -> tuple[Reply, str | None]:
@@ -121,6 +123,14 @@ class SandboxApp:
 def create_app(sandbox: Sandbox | None = None) -> SandboxApp:
     """An ASGI app for ``sandbox`` (a fresh demo sandbox when omitted)."""
     return SandboxApp(sandbox or Sandbox())
+
+
+def _after(sandbox: Sandbox, call: Call, reply: Reply) -> None:
+    if call.method in _WRITES and reply.status < 400:
+        sandbox.changed()
+
+
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def _roles(sandbox: Sandbox, call: Call) -> frozenset[str]:

@@ -1,5 +1,8 @@
 """The control API under ``/_sandbox/`` (loopback only; not part of Apple's API).
 
+``GET /_sandbox/`` lists these endpoints (:data:`ENDPOINTS`); docs/sandbox.md
+documents each with a curl example.
+
 - ``GET /_sandbox/info``; ``GET /_sandbox/stats``; ``POST /_sandbox/stats/reset``
 - ``GET|POST|DELETE /_sandbox/faults``
 - ``GET|POST /_sandbox/keys``; ``POST /_sandbox/keys/{key_id}/revoke``
@@ -22,7 +25,73 @@ from asc_access.sandbox.routes import Call, Reply, json_reply
 from asc_access.sandbox.seeds import SeedSpec
 from asc_access.sandbox.state import Sandbox
 
-__all__ = ["handle_control"]
+__all__ = ["ENDPOINTS", "handle_control"]
+
+#: (method, path, what it does, JSON body) for ``GET /_sandbox/``.
+ENDPOINTS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("GET", "/_sandbox/", "this list", None),
+    ("GET", "/_sandbox/info", "Issuer ID, team size, switches, keys (no key material)", None),
+    ("GET", "/_sandbox/stats", "requests to Apple's API, by route and by status", None),
+    ("POST", "/_sandbox/stats/reset", "zero the request counters", None),
+    ("GET", "/_sandbox/faults", "the fault rules", None),
+    (
+        "POST",
+        "/_sandbox/faults",
+        "add a fault rule",
+        (
+            '{"status": 503, "count": 2, "path_prefix": "/v1/users", "method": "GET", "after": 0, '
+            '"rate": 1.0, "latency_ms": 0, "retry_after": null, "drop": false, "malformed": false}'
+        ),
+    ),
+    ("DELETE", "/_sandbox/faults", "remove every fault rule", None),
+    ("GET", "/_sandbox/keys", "every key issued (no key material)", None),
+    (
+        "POST",
+        "/_sandbox/keys",
+        "issue a key; the answer holds its private key (PEM), once",
+        (
+            '{"key_type": "team", "role": "ADMIN", "name": "ci"} or '
+            '{"key_type": "individual", "user": "<user id>"}'
+        ),
+    ),
+    ("POST", "/_sandbox/keys/{key_id}/revoke", "revoke a key for good", None),
+    (
+        "POST",
+        "/_sandbox/agreements",
+        "block (false) or allow (true) every call",
+        '{"accepted": false}',
+    ),
+    ("GET", "/_sandbox/clock", "the sandbox clock's offset from real time", None),
+    ("POST", "/_sandbox/clock", "run the clock ahead (+) or behind (-)", '{"offset_seconds": 120}'),
+    ("POST", "/_sandbox/rate-limit", "requests per key per rolling hour", '{"limit": 100}'),
+    ("POST", "/_sandbox/userInvitations/{id}/accept", "the invitee accepts", None),
+    ("POST", "/_sandbox/userInvitations/{id}/expire", "the invitation expires now", None),
+    (
+        "POST",
+        "/_sandbox/users/{id}/roles",
+        "change a member's roles as App Store Connect's web UI would",
+        '{"roles": ["DEVELOPER", "APP_MANAGER"], "all_apps_visible": false}',
+    ),
+    (
+        "POST",
+        "/_sandbox/reset",
+        "a fresh team (keys stay valid)",
+        (
+            '{"seed": "demo"} or {"seed": "generated", "users": 100, "apps": 10, '
+            '"invitations": 5, "random_seed": 1}'
+        ),
+    ),
+)
+
+
+def _index() -> dict[str, Any]:
+    return {
+        "endpoints": [
+            {"method": method, "path": path, "description": what, "body": body}
+            for method, path, what, body in ENDPOINTS
+        ],
+        "docs": "docs/sandbox.md",
+    }
 
 
 class _ControlError(Exception):
@@ -105,6 +174,8 @@ def _route(sandbox: Sandbox, call: Call) -> tuple[int, dict[str, Any]]:
     method, path = call.method, call.path.rstrip("/")
     body = _body(call) if method in {"POST", "PATCH", "PUT"} else {}
     world = sandbox.world
+    if (method, path) == ("GET", "/_sandbox"):
+        return 200, _index()
     if (method, path) == ("GET", "/_sandbox/info"):
         return 200, _info(sandbox, call)
     if (method, path) == ("GET", "/_sandbox/stats"):

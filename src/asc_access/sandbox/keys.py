@@ -94,6 +94,10 @@ class KeyRing:
         """An individual key acting as ``user_id``."""
         return self._issue("individual", None, user_id, name)
 
+    def replace_all(self, keys: list[IssuedKey]) -> None:
+        """Hold exactly ``keys`` (a team restored from its state dir)."""
+        self._keys = {key.key_id: key for key in keys}
+
     def revoke(self, key_id: str) -> IssuedKey:
         """Revoke for good (KeyError when unknown)."""
         key = self._keys[key_id]

@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,13 @@ class Stats:
 class Sandbox:
     """Everything the ASGI app serves. Not thread-safe: one event loop owns it."""
 
-    def __init__(self, options: SandboxOptions | None = None, *, clock: Clock | None = None):
+    def __init__(
+        self,
+        options: SandboxOptions | None = None,
+        *,
+        clock: Clock | None = None,
+        world: World | None = None,
+    ):
         self.options = options or SandboxOptions()
         self.clock = clock or Clock()
         self.issuer_id = self.options.issuer_id or str(uuid.uuid4())
@@ -88,9 +95,14 @@ class Sandbox:
         self.agreements_accepted = True
         self.app_cache: dict[tuple[object, ...], dict[str, Any]] = {}
         self.seed_spec = self.options.seed_spec
-        self.world = self._new_world(self.seed_spec)
         self.named_keys: dict[str, IssuedKey] = {}
-        self._issue_named_keys()
+        #: Called after every successful write request (see :mod:`.persist`).
+        self.on_change: Callable[[], None] | None = None
+        if world is None:  # a new team; a restored one brings its own keys
+            self.world = self._new_world(self.seed_spec)
+            self._issue_named_keys()
+        else:
+            self.world = world
 
     def _new_world(self, spec: SeedSpec) -> World:
         world = World(self.clock)
@@ -105,6 +117,11 @@ class Sandbox:
         revoked = self.keys.issue_team("ADMIN", "revoked")
         self.keys.revoke(revoked.key_id)
         self.named_keys["revoked"] = revoked
+
+    def changed(self) -> None:
+        """A write request succeeded: let the owner save the team."""
+        if self.on_change is not None:
+            self.on_change()
 
     def reset(self, spec: SeedSpec | None = None) -> None:
         """A fresh team from ``spec``; faults, counters, quota, clock and agreements reset.
