@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 from asc_access import __version__
 from asc_access.cli import (
     actions_cmd,
+    audit_cmd,
     desired_cmd,
     doctor_cmd,
     sandbox_cmd,
@@ -81,7 +82,8 @@ def _root(
 
 for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd):
     _module.register(app)
-desired_cmd.register(app)
+for _extra in (audit_cmd, desired_cmd):
+    _extra.register(app)
 
 
 def main() -> None:
