@@ -58,6 +58,13 @@ def test_someone_seen_and_gone_is_already_removed(acme: Any) -> None:
     again = cli("remove", demo("omar"), "--yes", "--json")
     assert again.exit_code == 0, again.output
     assert [s["outcome"] for s in as_json(again)["steps"]] == ["already"]
+    newest = as_json(cli("audit", "--json"))["entries"][0]
+    assert (newest["action"], newest["target"], newest["actor"]) == (
+        "remove",
+        demo("omar"),
+        getpass.getuser(),
+    )
+    assert [s["outcome"] for s in newest["steps"]] == ["already"]
     typo = cli("set-roles", "sofia.rosi@northwindlabs.example.com", "--role", "DEVELOPER")
     assert typo.exit_code == 2
     assert f"did you mean {demo('sofia')}" in typo.stderr

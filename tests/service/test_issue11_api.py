@@ -101,3 +101,38 @@ async def test_the_same_key_under_a_second_name_is_409_unless_forced(
     forced = await _add(client, admin, sandbox, name="northwind-2", force=True)
     assert forced.status_code == 201, forced.text
     assert "already saved" in forced.json()["warnings"][0]
+
+
+async def test_an_already_satisfied_plan_is_audited_at_once(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    await _synced(client, admin, sandbox)
+    body = {"action": "cancel-invitation", "email": SOFIA, "connection": "northwind"}
+    r = await client.post("/api/v1/actions/plans", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    planned = r.json()
+    assert planned["plan"]["changes"] == 0
+    entry = (await client.get(f"/api/v1/audit/{planned['audit_id']}", headers=admin)).json()
+    assert entry["status"] == "already"
+    assert entry["actor"].startswith("token:")
+    assert [s["outcome"] for s in entry["steps"]] == ["already"]
+
+
+async def test_the_console_audits_a_refused_plan_it_cannot_confirm(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    from _support.service import ADMIN_TOKEN, csrf_of
+
+    await _synced(client, admin, sandbox)
+    page = await client.get("/login")
+    signed = await client.post(
+        "/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf_of(page), "next": "/actions"}
+    )
+    assert signed.status_code == 303
+    csrf = csrf_of(await client.get("/actions"))
+    form = {"csrf_token": csrf, "action": "remove", "email": AVA, "connection": "northwind"}
+    plan = await client.post("/actions/plan", data=form)
+    assert plan.status_code == 200, plan.text
+    assert "This plan cannot run" in plan.text
+    items = (await client.get("/api/v1/audit", headers=admin)).json()["items"]
+    assert [(i["action"], i["status"], i["target"]) for i in items] == [("remove", "refused", AVA)]
