@@ -112,6 +112,9 @@ def test_a_role_apple_sent_that_the_model_does_not_know_is_still_filterable(
         )
     found = as_json(cli("users", "--role", "NEW_APPLE_ROLE", "--json"))
     assert [u["email"].split("@")[0] for u in found["users"]] == ["kenji.watanabe"]
+    other = cli("users", "--role", "NEW_APPLE_ROLE", "--email", "sofia", "--json")
+    assert other.exit_code == 0, other.output
+    assert as_json(other)["count"] == 0
 
 
 def test_users_app_takes_an_id_a_bundle_id_or_a_name_any_case(sandbox: Any) -> None:

@@ -277,6 +277,9 @@ def list_members(
         ):
             continue
         rows.append(person)
+    if wanted_roles - seen_roles and email:  # the e-mail filter hid the others' roles
+        everyone = select(u.roles).where(u.connection_id.in_(list(teams.names)))
+        seen_roles.update(r for (held,) in conn.execute(everyone) for r in held)
     _check_roles(wanted_roles, seen_roles)
     return sorted(rows, key=lambda p: (p.connection, p.email))
 
