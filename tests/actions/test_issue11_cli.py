@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,21 @@ from actions.helpers import demo
 from actions.test_cli import as_json, cli, connect, writes
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The command line's store: the default SQLite file, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    from _support.service import postgres_schema
+
+    with postgres_schema(str(request.getfixturevalue("postgres_url"))) as url:
+        monkeypatch.setenv("ASC_ACCESS_DATABASE_URL", url)
+        yield url
+
+
 @pytest.fixture
-def acme(sandbox: Any) -> Any:
+def acme(sandbox: Any, store_url: str) -> Any:
     connect("acme", sandbox)
     sandbox.reset_stats()
     return sandbox
