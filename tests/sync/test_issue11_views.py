@@ -157,3 +157,33 @@ def test_the_same_key_twice_is_refused_unless_forced_and_review_counts_once(
     assert review["counts"] == once["counts"]
     assert review["same_team"] == {"northwind-again": "northwind", "third": "northwind"}
     assert "is the same team as northwind" in cli("review").stdout
+
+
+def test_same_team_means_the_same_issuer_at_the_same_api_url() -> None:
+    from datetime import UTC, datetime
+
+    from asc_access.config import Settings
+    from asc_access.runtime import open_store
+    from asc_access.store import schema
+    from asc_access.store.queries import resolve_connections
+    from asc_access.store.review import same_team_aliases
+
+    engine = open_store(Settings.from_env())
+    now = datetime.now(UTC)
+    rows = [
+        ("a", "K1", "ISS", "https://api.appstoreconnect.apple.com"),
+        ("b", "K2", "ISS", "https://api.appstoreconnect.apple.com/"),  # another key, same team
+        ("c", "K1", "ISS", "http://127.0.0.1:8787"),  # a sandbox with that issuer: not Apple
+        ("d", "I1", None, "https://api.appstoreconnect.apple.com"),  # individual keys
+        ("e", "I2", None, "https://api.appstoreconnect.apple.com"),
+        ("f", "I1", None, "https://api.appstoreconnect.apple.com"),
+    ]
+    with engine.begin() as conn:
+        for name, key_id, issuer, url in rows:
+            conn.execute(
+                schema.connections.insert().values(
+                    name=name, key_id=key_id, issuer_id=issuer, key_type="team", api_url=url,
+                    sync_interval_seconds=0, healthy=True, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+        assert same_team_aliases(conn, resolve_connections(conn)) == {"b": "a", "f": "d"}

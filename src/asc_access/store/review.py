@@ -185,17 +185,21 @@ def build_review(
 def same_team_aliases(conn: Connection, names: dict[int, str]) -> dict[str, str]:
     """Connections whose key is for a team another (earlier by name) connection already covers.
 
-    A team key's Issuer ID names its team; an individual key (no Issuer ID) is
-    the same team only as the very same key.
+    A team key's Issuer ID names its team (at one API URL: a sandbox is not
+    Apple); an individual key (no Issuer ID) is the same team only as the very
+    same key.
     """
     c = schema.connections.c
     rows = conn.execute(
-        select(c.id, c.name, c.key_id, c.issuer_id).where(c.id.in_(list(names))).order_by(c.name)
+        select(c.id, c.name, c.key_id, c.issuer_id, c.api_url)
+        .where(c.id.in_(list(names)))
+        .order_by(c.name)
     ).all()
-    first: dict[tuple[str, str], str] = {}
+    first: dict[tuple[str, str, str], str] = {}
     aliases: dict[str, str] = {}
     for row in rows:
-        team = ("issuer", row.issuer_id) if row.issuer_id else ("key", row.key_id)
+        where = row.api_url.rstrip("/")
+        team = ("issuer", where, row.issuer_id) if row.issuer_id else ("key", where, row.key_id)
         if team in first:
             aliases[row.name] = first[team]
         else:
