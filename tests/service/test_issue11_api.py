@@ -136,3 +136,18 @@ async def test_the_console_audits_a_refused_plan_it_cannot_confirm(
     assert "This plan cannot run" in plan.text
     items = (await client.get("/api/v1/audit", headers=admin)).json()["items"]
     assert [(i["action"], i["status"], i["target"]) for i in items] == [("remove", "refused", AVA)]
+
+
+async def test_people_filters_refuse_an_unknown_role_and_take_app_names(
+    client: httpx.AsyncClient, admin: dict[str, str], sandbox: RunningSandbox
+) -> None:
+    await _synced(client, admin, sandbox)
+    bogus = await client.get("/api/v1/users?role=BOGUS", headers=admin)
+    assert bogus.status_code == 400, bogus.text
+    assert "unknown role BOGUS" in bogus.text
+    assert (await client.get("/api/v1/users?role=developer", headers=admin)).json()["total"] > 0
+    by_name = (await client.get("/api/v1/users?app=POCKET LEDGER", headers=admin)).json()
+    by_bundle = (
+        await client.get("/api/v1/users?app=com.northwindlabs.ledger", headers=admin)
+    ).json()
+    assert by_name["total"] == by_bundle["total"] > 0
