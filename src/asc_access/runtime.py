@@ -103,7 +103,21 @@ def client_for_connection(
     """An API client for a saved connection, at the connection's own API URL."""
     record, creds = credentials_for_connection(engine, settings, name)
     client_kwargs.setdefault("base_url", record.api_url)
+    client_kwargs["budget"] = _metered(client_kwargs)
     return AppStoreConnectClient(TokenManager(creds), **client_kwargs)
+
+
+def _metered(client_kwargs: dict[str, Any]) -> Any:
+    """The client's rate budget, counted in the metrics (Apple requests, budget left per key)."""
+    from asc_access.metrics import MeteredBudget
+
+    inner = client_kwargs.get("budget")
+    if inner is None:
+        pacing: dict[str, Any] = {
+            k: client_kwargs[k] for k in ("sleep", "clock") if k in client_kwargs
+        }
+        inner = PacingBudget(**pacing)
+    return inner if isinstance(inner, MeteredBudget) else MeteredBudget(inner)
 
 
 def doctor_client_factory(

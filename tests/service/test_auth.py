@@ -38,7 +38,13 @@ async def test_wrong_token_and_wrong_scheme_are_401(client: httpx.AsyncClient) -
 async def test_admin_token_authenticates(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     r = await client.get("/api/v1/me", headers=admin)
     assert r.status_code == 200
-    assert r.json() == {"token": "admin", "actor": "token:admin", "is_admin": True, "via": "bearer"}
+    assert r.json() == {
+        "token": "admin",
+        "actor": "token:admin",
+        "is_admin": True,
+        "role": "admin",
+        "via": "bearer",
+    }
 
 
 async def test_named_token_lifecycle(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

@@ -100,6 +100,11 @@ def _sign_in_hint(*, from_env: bool) -> None:
 @tokens_app.command("create")
 def tokens_create(
     name: str = typer.Argument(..., help="A name for the token (appears in the audit log)."),
+    role: str = typer.Option(
+        "admin",
+        "--role",
+        help="What the token may do: viewer, operator or admin (docs/roles.md).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a named API token and print it once."""
@@ -108,13 +113,15 @@ def tokens_create(
     from asc_access.store.tokens import create_token
 
     with handle_errors(as_json=as_json):
-        record, secret = create_token(open_store(Settings.from_env()), name)
+        record, secret = create_token(open_store(Settings.from_env()), name, role=role)
     if as_json:
         emit_json({**record.as_dict(), "token": secret})
         return
     console.print(f"Token [bold]{record.name}[/] created. It is shown only this once:\n")
     console.print(f"    {secret}\n", soft_wrap=True)
-    console.print(f"Calls made with it appear in the audit log as {record.actor!r}.")
+    console.print(
+        f"Role: {record.role}. Calls made with it appear in the audit log as {record.actor!r}."
+    )
 
 
 @tokens_app.command("revoke")
@@ -149,11 +156,12 @@ def tokens_list(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         emit_json({"tokens": [r.as_dict() for r in records]})
         return
-    table = Table("name", "kind", "status", "created", "last used")
+    table = Table("name", "kind", "role", "status", "created", "last used")
     for r in records:
         table.add_row(
             r.name,
             "admin" if r.is_admin else "named",
+            r.role,
             "active" if r.active else f"revoked {r.revoked_at:%Y-%m-%d %H:%M}",
             f"{r.created_at:%Y-%m-%d %H:%M}",
             f"{r.last_used_at:%Y-%m-%d %H:%M}" if r.last_used_at else "never",

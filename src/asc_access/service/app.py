@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -17,12 +18,16 @@ from asc_access import __version__
 from asc_access.config import Settings
 from asc_access.service import library
 from asc_access.service.api import router as api_router
+from asc_access.service.approvals import ApprovalPolicy
 from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
 from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
+from asc_access.service.metrics_route import router as metrics_router
 from asc_access.service.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from asc_access.service.oidc import OidcSettings
 from asc_access.service.plans import PlanStore
+from asc_access.service.roles import enforce_api_role, install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
@@ -60,6 +65,8 @@ def create_app(
     due_connections: DueConnections | None = None,
     clock: Callable[[], datetime] = utcnow,
     max_key_bytes: int = 10 * 1024,
+    oidc: OidcSettings | None = None,
+    approvals: ApprovalPolicy | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -80,6 +87,10 @@ def create_app(
             connections are due (tests); the defaults use the library.
         clock: the service's notion of now (aware datetimes).
         max_key_bytes: the largest private key upload accepted.
+        oidc: console single sign-on and whether local token sign-in is on
+            (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
+        approvals: four-eyes approval of risky actions (default: from
+            ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -126,8 +137,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
+    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
     app.state.scheduler = ticker
     install_error_handlers(app)
+    install_openapi_roles(app)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
@@ -142,5 +156,6 @@ def create_app(
         name="static",
     )
     app.include_router(api_router)
+    app.include_router(metrics_router, dependencies=[Depends(enforce_api_role)])
     app.include_router(console_router)
     return app

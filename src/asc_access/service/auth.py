@@ -48,8 +48,15 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this caller: ``token:<name>``."""
+        """How the audit log names this caller: ``token:<name>``, or ``user:<e-mail>`` (SSO)."""
+        if self.session is not None and self.session.user:
+            return f"user:{self.session.user}"
         return self.token.actor
+
+    @property
+    def role(self) -> str:
+        """``viewer``, ``operator`` or ``admin``: what this caller may do (service/roles.py)."""
+        return self.token.role
 
     @property
     def csrf(self) -> str:
@@ -92,6 +99,12 @@ def session_principal(ctx: ServiceContext, request: Request) -> Principal | None
     session = ctx.signer.read_session(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
+    if session.user:  # signed in through SSO: no token behind the session
+        from asc_access.service.oidc import sso_record
+
+        return Principal(
+            sso_record(session.user, session.role, session.issued_at), "session", session
+        )
     token = get_token_by_id(ctx.engine, session.token_id)
     if token is None or not token.active:
         return None

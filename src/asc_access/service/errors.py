@@ -55,8 +55,10 @@ class ServiceError(Exception):
         resolution: Sequence[str] = (),
         headers: dict[str, str] | None = None,
         code: str | None = None,
+        detail: Any = None,
     ) -> None:
         super().__init__(message)
+        self.detail = detail
         self.status = status
         self.message = message
         self.cause = cause
@@ -197,6 +199,7 @@ def problem_for(error: BaseException) -> Problem:
             message=error.message,
             resolution=error.resolution,
             headers=error.headers,
+            detail=error.detail,
         )
     if isinstance(error, AscAccessError):
         return _from_explanation(status_for(error), error, explain(error))
@@ -232,7 +235,7 @@ def problem_for(error: BaseException) -> Problem:
 def wants_html(request: Request) -> bool:
     """Whether this request came from a console page rather than the API."""
     path = request.url.path
-    return not (path.startswith(("/api/", "/static/")) or path == "/api")
+    return not (path.startswith(("/api/", "/static/")) or path in {"/api", "/metrics"})
 
 
 async def _handle(request: Request, error: Exception) -> Response:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from asc_access import runtime
 from asc_access.actions import Team
 from asc_access.config import Settings
+from asc_access.metrics import metered_sync
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
@@ -54,8 +55,10 @@ def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
         async with client:
-            return await sync_connection(
-                engine, client, record.id, request_key=request_key, progress_interval=0.5
+            return await metered_sync(
+                sync_connection(
+                    engine, client, record.id, request_key=request_key, progress_interval=0.5
+                )
             )
 
     return run

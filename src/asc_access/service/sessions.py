@@ -58,6 +58,9 @@ class Session:
     token_hash_prefix: str
     csrf: str
     issued_at: float
+    #: Set for a person signed in through SSO (OIDC): their e-mail and the role it gave.
+    user: str = ""
+    role: str = ""
 
 
 class SessionSigner:
@@ -75,6 +78,10 @@ class SessionSigner:
         self._clock = clock
         # Sessions ended by signing out, until they would have expired anyway.
         self._ended: dict[str, float] = {}
+
+    def now(self) -> float:
+        """The signer's clock (seconds), for ``iat`` in payloads given to :meth:`dumps`."""
+        return self._clock()
 
     def _mac(self, purpose: str, body: str) -> str:
         digest = hmac.new(self._secret, f"{purpose}:{body}".encode(), hashlib.sha256).digest()
@@ -105,20 +112,26 @@ class SessionSigner:
 
     # -- sessions -----------------------------------------------------------------
 
-    def new_session(self, token_id: int, token_hash: str) -> tuple[Session, str]:
-        """A fresh session for the token and its cookie value."""
+    def new_session(
+        self, token_id: int, token_hash: str, *, user: str = "", role: str = ""
+    ) -> tuple[Session, str]:
+        """A fresh session for the token (or the SSO ``user`` and ``role``) and its cookie."""
         session = Session(
             token_id=token_id,
             token_hash_prefix=token_hash[:16],
             csrf=secrets.token_urlsafe(32),
             issued_at=self._clock(),
+            user=user,
+            role=role,
         )
-        payload = {
+        payload: dict[str, Any] = {
             "tid": session.token_id,
             "th": session.token_hash_prefix,
             "csrf": session.csrf,
             "iat": session.issued_at,
         }
+        if user:
+            payload.update(u=user, r=role)
         return session, self.dumps("session", payload)
 
     def read_session(self, value: str | None) -> Session | None:
@@ -131,7 +144,10 @@ class SessionSigner:
             return None
         if csrf in self._ended:
             return None
-        return Session(tid, th, csrf, float(payload["iat"]))
+        user, role = payload.get("u", ""), payload.get("r", "")
+        if not isinstance(user, str) or not isinstance(role, str):
+            return None
+        return Session(tid, th, csrf, float(payload["iat"]), user=user, role=role)
 
     def end_session(self, session: Session) -> None:
         """Refuse this session from now on (signing out), even if its cookie is replayed."""

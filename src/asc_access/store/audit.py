@@ -34,6 +34,7 @@ __all__ = [
     "finish_entry",
     "get_entry",
     "list_entries",
+    "record_approval",
     "record_entry",
     "start_entry",
     "update_steps",
@@ -56,6 +57,9 @@ class AuditEntry:
     steps: tuple[dict[str, Any], ...]
     status: str
     finished_at: datetime | None
+    #: Four-eyes: who asked for the change and who approved it (``None`` without approval).
+    requested_by: str | None = None
+    approved_by: str | None = None
 
     @property
     def reason(self) -> str | None:
@@ -79,6 +83,11 @@ class AuditEntry:
             "reason": self.reason,
             "plan": self.plan,
             "steps": list(self.steps),
+            **(
+                {"requested_by": self.requested_by, "approved_by": self.approved_by}
+                if self.approved_by
+                else {}
+            ),
         }
 
 
@@ -180,6 +189,16 @@ def finish_entry(
         )
 
 
+def record_approval(engine: Engine, entry_id: int, *, requested_by: str, approved_by: str) -> None:
+    """Name the requester and the approver on an entry that ran after a four-eyes approval."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(schema.audit_entries)
+            .where(schema.audit_entries.c.id == entry_id)
+            .values(requested_by=requested_by, approved_by=approved_by)
+        )
+
+
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(
         id=row.id,
@@ -192,6 +211,8 @@ def _entry(row: Any) -> AuditEntry:
         steps=tuple(row.steps or ()),
         status=row.status,
         finished_at=as_utc_or_none(row.finished_at),
+        requested_by=getattr(row, "requested_by", None),
+        approved_by=getattr(row, "approved_by", None),
     )
 
 

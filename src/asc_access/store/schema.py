@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 __all__ = [
     "api_tokens",
+    "approval_requests",
     "apps",
     "audit_entries",
     "changes",
@@ -220,6 +221,29 @@ audit_entries = Table(
     Column("steps", JSON, nullable=False),  # each: step, connection, outcome, code, request_ids
     Column("status", String(16), nullable=False),  # planned | running | done | partial | failed
     Column("finished_at", TS, nullable=True),
+    # Four-eyes: who asked for the change and who approved it (service/approvals.py).
+    Column("requested_by", String(200), nullable=True),
+    Column("approved_by", String(200), nullable=True),
+)
+
+# Four-eyes approval: an action that waits for a second person (service/approvals.py).
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("action", String(40), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("request", JSON, nullable=False),  # the action request, planned again on approval
+    Column("reason", String(200), nullable=False),
+    Column("lines", JSON, nullable=False),  # the plan as the requester saw it
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    # pending | executed | failed | refused | expired
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", TS, nullable=True),
+    Column("audit_entry_id", Integer, nullable=True),
 )
 
 api_tokens = Table(
@@ -232,5 +256,7 @@ api_tokens = Table(
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS, nullable=True),
     Column("last_used_at", TS, nullable=True),
+    # What the token may do: viewer | operator | admin (service/roles.py).
+    Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("name", name="uq_api_tokens_name"),
 )

@@ -25,8 +25,10 @@ from asc_access.store.schema import api_tokens
 __all__ = [
     "ADMIN_TOKEN_NAME",
     "TOKEN_PREFIX",
+    "TOKEN_ROLES",
     "TokenRecord",
     "check_name",
+    "check_role",
     "create_token",
     "ensure_admin_token",
     "find_token",
@@ -41,6 +43,8 @@ __all__ = [
 ADMIN_TOKEN_NAME = "admin"  # noqa: S105 (a name, not a secret)
 #: Every token we mint starts with this, so a leaked one is easy to recognise in a scan.
 TOKEN_PREFIX = "asca_"  # noqa: S105 (a prefix, not a secret)
+#: The roles a token can carry, least to most (what each may do: ``service/roles.py``).
+TOKEN_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: ``last_used_at`` is written at most this often per token (seconds), to keep reads cheap.
 _TOUCH_EVERY = 60.0
@@ -63,6 +67,8 @@ class TokenRecord:
     revoked_at: datetime | None
     last_used_at: datetime | None
     token_hash: str
+    #: ``viewer``, ``operator`` or ``admin`` (the admin token is always ``admin``).
+    role: str = "admin"
 
     @property
     def active(self) -> bool:
@@ -79,6 +85,7 @@ class TokenRecord:
         return {
             "name": self.name,
             "is_admin": self.is_admin,
+            "role": self.role,
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
@@ -109,6 +116,7 @@ def _record(row: RowMapping) -> TokenRecord:
         revoked_at=_aware(row["revoked_at"]),
         last_used_at=_aware(row["last_used_at"]),
         token_hash=str(row["token_hash"]),
+        role=str(row.get("role") or "admin"),
     )
 
 
@@ -143,13 +151,27 @@ def list_tokens(engine: Engine) -> list[TokenRecord]:
         return [_record(r) for r in rows]
 
 
-def create_token(engine: Engine, name: str, *, clock: Clock = _now) -> tuple[TokenRecord, str]:
+def check_role(role: str) -> str:
+    """Return ``role`` if it is one of :data:`TOKEN_ROLES`, else raise :class:`UsageError`."""
+    if role not in TOKEN_ROLES:
+        raise UsageError(
+            f"role {role!r} is not a token role: use one of {', '.join(TOKEN_ROLES)}",
+            context={"input": "role"},
+        )
+    return role
+
+
+def create_token(
+    engine: Engine, name: str, *, clock: Clock = _now, role: str = "admin"
+) -> tuple[TokenRecord, str]:
     """Create the named token; return its record and the token itself (shown once).
 
     A revoked token's name may be used again (the old row is replaced); an
-    active one's may not.
+    active one's may not. ``role`` (``viewer``, ``operator``, ``admin``) says
+    what the token may do.
     """
     check_name(name)
+    check_role(role)
     if name == ADMIN_TOKEN_NAME:
         raise UsageError(
             f"the name {ADMIN_TOKEN_NAME!r} is reserved for the admin token"
@@ -171,7 +193,7 @@ def create_token(engine: Engine, name: str, *, clock: Clock = _now) -> tuple[Tok
             conn.execute(delete(api_tokens).where(api_tokens.c.id == existing["id"]))
         conn.execute(
             insert(api_tokens).values(
-                name=name, token_hash=hash_token(secret), is_admin=False, created_at=now
+                name=name, token_hash=hash_token(secret), is_admin=False, created_at=now, role=role
             )
         )
         row = conn.execute(select(api_tokens).where(api_tokens.c.name == name)).mappings().one()

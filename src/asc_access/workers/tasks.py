@@ -96,12 +96,15 @@ async def default_runner(
     budget: RedisRateBudget,
 ) -> object:
     """Sync through the real API client, paced by the shared budget."""
+    from asc_access.metrics import metered_sync
     from asc_access.runtime import client_for_connection
     from asc_access.sync import sync_connection
 
     client = client_for_connection(engine, settings, connection.name, budget=budget)
     async with client:
-        return await sync_connection(engine, client, connection.id, request_key=request_key)
+        return await metered_sync(
+            sync_connection(engine, client, connection.id, request_key=request_key)
+        )
 
 
 @dataclass

@@ -13,12 +13,14 @@ from asc_access.service.api.common import ERRORS
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 
-__all__ = ["router"]
+__all__ = ["public_router", "router"]
 
 router = APIRouter(tags=["service"])
+#: Routes that answer without a token (declared ``public`` in service/roles.py).
+public_router = APIRouter(tags=["service"])
 
 
-@router.get("/health")
+@public_router.get("/health")
 def health(request: Request) -> dict[str, Any]:
     """Liveness: answers without authentication, reveals nothing but the version."""
     del request
@@ -32,6 +34,7 @@ def me(principal: ApiPrincipal) -> dict[str, Any]:
         "token": principal.token.name,
         "actor": principal.actor,
         "is_admin": principal.token.is_admin,
+        "role": principal.role,
         "via": principal.via,
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -21,6 +21,9 @@ class NewToken(BaseModel):
     """A token to create."""
 
     name: str = Field(min_length=1, max_length=64, examples=["ci-reporting"])
+    role: Literal["viewer", "operator", "admin"] = Field(
+        default="admin", description="What the token may do (see docs/roles.md)"
+    )
 
 
 @router.get("", responses=ERRORS)
@@ -36,7 +39,7 @@ def create_token(request: Request, body: NewToken, principal: ApiPrincipal) -> d
     """Create a named token; the answer is the only time the token is shown."""
     require_admin(principal)
     ctx = context_of(request)
-    record, secret = store.create_token(ctx.engine, body.name, clock=ctx.clock)
+    record, secret = store.create_token(ctx.engine, body.name, clock=ctx.clock, role=body.role)
     return {**record.as_dict(), "token": secret}
 
 

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
 from asc_access.service.console import (
     actions_pages,
     activity_pages,
+    approval_pages,
     auth_pages,
     connections_pages,
     people_pages,
+    sso_pages,
 )
+from asc_access.service.roles import enforce_console_role
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+router.include_router(auth_pages.router)
+router.include_router(sso_pages.router)
+# Every other page checks the user's role against service/roles.py's table.
 for _module in (
-    auth_pages,
     connections_pages,
     people_pages,
     actions_pages,
     activity_pages,
+    approval_pages,
 ):
-    router.include_router(_module.router)
+    router.include_router(_module.router, dependencies=[Depends(enforce_console_role)])
 
 
 @router.get("/")

@@ -17,11 +17,13 @@ from asc_access.service.actions_flow import (
     make_plan,
     run_plan,
 )
+from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
 from asc_access.service.console.common import form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
+from asc_access.service.roles import may, require_action_role
 
 __all__ = ["router"]
 
@@ -42,7 +44,9 @@ ASSIGNABLE_ROLES = [r.value for r in Role if r is not Role.ACCOUNT_HOLDER]
 def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     """The action forms; query parameters pre-fill them (``?action=remove&email=...``)."""
     q = request.query_params
-    action = q.get("action") if q.get("action") in ACTIONS else "remove"
+    allowed = {k: v for k, v in ACTION_LABELS.items() if may(principal, k)}
+    wanted = q.get("action") or "remove"
+    action = wanted if wanted in allowed else next(iter(allowed), "invite")
     return render(
         request,
         "actions.html",
@@ -50,7 +54,7 @@ def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
         nav="actions",
         title="Actions",
         action=action,
-        labels=ACTION_LABELS,
+        labels=allowed,
         roles=ASSIGNABLE_ROLES,
         connections=library.connection_names(context_of(request).engine),
         values={
@@ -104,6 +108,7 @@ async def plan(
     action = form_text(form, "action")
     if action not in ACTIONS:
         raise ServiceError(400, f"Unknown action {action!r}.", cause="invalid_request")
+    require_action_role(principal, action)
     try:
         body = _request_from_form(action, form)
     except ValidationError as error:
@@ -151,6 +156,9 @@ async def confirm(
 ) -> HTMLResponse:
     """Execute a plan shown before; show each step's outcome."""
     ctx = context_of(request)
+    waiting = ctx.plans.get(plan_id, principal.token.id)
+    if waiting is not None:
+        require_action_role(principal, str(waiting.request.get("action")))
     pending = ctx.plans.take(plan_id, principal.token.id)
     if pending is None:
         raise ServiceError(
@@ -159,6 +167,19 @@ async def confirm(
             cause="not_found",
             title="Unknown plan",
             resolution=["Plan the action again from the Actions page."],
+        )
+    policy = policy_of(request)
+    reason = approval_reason(pending.plan) if policy.enabled else None
+    if reason is not None:
+        record = request_approval(ctx, policy, principal, pending.plan, pending.request, reason)
+        return render(
+            request,
+            "awaiting_approval.html",
+            principal,
+            status_code=202,
+            nav="actions",
+            title="Waiting for approval",
+            approval=record.as_dict(ctx.clock()),
         )
     execution = await run_plan(ctx, pending.plan, actor=principal.actor)
     return render(

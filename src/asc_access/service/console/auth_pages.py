@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from asc_access.service.auth import Principal, check_form_csrf, session_principal
 from asc_access.service.console.render import render
+from asc_access.service.console.sso_pages import oidc_settings
 from asc_access.service.context import context_of
 from asc_access.service.sessions import CSRF_FIELD, LOGIN_COOKIE, same_token
 from asc_access.store.tokens import find_token, verify_token
@@ -40,6 +41,8 @@ def _login_page(request: Request, *, next_path: str, error: str | None, status: 
         login_csrf=nonce,
         next=next_path,
         error=error,
+        sso=oidc_settings(request).enabled,
+        local_login=oidc_settings(request).local_login,
     )
     if cookie is not None:
         ctx.signer.set_login_cookie(response, cookie)
@@ -74,6 +77,16 @@ async def login(
             cause="csrf_missing" if not given else "csrf_mismatch",
             title="Sign-in refused: missing or wrong CSRF token",
             resolution=["Open the sign-in page again and paste the token there."],
+        )
+    if not oidc_settings(request).local_login:
+        from asc_access.service.errors import ServiceError
+
+        raise ServiceError(
+            403,
+            "Signing in with a token is switched off on this service.",
+            cause="local_login_disabled",
+            title="Sign in with your company account",
+            resolution=["Use 'Sign in with your company account' (ASC_ACCESS_LOCAL_LOGIN=false)."],
         )
     record = verify_token(ctx.engine, token.strip(), clock=ctx.clock)
     if record is None:

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from asc_access.service.auth import Principal
 from asc_access.service.errors import Problem
+from asc_access.service.roles import may
 from asc_access.service.sessions import CSRF_FIELD
 
 __all__ = ["TEMPLATES", "render", "render_problem"]
@@ -68,6 +69,10 @@ TEMPLATES.env.filters["role_label"] = _role_label
 TEMPLATES.env.filters["md"] = _inline_md
 TEMPLATES.env.globals["query"] = _query
 TEMPLATES.env.globals["CSRF_FIELD"] = CSRF_FIELD
+TEMPLATES.env.globals["may"] = may
+TEMPLATES.env.globals["four_eyes"] = lambda request: bool(
+    getattr(getattr(request.app.state, "approvals", None), "enabled", False)
+)
 
 
 def render(

@@ -1,0 +1,165 @@
+"""Actions waiting for a second person's approval (four-eyes), in ``approval_requests``.
+
+A request is ``pending`` until someone other than its requester approves it
+(then ``executed``, or ``failed`` when the fresh plan could not run), refuses it
+(``refused``), or its time runs out (``expired``). Deciding is a compare-and-set
+on ``pending``, so two approvers racing cannot both run it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from asc_access.errors import NotFoundLocallyError
+from asc_access.store import schema
+from asc_access.store.timeutil import as_utc, as_utc_or_none
+
+__all__ = [
+    "ApprovalRecord",
+    "claim",
+    "create_approval",
+    "finish_approval",
+    "get_approval",
+    "list_approvals",
+]
+
+_T = schema.approval_requests
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    """One request for approval."""
+
+    id: str
+    action: str
+    target: str
+    request: dict[str, Any]
+    reason: str
+    lines: tuple[str, ...]
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    audit_entry_id: int | None
+
+    def status_at(self, now: datetime) -> str:
+        """The status, with a pending request past its time shown as ``expired``."""
+        if self.status == "pending" and now >= self.expires_at:
+            return "expired"
+        return self.status
+
+    def as_dict(self, now: datetime) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "action": self.action,
+            "target": self.target,
+            "reason": self.reason,
+            "lines": list(self.lines),
+            "request": self.request,
+            "requested_by": self.requested_by,
+            "requested_at": self.requested_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "status": self.status_at(now),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "audit_entry_id": self.audit_entry_id,
+        }
+
+
+def _record(row: Any) -> ApprovalRecord:
+    return ApprovalRecord(
+        id=row.id,
+        action=row.action,
+        target=row.target,
+        request=dict(row.request or {}),
+        reason=row.reason,
+        lines=tuple(row.lines or ()),
+        requested_by=row.requested_by,
+        requested_at=as_utc(row.requested_at),
+        expires_at=as_utc(row.expires_at),
+        status=row.status,
+        decided_by=row.decided_by,
+        decided_at=as_utc_or_none(row.decided_at),
+        audit_entry_id=row.audit_entry_id,
+    )
+
+
+def create_approval(
+    engine: Engine,
+    *,
+    action: str,
+    target: str,
+    request: dict[str, Any],
+    reason: str,
+    lines: list[str],
+    requested_by: str,
+    now: datetime,
+    expires_at: datetime,
+) -> ApprovalRecord:
+    """Record a request waiting for approval."""
+    new_id = secrets.token_urlsafe(12)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(_T).values(
+                id=new_id,
+                action=action,
+                target=target[:500],
+                request=request,
+                reason=reason[:200],
+                lines=lines,
+                requested_by=requested_by,
+                requested_at=as_utc(now),
+                expires_at=as_utc(expires_at),
+                status="pending",
+            )
+        )
+    return get_approval(engine, new_id)
+
+
+def get_approval(engine: Engine, approval_id: str) -> ApprovalRecord:
+    """One request (:class:`NotFoundLocallyError` when unknown)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_T).where(_T.c.id == approval_id)).first()
+    if row is None:
+        raise NotFoundLocallyError(
+            f"no approval request {approval_id!r}", context={"input": "approval"}
+        )
+    return _record(row)
+
+
+def list_approvals(engine: Engine, *, limit: int = 100) -> list[ApprovalRecord]:
+    """Newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_T).order_by(_T.c.requested_at.desc()).limit(limit))
+        return [_record(r) for r in rows]
+
+
+def claim(engine: Engine, approval_id: str, *, status: str, decided_by: str, now: datetime) -> bool:
+    """Move a ``pending`` request to ``status``; ``False`` if someone else decided first."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(_T)
+            .where(_T.c.id == approval_id, _T.c.status == "pending")
+            .values(status=status, decided_by=decided_by, decided_at=as_utc(now))
+        )
+        return result.rowcount == 1
+
+
+def finish_approval(
+    engine: Engine, approval_id: str, *, status: str, audit_entry_id: int | None
+) -> None:
+    """Record how an approved request ended (``executed`` | ``failed``) and its audit entry."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(_T)
+            .where(_T.c.id == approval_id)
+            .values(status=status, audit_entry_id=audit_entry_id)
+        )
