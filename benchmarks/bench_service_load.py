@@ -179,6 +179,7 @@ def main() -> None:
             ["sync", "bench"],
         ):  # fmt: skip
             subprocess.run([exe, *command], env=env, check=True, capture_output=True)
+        env["ASC_ACCESS_ALLOWED_API_URLS"] = sbx.base_url  # the service may call the sandbox
         port = _free_port()
         server = subprocess.Popen(
             [exe, "serve", "--port", str(port), "--no-scheduler"],

@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalogue": set(),
     "metrics": set(),
     "config": LOWER,
+    "urlpolicy": LOWER | {"config"},
     "models": LOWER,
     "vault": LOWER | {"config"},
     "credentials": LOWER | {"models"},
@@ -34,6 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "store": LAYER1 - {"diagnosis"},
     "sync": LAYER1 | {"store"},
     "actions": LAYER1 | {"store"},
+    # Campaigns remediate through the actions engine; policies read the store.
+    "governance": LAYER1 | {"store", "actions"},
 }
 TOP_LEVEL = {"cli", "service", "workers", "runtime", "__init__"}
 #: Modules that run probes against Apple sit above ``api`` although they live in diagnosis.

@@ -1,13 +1,15 @@
 """Settings from the environment: where data lives and which services to use.
 
-=============================  ==============================================
-``ASC_ACCESS_HOME``            data directory (default: the platform's user data dir)
-``ASC_ACCESS_DATABASE_URL``    SQLAlchemy URL (default: SQLite in the home dir)
-``ASC_ACCESS_MASTER_KEY``      master key for stored private keys (else a 0600 file)
-``ASC_ACCESS_API_URL``         Apple's base URL, or the sandbox's
-``ASC_ACCESS_BROKER_URL``      Celery broker (Redis); unset = everything in-process
-``ASC_ACCESS_API_TOKEN``       the service's admin bearer token
-=============================  ==============================================
+=================================  ==============================================
+``ASC_ACCESS_HOME``                data directory (default: the platform's user data dir)
+``ASC_ACCESS_DATABASE_URL``        SQLAlchemy URL (default: SQLite in the home dir)
+``ASC_ACCESS_MASTER_KEY``          master key for stored private keys (else a 0600 file)
+``ASC_ACCESS_API_URL``             Apple's base URL, or the sandbox's
+``ASC_ACCESS_BROKER_URL``          Celery broker (Redis); unset = everything in-process
+``ASC_ACCESS_API_TOKEN``           the service's admin bearer token
+``ASC_ACCESS_ALLOWED_API_URLS``    origins the service may call besides Apple's (comma-separated)
+``ASC_ACCESS_SESSION_SECRET``      console session key (default: derived from the master key)
+=================================  ==============================================
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Settings:
     broker_url: str | None = None
     master_key: str | None = field(default=None, repr=False)
     api_token: str | None = field(default=None, repr=False)
+    allowed_api_urls: tuple[str, ...] = ()
+    session_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +52,12 @@ class Settings:
             broker_url=env.get("ASC_ACCESS_BROKER_URL") or None,
             master_key=env.get("ASC_ACCESS_MASTER_KEY") or None,
             api_token=env.get("ASC_ACCESS_API_TOKEN") or None,
+            allowed_api_urls=tuple(
+                u.strip()
+                for u in env.get("ASC_ACCESS_ALLOWED_API_URLS", "").split(",")
+                if u.strip()
+            ),
+            session_secret=env.get("ASC_ACCESS_SESSION_SECRET") or None,
         )
 
     def ensure_home(self) -> Path:

@@ -52,6 +52,7 @@ __all__ = [
     "doctor_client_factory",
     "open_store",
     "rotate_key",
+    "rotation_refusal",
     "vault_for",
 ]
 
@@ -252,6 +253,7 @@ async def connect(
     """
     if not name.strip():
         raise UsageError("a connection needs a name")
+    store.check_connection_name(name)
     try:
         store.get_connection(engine, name)
     except UsageError:
@@ -319,15 +321,26 @@ async def rotate_key(
     evaluation: Evaluation,
     *,
     api_url: str | None = None,
+    move: bool = False,
     client_factory: ClientFactory | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> ConnectOutcome:
     """Replace connection ``name``'s key, only when the new key passes the doctor.
 
     The connection keeps its id, so its mirror, runs and change history stay.
+    Unless ``move`` is asked for, the new key must be of the same team (the same
+    issuer for team keys; for individual keys, the same key type and every
+    capability the old key had) at the same URL (:func:`rotation_refusal`).
+    The replaced key is kept until the new one has synced once.
+
+    Raises:
+        UsageError: the new key would move the connection (``context["conflict"]``).
     """
     record = store.get_connection(engine, name)
-    url = api_url or record.api_url
+    url = (api_url or record.api_url).rstrip("/")
+    refusal = None if move else rotation_refusal(record, evaluation.credentials, url, None)
+    if refusal is not None:
+        raise UsageError(refusal, context={"conflict": True, "input": "key"})
     report = await diagnose_credentials(
         evaluation, url, client_factory=client_factory, wall_clock=wall_clock
     )
@@ -335,6 +348,9 @@ async def rotate_key(
     creds = evaluation.credentials
     if creds is None or not report.ok:
         return ConnectOutcome(report, None)
+    refusal = None if move else rotation_refusal(record, creds, url, report.capabilities)
+    if refusal is not None:
+        raise UsageError(refusal, context={"conflict": True, "input": "key"})
     blob = vault_for(settings).encrypt(creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE)
     saved = store.set_key(
         engine,
@@ -346,5 +362,53 @@ async def rotate_key(
         healthy=True,
         capabilities=report.capabilities,
         api_url=url,
+        move=move,
     )
     return ConnectOutcome(report, saved)
+
+
+_MOVE_HINT = " Ask for an explicit move (--move, or move: true) if that is what you want."
+
+
+def rotation_refusal(
+    record: ConnectionRecord,
+    creds: Credentials | None,
+    url: str,
+    capabilities: dict[str, bool | None] | None,
+) -> str | None:
+    """Why rotating ``record`` to ``creds`` at ``url`` would move it (``None``: it would not).
+
+    Apple tells nobody which user an individual key belongs to, so for those the
+    same key type and no lost capability stand in for "the same user"; the first
+    sync then checks the team itself (:mod:`asc_access.sync.rotation`).
+    """
+    if url != record.api_url.rstrip("/"):
+        return f"a new key keeps the connection's API URL ({record.api_url}), not {url}." + (
+            _MOVE_HINT
+        )
+    if creds is None:
+        return None  # the doctor explains what is wrong with the key
+    if creds.key_type != record.key_type:
+        return (
+            f"connection {record.name!r} uses a {record.key_type} key; the new key is a "
+            f"{creds.key_type} key, so it may not be of the same team." + _MOVE_HINT
+        )
+    if (
+        record.key_type == "team"
+        and (creds.issuer_id or "").lower() != (record.issuer_id or "").lower()
+    ):
+        return (
+            f"the new key's issuer ({creds.issuer_id}) is not this connection's "
+            f"({record.issuer_id}): it belongs to another team." + _MOVE_HINT
+        )
+    lost = sorted(
+        k
+        for k, v in (record.capabilities or {}).items()
+        if v and (capabilities or {}).get(k) is False
+    )
+    if record.key_type == "individual" and capabilities is not None and lost:
+        return (
+            f"the new individual key cannot {', '.join(lost)} as the old one could: it looks "
+            "like another user's key." + _MOVE_HINT
+        )
+    return None

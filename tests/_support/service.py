@@ -17,6 +17,7 @@ from fastapi import FastAPI
 __all__ = [
     "ADMIN_TOKEN",
     "LiveServer",
+    "allowing",
     "csrf_of",
     "free_port",
     "lifespan",
@@ -26,6 +27,16 @@ __all__ = [
 
 #: The admin token the service tests configure (ASC_ACCESS_API_TOKEN).
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def allowing(env: dict[str, str], *urls: str) -> dict[str, str]:
+    """``env`` with ``ASC_ACCESS_ALLOWED_API_URLS`` listing ``urls`` too (sandboxes).
+
+    The service calls only Apple's origin and the listed ones, so every service
+    test that points a connection at a sandbox lists the sandbox here.
+    """
+    listed = [u for u in env.get("ASC_ACCESS_ALLOWED_API_URLS", "").split(",") if u]
+    return {**env, "ASC_ACCESS_ALLOWED_API_URLS": ",".join([*listed, *urls])}
 
 
 @asynccontextmanager
@@ -51,10 +62,24 @@ class LiveServer:
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, *, timeout: float = 15.0) -> Iterator[LiveServer]:
-    """Serve ``app`` with uvicorn on a free loopback port until the block ends."""
+def serve_in_thread(
+    app: FastAPI,
+    *,
+    timeout: float = 15.0,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a free loopback port until the block ends (TLS if given)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
@@ -64,7 +89,8 @@ def serve_in_thread(app: FastAPI, *, timeout: float = 15.0) -> Iterator[LiveServ
             raise RuntimeError("the service did not start")
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", server)
+        scheme = "https" if ssl_certfile else "http"
+        yield LiveServer(f"{scheme}://127.0.0.1:{port}", server)
     finally:
         server.should_exit = True
         thread.join(timeout)

@@ -312,6 +312,7 @@ def test_no_secret_in_any_output_log_exception_response_or_database(
     file_handler.setLevel(logging.DEBUG)
     logging.getLogger().addHandler(file_handler)
     monkeypatch.setenv("ASC_ACCESS_API_TOKEN", ADMIN_TOKEN)
+    monkeypatch.setenv("ASC_ACCESS_ALLOWED_API_URLS", sandbox.base_url)
     scenario = Scenario(home, sandbox)
     try:
         _cli_commands(scenario, tmp_path)

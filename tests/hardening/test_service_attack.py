@@ -34,6 +34,7 @@ from schemathesis.python import asgi
 from sqlalchemy import create_engine, text
 
 from _support.sandbox import RunningSandbox, start_sandbox
+from _support.service import allowing
 from asc_access.config import Settings
 from asc_access.runtime import client_for_connection, open_store
 from asc_access.service import create_app
@@ -62,7 +63,7 @@ def _prepare(running: RunningSandbox, home: Path, database_url: str | None) -> S
         env=env,
     )  # fmt: skip
     assert connected.exit_code == 0, connected.stdout + connected.stderr
-    settings_ = Settings.from_env(env)
+    settings_ = Settings.from_env(allowing(env, running.base_url))
     engine = open_store(settings_)
 
     async def sync() -> None:

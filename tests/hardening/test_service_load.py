@@ -50,6 +50,7 @@ def test_service_under_a_bounded_load(
     assert connected.exit_code == 0, connected.stdout + connected.stderr
     assert cli("sync", "bench").exit_code == 0
     monkeypatch.setenv("ASC_ACCESS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("ASC_ACCESS_ALLOWED_API_URLS", sandbox.base_url)
     bench = _bench()
     app = create_app(Settings.from_env(), scheduler=False)
     with serve_in_thread(app) as live:

@@ -9,18 +9,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from _support.service import ADMIN_TOKEN, lifespan
+from _support.service import ADMIN_TOKEN, allowing, lifespan
 from asc_access.config import Settings
 from asc_access.service import create_app
 from asc_access.store.tokens import create_token
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings with a fixed admin token and a store in the test's own home."""
-    return Settings.from_env(
-        {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
-    )
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings with a fixed admin token and a store in the test's own home.
+
+    A test that uses the sandbox has its origin allowed (the service calls only
+    Apple's and the listed origins).
+    """
+    env = {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    if "sandbox" in request.fixturenames:
+        env = allowing(env, request.getfixturevalue("sandbox").base_url)
+    return Settings.from_env(env)
 
 
 @pytest.fixture

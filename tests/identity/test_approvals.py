@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from _support.sandbox import RunningSandbox
-from _support.service import ADMIN_TOKEN, csrf_of, lifespan
+from _support.service import ADMIN_TOKEN, allowing, csrf_of, lifespan
 from asc_access.config import Settings
 from asc_access.service import create_app
 from asc_access.service.approvals import ApprovalPolicy
@@ -49,7 +49,10 @@ async def service(
     tmp_path: Path, sandbox: RunningSandbox, clock: Clock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, dict[str, str]]]]:
     settings = Settings.from_env(
-        {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+        allowing(
+            {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN},
+            sandbox.base_url,
+        )
     )
     policy = ApprovalPolicy(enabled=True, ttl_seconds=TTL)
     app = create_app(settings, scheduler=False, clock=clock, approvals=policy)

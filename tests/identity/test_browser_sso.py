@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from _support.sandbox import RunningSandbox
-from _support.service import ADMIN_TOKEN, LiveServer, serve_in_thread
+from _support.service import ADMIN_TOKEN, LiveServer, allowing, serve_in_thread
 from asc_access.config import Settings
 from asc_access.service import create_app
 from asc_access.service.approvals import ApprovalPolicy
@@ -51,7 +51,10 @@ def browser(chromium_path: str) -> Iterator[Browser]:
 @pytest.fixture
 def live(tmp_path: Path, provider: Provider, sandbox: RunningSandbox) -> Iterator[LiveServer]:
     settings = Settings.from_env(
-        {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+        allowing(
+            {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN},
+            sandbox.base_url,
+        )
     )
     oidc = OidcSettings(
         issuer=provider.issuer,

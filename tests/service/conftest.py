@@ -9,23 +9,36 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from _support.service import ADMIN_TOKEN, LiveServer, lifespan, postgres_schema, serve_in_thread
+from _support.service import (
+    ADMIN_TOKEN,
+    LiveServer,
+    allowing,
+    lifespan,
+    postgres_schema,
+    serve_in_thread,
+)
 from asc_access.config import Settings
 from asc_access.service import create_app
 
 
+def _env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The service's environment; a test that uses the sandbox has it allowed."""
+    env = {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    if "sandbox" in request.fixturenames:
+        env = allowing(env, request.getfixturevalue("sandbox").base_url)
+    return env
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings with a fixed admin token and a store in the test's own home."""
-    return Settings.from_env(
-        {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
-    )
+    return Settings.from_env(_env(request, tmp_path))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_store_client_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings on SQLite, then on a fresh PostgreSQL schema."""
-    env = {"ASC_ACCESS_HOME": str(tmp_path / "home"), "ASC_ACCESS_API_TOKEN": ADMIN_TOKEN}
+    env = _env(request, tmp_path)
     if request.param == "sqlite":
         yield Settings.from_env(env)
         return

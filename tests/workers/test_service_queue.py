@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from _support.sandbox import RunningSandbox
+from _support.service import allowing
 from asc_access.config import Settings
 from asc_access.service.app import create_app as create_service
 from asc_access.store.db import open_engine
@@ -53,7 +54,8 @@ def test_service_trigger_runs_on_a_worker(
     worker = WorkerProcess(subprocess_env(env), tmp_path / "worker.log", concurrency=1)
     try:
         wait_for_workers(celery, [worker])
-        app = create_service(settings, engine=engine, scheduler=False)
+        allowed = Settings.from_env(allowing(env, team.base_url))
+        app = create_service(allowed, engine=engine, scheduler=False)
 
         async def drive() -> tuple[dict[str, object], dict[str, object]]:
             headers = {"Authorization": f"Bearer {TOKEN}"}

@@ -101,9 +101,10 @@ def _connect(console: Console, settings: Settings, key: dict[str, Any], api_url:
             runtime.connect(engine, settings, CONNECTION, evaluation, api_url=api_url)
         )
     else:  # a tour run before in this home: the sandbox issued new keys, so rotate
-        verb = "connections rotate-key"
+        # A new sandbox is a new team at a new address: an explicit move.
+        verb = "connections rotate-key --move"
         outcome = asyncio.run(
-            runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url)
+            runtime.rotate_key(engine, settings, CONNECTION, evaluation, api_url=api_url, move=True)
         )
     flags = f"--api-url {quoted(api_url)} {_key_flags(key)}"
     line = _command(settings, f"{verb} {CONNECTION} {flags}")

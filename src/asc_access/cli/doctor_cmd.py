@@ -291,9 +291,18 @@ def connections_rotate_key(
     api_key_json: str | None = API_KEY_JSON,
     token_lifetime: int | None = LIFETIME,
     api_url: str | None = API_URL,
+    move: bool = typer.Option(
+        False,
+        "--move",
+        help="Allow the new key to be of another team, or at another --api-url.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Replace a connection's key once the new key passes the doctor (history is kept)."""
+    """Replace a connection's key once the new key passes the doctor (history is kept).
+
+    The new key must be of the same team at the same API URL unless --move is
+    given; the old key is kept until the new one has synced once.
+    """
     from asc_access import runtime
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
@@ -301,7 +310,7 @@ def connections_rotate_key(
         settings = Settings.from_env()
         engine = runtime.open_store(settings)
         outcome = asyncio.run(
-            runtime.rotate_key(engine, settings, name, _evaluate(flags), api_url=api_url)
+            runtime.rotate_key(engine, settings, name, _evaluate(flags), api_url=api_url, move=move)
         )
     _finish(outcome, as_json=as_json, verb="updated with the new key")
 

@@ -12,6 +12,7 @@ from asc_access.cli import (
     audit_cmd,
     desired_cmd,
     doctor_cmd,
+    governance_cmd,
     sandbox_cmd,
     serve_cmd,
     sync_cmd,
@@ -82,6 +83,7 @@ def _root(
 
 for _module in (doctor_cmd, sync_cmd, actions_cmd, serve_cmd, worker_cmd, sandbox_cmd):
     _module.register(app)
+governance_cmd.register(app)
 for _extra in (audit_cmd, desired_cmd):
     _extra.register(app)
 

@@ -35,6 +35,12 @@ def serve(
     no_scheduler: bool = typer.Option(
         False, "--no-scheduler", help="Do not sync connections on their intervals."
     ),
+    ssl_certfile: str | None = typer.Option(
+        None, "--ssl-certfile", help="Serve https with this certificate (PEM)."
+    ),
+    ssl_keyfile: str | None = typer.Option(
+        None, "--ssl-keyfile", help="The certificate's private key (PEM)."
+    ),
 ) -> None:
     """Run the REST API (/api/v1, described at /api/openapi.json) and the web console.
 
@@ -64,17 +70,29 @@ def serve(
     with handle_errors():
         settings = Settings.from_env()
         app = create_app(settings, scheduler=not no_scheduler, on_admin_token=show_admin_token)
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        err_console.print("[red]--ssl-certfile and --ssl-keyfile go together.[/]")
+        raise typer.Exit(2)
+    scheme = "https" if ssl_certfile else "http"
     if not generated:
         _sign_in_hint(from_env=settings.api_token is not None)
-    if not _is_loopback(host):
+    if not _is_loopback(host) and not ssl_certfile:
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
             "behind TLS (a reverse proxy): console cookies are Secure and browsers send them "
             "only over https (or to localhost).[/]"
         )
-    err_console.print(f"asc-access console: http://{host}:{port}/  (API: /api/v1)")
+    err_console.print(f"asc-access console: {scheme}://{host}:{port}/  (API: /api/v1)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+        )
     except SystemExit as stopped:  # uvicorn's startup failure (3): lost a race for the port
         if stopped.code in (0, None):
             raise

@@ -136,6 +136,9 @@ def sync_command(
                 console=None if as_json else err_console,
             )
         )
+        from asc_access.governance.check import after_sync
+
+        after_sync(engine, settings)  # policies; never fails the sync
         _report_syncs(engine, outcomes, as_json=as_json, single=name is not None)
 
 

@@ -330,7 +330,15 @@ def _path(text: str, what: str) -> Path:
         )
     if "\x00" in text:
         raise UsageError(f"{what} is not a file path (it contains a NUL character)")
-    return Path(text).expanduser()
+    try:
+        return Path(text).expanduser()
+    except (RuntimeError, KeyError):
+        # ``~user/...`` for a user this system does not know (or no home directory at all).
+        user = text.split("/", 1)[0][:64]
+        raise UsageError(
+            f"{what}: the home directory of {user!r} cannot be found (no such user?); "
+            "give the .p8 file's full path"
+        ) from None
 
 
 def _read_stdin() -> bytes:

@@ -29,9 +29,11 @@ from asc_access.service.oidc import OidcSettings
 from asc_access.service.plans import PlanStore
 from asc_access.service.roles import enforce_api_role, install_openapi_roles
 from asc_access.service.scheduler import DueConnections, Scheduler
+from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.store.tokens import ensure_admin_token
+from asc_access.urlpolicy import UrlPolicy
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -67,6 +69,7 @@ def create_app(
     max_key_bytes: int = 10 * 1024,
     oidc: OidcSettings | None = None,
     approvals: ApprovalPolicy | None = None,
+    url_policy: UrlPolicy | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -76,8 +79,9 @@ def create_app(
         scheduler: run each connection's sync on its interval inside the app
             (turn off in tests, or when ``asc-access scheduler`` runs with workers).
         scheduler_tick: how often the scheduler looks for due connections (seconds).
-        session_secret: key that signs console cookies (default: random per process,
-            so a restart signs everyone out).
+        session_secret: key that signs console cookies (default: derived from
+            ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
+            a deployment accepts the same sessions; see :mod:`.session_secret`).
         secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
             ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
         on_admin_token: called once with a newly generated admin token (the CLI
@@ -91,6 +95,8 @@ def create_app(
             (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
         approvals: four-eyes approval of risky actions (default: from
             ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
+        url_policy: which API URLs the service may call (default: Apple's and
+            ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
     """
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
@@ -98,21 +104,23 @@ def create_app(
         on_admin_token(generated)
 
     kwargs = dict(client_kwargs or {})
-    runner = sync_runner or library.sync_runner(engine, settings, kwargs)
+    policy = url_policy or UrlPolicy.from_settings(settings)
+    runner = sync_runner or library.sync_runner(engine, settings, kwargs, policy)
     syncs = SyncManager(runner, clock=clock)
     ctx = ServiceContext(
         settings=settings,
         engine=engine,
-        signer=SessionSigner(session_secret, secure=secure_cookies),
+        signer=SessionSigner(session_secret or session_secret_for(settings), secure=secure_cookies),
         syncs=syncs,
         plans=PlanStore(),
         clock=clock,
         client_kwargs=kwargs,
         max_key_bytes=max_key_bytes,
+        url_policy=policy,
     )
     ticker = Scheduler(
         syncs,
-        due_connections or library.due_connections(engine),
+        due_connections or library.due_connections(engine, policy),
         clock=clock,
         tick=scheduler_tick,
     )

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from asc_access import runtime
 from asc_access.diagnosis.report import DoctorReport
-from asc_access.errors import NotFoundLocallyError
+from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.service.context import ServiceContext
-from asc_access.service.errors import Problem
+from asc_access.service.errors import Problem, ServiceError
 from asc_access.service.explain import Explanation, explain_cause, from_finding
 from asc_access.service.uploads import KeyUpload
 from asc_access.store import connections as store
 from asc_access.store.connections import ConnectionRecord
 from asc_access.store.runs import RunRecord, list_runs
+from asc_access.urlpolicy import ApiUrlNotAllowedError
 
 __all__ = [
     "ConnectionView",
@@ -124,11 +126,33 @@ def _exists(ctx: ServiceContext, name: str) -> bool:
     return True
 
 
+async def allowed_url(ctx: ServiceContext, url: str) -> str:
+    """``url`` if the service may send a token there, else a 422 that says only that.
+
+    Checked before anything is sent, so the answer is the same whatever listens there.
+    """
+    try:
+        return await asyncio.to_thread(ctx.url_policy.check, url)
+    except ApiUrlNotAllowedError as error:
+        raise ServiceError(
+            422,
+            error.message,
+            cause="api_url_not_allowed",
+            title="That API address is not allowed",
+            resolution=[
+                "Leave the API address empty to use Apple's.",
+                (
+                    "To use a sandbox, start the service with its origin listed in "
+                    "ASC_ACCESS_ALLOWED_API_URLS (comma-separated, e.g. http://127.0.0.1:8765)."
+                ),
+            ],
+        ) from None
+
+
 async def add_connection(ctx: ServiceContext, upload: KeyUpload) -> runtime.ConnectOutcome:
     """Run the doctor on the uploaded credentials; save the connection when it works."""
+    url = await allowed_url(ctx, upload.api_url or ctx.settings.api_url)
     if _exists(ctx, upload.name):
-        from asc_access.service.errors import ServiceError
-
         raise ServiceError(
             409,
             f"A connection named {upload.name!r} already exists.",
@@ -143,7 +167,7 @@ async def add_connection(ctx: ServiceContext, upload: KeyUpload) -> runtime.Conn
         ctx.settings,
         upload.name,
         upload.evaluation(),
-        api_url=upload.api_url or ctx.settings.api_url,
+        api_url=url,
         force=upload.force,
     )
 
@@ -152,11 +176,28 @@ async def rotate_connection_key(
     ctx: ServiceContext, name: str, upload: KeyUpload
 ) -> runtime.ConnectOutcome:
     """Replace the key of ``name`` once the new key passes the doctor (history kept)."""
-    return await runtime.rotate_key(
-        ctx.engine, ctx.settings, name, upload.evaluation(), api_url=upload.api_url
-    )
+    record = store.get_connection(ctx.engine, name)
+    url = await allowed_url(ctx, upload.api_url or record.api_url)
+    try:
+        return await runtime.rotate_key(
+            ctx.engine, ctx.settings, name, upload.evaluation(), api_url=url, move=upload.move
+        )
+    except UsageError as error:
+        if not error.context.get("conflict"):
+            raise
+        raise ServiceError(
+            409,
+            f"The new key was not saved: {error.message}",
+            cause="rotation_moves_connection",
+            title="The new key would move this connection",
+            resolution=[
+                "Upload a new key of the same team (same issuer) for the same API address.",
+                "To move the connection to another team or address on purpose, send move=true.",
+            ],
+        ) from None
 
 
 async def test_connection(ctx: ServiceContext, name: str) -> DoctorReport:
     """Run the doctor on a saved connection and record its health."""
+    await allowed_url(ctx, store.get_connection(ctx.engine, name).api_url)
     return await runtime.diagnose_connection(ctx.engine, ctx.settings, name)

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from asc_access.config import Settings
 from asc_access.service.sessions import SessionSigner
+from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
     from asc_access.service.plans import PlanStore
@@ -39,6 +40,8 @@ class ServiceContext:
     client_kwargs: dict[str, Any] = field(default_factory=dict)
     #: Upper bound for an uploaded private key, in bytes.
     max_key_bytes: int = 10 * 1024
+    #: Which API URLs the service may send a token to (Apple's, plus the listed ones).
+    url_policy: UrlPolicy = field(default_factory=UrlPolicy)
 
 
 def context_of(conn: HTTPConnection) -> ServiceContext:

@@ -24,6 +24,7 @@ from asc_access.service.syncing import SyncRunner
 from asc_access.store import connections, schema
 from asc_access.store.timeutil import as_utc
 from asc_access.sync import sync_connection
+from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
     from asc_access.service.context import ServiceContext
@@ -45,21 +46,38 @@ def open_store(settings: Settings) -> Engine:
     return runtime.open_store(settings)
 
 
-def sync_runner(engine: Engine, settings: Settings, client_kwargs: dict[str, Any]) -> SyncRunner:
-    """How the service runs one sync of a named connection (the sync records its run)."""
+def sync_runner(
+    engine: Engine,
+    settings: Settings,
+    client_kwargs: dict[str, Any],
+    policy: UrlPolicy | None = None,
+) -> SyncRunner:
+    """How the service runs one sync of a named connection (the sync records its run).
+
+    A connection whose stored URL the ``policy`` refuses (saved before the rule,
+    or by the CLI) is not synced: nothing is sent there.
+    """
+    allowed = policy or UrlPolicy.from_settings(settings)
 
     async def run(name: str, request_key: str) -> object:
+        api_url = connections.get_connection(engine, name).api_url
+        await asyncio.to_thread(allowed.check, api_url)
         if settings.broker_url:
             # Scale-out: the workers run it (with their lock and shared rate budget).
             return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
         record = connections.get_connection(engine, name)
         client = runtime.client_for_connection(engine, settings, name, **client_kwargs)
-        async with client:
-            return await metered_sync(
-                sync_connection(
-                    engine, client, record.id, request_key=request_key, progress_interval=0.5
+        try:
+            async with client:
+                return await metered_sync(
+                    sync_connection(
+                        engine, client, record.id, request_key=request_key, progress_interval=0.5
+                    )
                 )
-            )
+        finally:
+            from asc_access.governance.check import after_sync
+
+            await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
 
     return run
 
@@ -84,8 +102,11 @@ def worker_status(engine: Engine, settings: Settings) -> dict[str, Any]:
     return {"mode": "workers", **report}
 
 
-def due_connections(engine: Engine) -> DueConnections:
-    """Which connections' next scheduled sync is due: interval passed since their last run."""
+def due_connections(engine: Engine, policy: UrlPolicy | None = None) -> DueConnections:
+    """Which connections' next scheduled sync is due: interval passed since their last run.
+
+    Connections at a URL the ``policy`` does not list are never due.
+    """
     c, r = schema.connections.c, schema.sync_runs.c
 
     def due(now: datetime) -> list[str]:
@@ -95,7 +116,7 @@ def due_connections(engine: Engine) -> DueConnections:
             .subquery()
         )
         query = (
-            select(c.name, c.sync_interval_seconds, last.c.last)
+            select(c.name, c.sync_interval_seconds, last.c.last, c.api_url)
             .select_from(schema.connections.outerjoin(last, last.c.connection_id == c.id))
             .where(c.encrypted_private_key.is_not(None))
             .order_by(c.name)
@@ -103,9 +124,11 @@ def due_connections(engine: Engine) -> DueConnections:
         with engine.connect() as conn:
             rows = conn.execute(query).all()
         names = []
-        for name, interval, last_started in rows:
+        for name, interval, last_started, api_url in rows:
             if interval is None or interval <= 0:
                 continue  # 0 turns scheduling off for that connection
+            if policy is not None and not policy.listed(str(api_url)):
+                continue
             if last_started is None or as_utc(last_started) + timedelta(seconds=interval) <= now:
                 names.append(str(name))
         return names
@@ -133,6 +156,8 @@ def connection_names(engine: Engine) -> list[str]:
 async def open_teams(ctx: ServiceContext, names: list[str]) -> AsyncIterator[dict[str, Team]]:
     """API clients for the named connections, as the actions' teams; closed afterwards."""
     records = [connections.get_connection(ctx.engine, name) for name in names]
+    for record in records:
+        await asyncio.to_thread(ctx.url_policy.check, record.api_url)
     async with AsyncExitStack() as stack:
         teams: dict[str, Team] = {}
         for record in records:

@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
 
+#: Sent on every answer given over https (TLS at uvicorn, or a proxy it trusts).
+HSTS = b"max-age=31536000"
+
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -92,7 +95,7 @@ class BodyLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy and friends on every response."""
+    """Content-Security-Policy and friends on every response; HSTS on every https one."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,6 +118,8 @@ class SecurityHeadersMiddleware:
                 }
                 if scope.get("path", "").startswith("/static/"):
                     extra[b"cache-control"] = b"public, max-age=300"
+                if scope.get("scheme") == "https":
+                    extra[b"strict-transport-security"] = HSTS
                 headers.extend((k, v) for k, v in extra.items() if k not in present)
                 message = {**message, "headers": headers}
             await send(message)

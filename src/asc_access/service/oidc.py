@@ -279,7 +279,8 @@ async def finish(settings: OidcSettings, kept: Mapping[str, str], query: str) ->
 def sso_record(email: str, role: str, issued_at: float) -> TokenRecord:
     """The principal's record for a person signed in through SSO (no token behind it).
 
-    Its id is negative and derived from the e-mail, so plans stay with their author.
+    Its id is negative and its hash is derived from the e-mail, so plans (bound to
+    the hash) stay with their author.
     """
     digest = hashlib.sha256(email.encode()).digest()
     return TokenRecord(
@@ -289,6 +290,6 @@ def sso_record(email: str, role: str, issued_at: float) -> TokenRecord:
         created_at=datetime.fromtimestamp(issued_at, UTC),
         revoked_at=None,
         last_used_at=None,
-        token_hash="",
+        token_hash="sso:" + digest.hex(),
         role=role,
     )

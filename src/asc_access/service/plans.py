@@ -3,11 +3,15 @@
 ``POST .../plans`` stores a plan here and answers its id; ``POST
 .../plans/{id}/confirm`` takes it out (once) and executes it. Plans live in
 memory for :data:`PLAN_TTL` seconds and can be confirmed only by the token
-that made them, so a plan id alone is worth nothing to anyone else.
+that made them, so a plan id alone is worth nothing to anyone else. A plan is
+bound to the token itself (its stored hash, unique and never reused), not to
+its row id: a token created later, even one that reuses a revoked token's row
+id or name, cannot confirm it.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 import time
@@ -25,7 +29,7 @@ class PendingPlan:
     """A plan shown to someone and not yet confirmed."""
 
     id: str
-    token_id: int
+    token_hash: str
     request: dict[str, Any]
     plan: Any
     created: float
@@ -46,13 +50,13 @@ class PlanStore:
         for key in [k for k, p in self._plans.items() if now - p.created > self._ttl]:
             del self._plans[key]
 
-    def add(self, token_id: int, request: dict[str, Any], plan: Any) -> PendingPlan:
-        """Keep ``plan`` (made for ``request`` by ``token_id``) and return it with its id."""
+    def add(self, token_hash: str, request: dict[str, Any], plan: Any) -> PendingPlan:
+        """Keep ``plan`` (made for ``request`` by the token ``token_hash``); return it."""
         with self._lock:
             self._expire()
             pending = PendingPlan(
                 id=secrets.token_urlsafe(12),
-                token_id=token_id,
+                token_hash=token_hash,
                 request=request,
                 plan=plan,
                 created=self._clock(),
@@ -60,21 +64,21 @@ class PlanStore:
             self._plans[pending.id] = pending
             return pending
 
-    def get(self, plan_id: str, token_id: int) -> PendingPlan | None:
-        """The pending plan, if it exists, is current and belongs to ``token_id``."""
+    def get(self, plan_id: str, token_hash: str) -> PendingPlan | None:
+        """The pending plan, if it exists, is current and belongs to ``token_hash``."""
         with self._lock:
             self._expire()
             pending = self._plans.get(plan_id)
-            if pending is None or pending.token_id != token_id:
+            if pending is None or not hmac.compare_digest(pending.token_hash, token_hash):
                 return None
             return pending
 
-    def take(self, plan_id: str, token_id: int) -> PendingPlan | None:
+    def take(self, plan_id: str, token_hash: str) -> PendingPlan | None:
         """Remove and return the pending plan (so it runs at most once)."""
         with self._lock:
             self._expire()
             pending = self._plans.get(plan_id)
-            if pending is None or pending.token_id != token_id:
+            if pending is None or not hmac.compare_digest(pending.token_hash, token_hash):
                 return None
             del self._plans[plan_id]
             return pending

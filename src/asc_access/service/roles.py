@@ -130,6 +130,26 @@ ROUTE_ROLES: dict[str, str] = {
     "GET /approvals": _V,
     "POST /approvals/{approval_id}/approve": _O,
     "POST /approvals/{approval_id}/refuse": _O,
+    # governance: reading violations is viewing; reviews are an operator's; editing
+    # policies and closing a campaign (which removes access) are an admin's
+    "GET /api/v1/violations": _V,
+    "POST /api/v1/policies/check": _O,
+    "GET /api/v1/alerts": _V,
+    "GET /api/v1/campaigns": _V,
+    "POST /api/v1/campaigns": _O,
+    "GET /api/v1/campaigns/{campaign_id}": _V,
+    "POST /api/v1/campaigns/{campaign_id}/decisions": _O,
+    "POST /api/v1/campaigns/{campaign_id}/close": _A,
+    "GET /api/v1/campaigns/{campaign_id}/report": _V,
+    "GET /violations": _V,
+    "POST /violations/policies": _A,
+    "POST /violations/check": _O,
+    "GET /campaigns": _V,
+    "POST /campaigns": _O,
+    "GET /campaigns/{campaign_id}": _V,
+    "POST /campaigns/{campaign_id}/decide": _O,
+    "POST /campaigns/{campaign_id}/close": _A,
+    "GET /campaigns/{campaign_id}/report.{fmt}": _V,
 }
 
 #: Paths under these prefixes are declared by the prefix (their own auth applies).

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from asc_access.credentials import Evaluation, KeyInput, RawCredentials, Sourced, evaluate
+from asc_access.ids import name_problem, shown_name
 from asc_access.service.errors import ServiceError
 
 __all__ = ["ConnectionInput", "KeyUpload", "read_key_upload"]
@@ -37,6 +38,10 @@ class ConnectionInput(BaseModel):
     api_url: str | None = Field(default=None, max_length=500)
     private_key: str = Field(default="", description="The .p8 file's content (PEM)")
     force: bool = Field(default=False, description="Save even if the doctor finds a problem")
+    move: bool = Field(
+        default=False,
+        description="Key rotation only: allow the new key to be of another team or API URL",
+    )
 
 
 @dataclass
@@ -51,6 +56,7 @@ class KeyUpload:
     force: bool
     key_source: str
     pem: bytes = field(repr=False)
+    move: bool = False
 
     def evaluation(self) -> Evaluation:
         """Run every offline check on the uploaded credentials."""
@@ -118,6 +124,7 @@ async def _from_multipart(request: Request, limit: int) -> KeyUpload:
         force=_text(form.get("force")).lower() in _TRUE,
         key_source=source,
         pem=pem,
+        move=_text(form.get("move")).lower() in _TRUE,
     )
 
 
@@ -150,6 +157,7 @@ async def _from_json(request: Request, limit: int) -> KeyUpload:
         force=body.force,
         key_source="field private_key",
         pem=pem,
+        move=body.move,
     )
 
 
@@ -179,6 +187,14 @@ async def read_key_upload(request: Request, *, limit: int, need_name: bool) -> K
     ]
     if missing:
         raise _invalid(f"Missing: {', '.join(missing)}.")
+    if need_name and (problem := name_problem(upload.name)) is not None:
+        raise ServiceError(
+            422,
+            f"The name {shown_name(upload.name)} cannot name a connection: {problem}.",
+            cause="invalid_name",
+            title="That connection name is not allowed",
+            resolution=[f"Pick a name that follows the rule: {problem}."],
+        )
     if upload.api_url is not None and not upload.api_url.startswith(("https://", "http://")):
         raise _invalid("api_url must start with https:// (or http:// for a local sandbox).")
     return upload

@@ -19,12 +19,15 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.ids import name_problem, shown_name
+from asc_access.store.rotation import as_previous
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
 __all__ = [
     "ConnectionRecord",
     "add_connection",
+    "check_connection_name",
     "connections_with_key",
     "delete_connection",
     "get_connection",
@@ -55,11 +58,19 @@ class ConnectionRecord:
     created_at: datetime
     updated_at: datetime
     encrypted_private_key: bytes | None = field(default=None, repr=False)
+    previous_key_id: str | None = None
+    previous_issuer_id: str | None = None
+    rotation_move: bool = False
 
     @property
     def has_key(self) -> bool:
         """Whether encrypted key material is stored."""
         return bool(self.encrypted_private_key)
+
+    @property
+    def rotation_pending(self) -> bool:
+        """A rotated key has not synced yet (the previous key is kept until it has)."""
+        return self.previous_key_id is not None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (never the key material, not even encrypted)."""
@@ -80,6 +91,8 @@ class ConnectionRecord:
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
             "has_key": self.has_key,
+            "rotation_pending": self.rotation_pending,
+            "previous_key_id": self.previous_key_id,
         }
 
 
@@ -106,11 +119,28 @@ def _record(row: Any) -> ConnectionRecord:
         created_at=as_utc(m["created_at"]),
         updated_at=as_utc(m["updated_at"]),
         encrypted_private_key=m["encrypted_private_key"],
+        previous_key_id=m["previous_key_id"],
+        previous_issuer_id=m["previous_issuer_id"],
+        rotation_move=bool(m["rotation_move"]),
     )
 
 
 def _now(now: datetime | None) -> datetime:
     return as_utc(now) if now is not None else datetime.now(UTC)
+
+
+def check_connection_name(name: str) -> str:
+    """Return ``name`` if it may name a connection, else raise :class:`UsageError`.
+
+    The same rule as for API tokens (:func:`asc_access.ids.name_problem`).
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(
+            f"connection name {shown_name(name)} is not allowed: {problem}",
+            context={"input": "name"},
+        )
+    return name
 
 
 def add_connection(
@@ -130,7 +160,8 @@ def add_connection(
     sync_interval_seconds: int = 3600,
     now: datetime | None = None,
 ) -> ConnectionRecord:
-    """Save a new connection; :class:`UsageError` when the name is taken."""
+    """Save a new connection; :class:`UsageError` when the name is taken or not allowed."""
+    check_connection_name(name)
     moment = _now(now)
     values = {
         "name": name,
@@ -269,9 +300,18 @@ def set_key(
     capabilities: Mapping[str, bool | None] | None = None,
     accepted: bool = True,
     api_url: str | None = None,
+    move: bool = False,
     now: datetime | None = None,
 ) -> ConnectionRecord:
-    """Replace a connection's key in place (same id, so its mirror and history stay)."""
+    """Replace a connection's key in place (same id, so its mirror and history stay).
+
+    The key replaced is kept as the *previous* key until the new one's first
+    successful sync (:func:`~asc_access.store.rotation.confirm_rotation`); if Apple
+    refuses the new key there or it sees another team,
+    :func:`~asc_access.store.rotation.restore_previous_key` brings it back. When
+    an earlier rotation is still unconfirmed, its previous key (the last one known
+    to work) is the one kept. ``move`` marks an explicit move to another team or URL.
+    """
     moment = _now(now)
     values: dict[str, Any] = {
         "key_id": key_id,
@@ -289,11 +329,11 @@ def set_key(
     if api_url is not None:
         values["api_url"] = api_url
     with db.begin() as conn:
-        result = conn.execute(
-            update(connections).where(connections.c.name == name).values(**values)
-        )
-        if result.rowcount == 0:
-            raise NotFoundLocallyError(f"no connection named {name!r}")
+        current = _get(conn, name)
+        if not current.rotation_pending and current.encrypted_private_key:
+            values.update(as_previous(current))
+        values["rotation_move"] = move or (current.rotation_pending and current.rotation_move)
+        conn.execute(update(connections).where(connections.c.id == current.id).values(**values))
         return _get(conn, name)
 
 

@@ -73,6 +73,15 @@ connections = Table(
     Column("capabilities", JSON, nullable=True),  # {"read_apps": true, ...} when last seen OK
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # The key in use before the last rotation, kept until the new key's first successful
+    # sync confirms it (restored if Apple refuses the new key or it sees another team).
+    Column("previous_key_id", String(64), nullable=True),
+    Column("previous_issuer_id", String(64), nullable=True),
+    Column("previous_key_type", String(16), nullable=True),
+    Column("previous_api_url", String(500), nullable=True),
+    Column("previous_encrypted_private_key", LargeBinary, nullable=True),
+    # True when the rotation was an explicit move to another team or URL.
+    Column("rotation_move", Boolean, nullable=True),
 )
 
 sync_runs = Table(
@@ -260,3 +269,6 @@ api_tokens = Table(
     Column("role", String(16), nullable=False, default="admin", server_default="admin"),
     UniqueConstraint("name", name="uq_api_tokens_name"),
 )
+
+# Governance tables join the same metadata (kept in their own module).
+from asc_access.store import governance_schema as _governance_schema  # noqa: E402, F401

@@ -10,7 +10,6 @@ audit log names the actor of a service call ``token:<name>``.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.ids import name_problem, shown_name
 from asc_access.store.schema import api_tokens
 
 __all__ = [
@@ -45,7 +45,6 @@ ADMIN_TOKEN_NAME = "admin"  # noqa: S105 (a name, not a secret)
 TOKEN_PREFIX = "asca_"  # noqa: S105 (a prefix, not a secret)
 #: The roles a token can carry, least to most (what each may do: ``service/roles.py``).
 TOKEN_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: ``last_used_at`` is written at most this often per token (seconds), to keep reads cheap.
 _TOUCH_EVERY = 60.0
 
@@ -126,11 +125,10 @@ def _new_secret() -> str:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a usable token name, else raise :class:`UsageError`."""
-    if not _NAME.match(name):
+    problem = name_problem(name)
+    if problem is not None:
         raise UsageError(
-            f"token name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-',"
-            " starting with a letter or digit",
-            context={"input": "name"},
+            f"token name {shown_name(name)} is not allowed: {problem}", context={"input": "name"}
         )
     return name
 

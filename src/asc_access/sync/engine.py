@@ -64,6 +64,7 @@ from asc_access.store.runs import (
 from asc_access.store.snapshot import Snapshot
 from asc_access.sync.diff import diff_snapshots
 from asc_access.sync.progress import ProgressTracker, SyncProgress
+from asc_access.sync.rotation import after_failed_sync, check_and_confirm
 from asc_access.sync.source import SyncSource
 from asc_access.sync.streams import FetchStats, TeamReader
 
@@ -294,6 +295,7 @@ async def sync_connection(
         failed_at = clock()
         _record_failure(engine, run_id, error, failed_at, stats(**_partial_counts(reader.stats)))
         _record_health(engine, name, error, failed_at)
+        after_failed_sync(engine, connection_id, error)
         if isinstance(error, Exception):
             code = error.code if isinstance(error, AscAccessError) else None
             cause = error.cause if isinstance(error, AscAccessError) else None
@@ -359,6 +361,7 @@ def _commit(
         close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
         old = load_snapshot(conn, connection_id)
+        check_and_confirm(conn, connection_id, old, new)
         events = [] if baseline else diff_snapshots(old, new)
         rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
         insert_changes(conn, connection_id, events, at=finished_at, run_id=run_id)

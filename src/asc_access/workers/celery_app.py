@@ -20,10 +20,12 @@ from celery import Celery
 
 from asc_access.workers.config import WorkerConfig
 
-__all__ = ["SYNC_TASK", "create_app"]
+__all__ = ["ALERTS_TASK", "SYNC_TASK", "create_app"]
 
 #: The registered name of the sync task (senders use it without importing the task).
 SYNC_TASK = "asc_access.sync_connection"
+#: Delivers pending policy alerts (queued after each sync that opened or resolved one).
+ALERTS_TASK = "asc_access.deliver_alerts"
 
 
 def celery_config(config: WorkerConfig) -> dict[str, Any]:

@@ -101,10 +101,24 @@ async def default_runner(
     from asc_access.sync import sync_connection
 
     client = client_for_connection(engine, settings, connection.name, budget=budget)
-    async with client:
-        return await metered_sync(
-            sync_connection(engine, client, connection.id, request_key=request_key)
-        )
+    try:
+        async with client:
+            return await metered_sync(
+                sync_connection(engine, client, connection.id, request_key=request_key)
+            )
+    finally:
+        from asc_access.governance.check import after_sync
+
+        # policies (never failing the sync); their alerts go out as a task of their own
+        await asyncio.to_thread(after_sync, engine, settings, dispatch=_send_alerts_task)
+
+
+def _send_alerts_task() -> None:
+    from celery import current_app
+
+    from asc_access.workers.celery_app import ALERTS_TASK
+
+    current_app.send_task(ALERTS_TASK)
 
 
 @dataclass
@@ -311,10 +325,17 @@ def worker_context() -> WorkerContext:
 
 
 def register_tasks(app: Any) -> None:
-    """Register the sync task on a Celery app."""
+    """Register the sync task and the alerts task on a Celery app."""
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from asc_access.workers.celery_app import SYNC_TASK
+    from asc_access.workers.celery_app import ALERTS_TASK, SYNC_TASK
+
+    @app.task(name=ALERTS_TASK)  # type: ignore[untyped-decorator]
+    def deliver_alerts_task() -> int:
+        from asc_access.governance.check import deliver_pending
+        from asc_access.governance.notify import NotifySettings
+
+        return len(deliver_pending(worker_context().engine, NotifySettings.from_env()))
 
     @app.task(name=SYNC_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
     def sync_connection_task(

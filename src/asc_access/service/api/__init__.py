@@ -9,6 +9,7 @@ from asc_access.service.api import (
     approvals,
     audit,
     connections,
+    governance,
     meta,
     mirror,
     sync,
@@ -21,5 +22,5 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1")
 router.include_router(meta.public_router)
 # Every other route checks the caller's role against service/roles.py's table.
-for _module in (meta, tokens, connections, mirror, sync, actions, audit, approvals):
+for _module in (meta, tokens, connections, mirror, sync, actions, audit, approvals, governance):
     router.include_router(_module.router, dependencies=[Depends(enforce_api_role)])

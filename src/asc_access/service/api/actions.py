@@ -44,7 +44,7 @@ async def create_plan(
     ctx = context_of(request)
     plan = await make_plan(ctx, body)
     audit_id = audit_if_final(ctx, plan, actor=principal.actor)
-    pending = ctx.plans.add(principal.token.id, body.model_dump(), plan)
+    pending = ctx.plans.add(principal.token.token_hash, body.model_dump(), plan)
     return {**plan_document(pending), "audit_id": audit_id}
 
 
@@ -58,13 +58,14 @@ async def apply_desired_state(
     plan = await plan_apply(ctx, body.document, force=body.force)
     audit_id = audit_if_final(ctx, plan, actor=principal.actor)
     stored = {"action": "apply", **body.model_dump()}
-    return {**plan_document(ctx.plans.add(principal.token.id, stored, plan)), "audit_id": audit_id}
+    pending = ctx.plans.add(principal.token.token_hash, stored, plan)
+    return {**plan_document(pending), "audit_id": audit_id}
 
 
 @router.get("/plans/{plan_id}", responses=ERRORS)
 def get_plan(request: Request, plan_id: str, principal: ApiPrincipal) -> dict[str, Any]:
     """A plan waiting for confirmation (only its author's token can see it)."""
-    pending = context_of(request).plans.get(plan_id, principal.token.id)
+    pending = context_of(request).plans.get(plan_id, principal.token.token_hash)
     if pending is None:
         raise not_found("plan", plan_id)
     return plan_document(pending)
@@ -81,11 +82,11 @@ async def confirm_plan(
     else to approve at ``/api/v1/approvals/{id}/approve``).
     """
     ctx = context_of(request)
-    pending = ctx.plans.get(plan_id, principal.token.id)
+    pending = ctx.plans.get(plan_id, principal.token.token_hash)
     if pending is None:
         raise not_found("plan", plan_id)
     require_action_role(principal, str(pending.request.get("action")))
-    pending = ctx.plans.take(plan_id, principal.token.id)
+    pending = ctx.plans.take(plan_id, principal.token.token_hash)
     if pending is None:
         raise not_found("plan", plan_id)
     policy = policy_of(request)

@@ -40,6 +40,7 @@ _KEY_BODY: dict[str, Any] = {
                         "individual": {"type": "boolean"},
                         "api_url": {"type": "string"},
                         "force": {"type": "boolean"},
+                        "move": {"type": "boolean"},
                         "private_key": {
                             "type": "string",
                             "format": "binary",
@@ -105,7 +106,13 @@ async def doctor(request: Request, name: str, principal: ApiPrincipal) -> dict[s
 
 @router.put("/{name}/key", responses=ERRORS, openapi_extra=_KEY_BODY)
 async def rotate(request: Request, name: str, principal: ApiPrincipal) -> JSONResponse:
-    """Replace the connection's key once the new one passes the doctor (history is kept)."""
+    """Replace the connection's key once the new one passes the doctor (history is kept).
+
+    The new key must be of the same team at the same API URL (a 409
+    ``rotation_moves_connection`` otherwise) unless ``move`` is set. The old key
+    is kept until the new one has synced once, and comes back if that sync shows
+    the new key refused or seeing another team.
+    """
     del principal
     ctx = context_of(request)
     store.get_connection(ctx.engine, name)  # 404 before reading the upload

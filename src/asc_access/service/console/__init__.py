@@ -11,6 +11,7 @@ from asc_access.service.console import (
     approval_pages,
     auth_pages,
     connections_pages,
+    governance_pages,
     people_pages,
     sso_pages,
 )
@@ -28,6 +29,7 @@ for _module in (
     actions_pages,
     activity_pages,
     approval_pages,
+    governance_pages,
 ):
     router.include_router(_module.router, dependencies=[Depends(enforce_console_role)])
 

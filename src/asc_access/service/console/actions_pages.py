@@ -19,7 +19,7 @@ from asc_access.service.actions_flow import (
 )
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
-from asc_access.service.console.common import form_list, form_text, split_list
+from asc_access.service.console.common import echo_text, form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
@@ -127,15 +127,15 @@ async def plan(
             roles=ASSIGNABLE_ROLES,
             connections=library.connection_names(ctx.engine),
             values={
-                "email": form_text(form, "email"),
-                "connection": form_text(form, "connection"),
+                "email": echo_text(form, "email"),
+                "connection": echo_text(form, "connection"),
                 "roles": form_list(form, "roles"),
             },
             error=problems,
         )
     planned = await make_plan(ctx, body)
     audit_if_final(ctx, planned, actor=principal.actor)
-    pending = ctx.plans.add(principal.token.id, body.model_dump(), planned)
+    pending = ctx.plans.add(principal.token.token_hash, body.model_dump(), planned)
     return render(
         request,
         "plan.html",
@@ -156,10 +156,10 @@ async def confirm(
 ) -> HTMLResponse:
     """Execute a plan shown before; show each step's outcome."""
     ctx = context_of(request)
-    waiting = ctx.plans.get(plan_id, principal.token.id)
+    waiting = ctx.plans.get(plan_id, principal.token.token_hash)
     if waiting is not None:
         require_action_role(principal, str(waiting.request.get("action")))
-    pending = ctx.plans.take(plan_id, principal.token.id)
+    pending = ctx.plans.take(plan_id, principal.token.token_hash)
     if pending is None:
         raise ServiceError(
             404,

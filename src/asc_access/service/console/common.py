@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 
-__all__ = ["PageInfo", "form_list", "form_text", "split_list"]
+__all__ = ["PageInfo", "echo_text", "form_list", "form_text", "looks_like_key", "split_list"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,28 @@ def form_text(form: FormData, key: str, *, max_length: int = 2000) -> str:
     """A text field, stripped ('' when absent or a file)."""
     value = form.get(key)
     return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+#: A run of base64 longer than any id, name or address in a form: key material.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether ``text`` may hold a private key (PEM markers, or a long base64 body)."""
+    squeezed = re.sub(r"\s+", "", text)
+    return (
+        "PRIVATE KEY" in text.upper() or "-----BEGIN" in text or bool(_BASE64_RUN.search(squeezed))
+    )
+
+
+def echo_text(form: FormData, key: str, *, max_length: int = 2000) -> str:
+    """A field's text to put back into the re-shown form: never key material.
+
+    A ``.p8``'s content pasted into the wrong field would otherwise be sent back
+    in an input's ``value`` (and kept by the browser's form history).
+    """
+    value = form_text(form, key, max_length=max_length)
+    return "" if looks_like_key(value) else value
 
 
 def form_list(form: FormData, key: str) -> list[str]:

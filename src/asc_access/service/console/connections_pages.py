@@ -18,7 +18,7 @@ from asc_access.service.connections_flow import (
     rotate_connection_key,
     test_connection,
 )
-from asc_access.service.console.common import form_text
+from asc_access.service.console.common import echo_text
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import Problem, ServiceError, problem_for
@@ -106,7 +106,7 @@ async def new_connection(
     ctx = context_of(request)
     form = await request.form()
     values = {
-        k: form_text(form, k) for k in ("name", "key_id", "issuer_id", "api_url", "individual")
+        k: echo_text(form, k) for k in ("name", "key_id", "issuer_id", "api_url", "individual")
     }
     try:
         upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=True)
@@ -208,8 +208,8 @@ async def rotate(
         principal,
         name,
         report=_report_view(outcome.report),
-        flash="The new key works and replaced the old one. Now revoke the old key in App Store "
-        "Connect.",
+        flash="The new key works and is in use; the old one is kept until the new key has "
+        "synced once. After that sync, revoke the old key in App Store Connect.",
     )
 
 

@@ -1,0 +1,78 @@
+"""Key rotation's safety net: the previous key, kept until the new one has synced once.
+
+:func:`asc_access.store.connections.set_key` keeps the replaced key in the
+``previous_*`` columns. The sync confirms the rotation inside the transaction
+that writes its first successful picture with the new key (:func:`confirm_rotation`);
+when Apple refuses the new key in that sync, or the new key sees another team,
+:func:`restore_previous_key` puts the old key back, so a wrong key never
+replaces a working one for good.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from asc_access.store.schema import connections
+
+if TYPE_CHECKING:
+    from asc_access.store.connections import ConnectionRecord
+
+__all__ = ["as_previous", "confirm_rotation", "restore_previous_key"]
+
+
+def as_previous(record: ConnectionRecord) -> dict[str, Any]:
+    """The columns that keep ``record``'s current key as the previous one."""
+    return {
+        "previous_key_id": record.key_id,
+        "previous_issuer_id": record.issuer_id,
+        "previous_key_type": record.key_type,
+        "previous_api_url": record.api_url,
+        "previous_encrypted_private_key": record.encrypted_private_key,
+    }
+
+
+_NO_PREVIOUS: dict[str, Any] = {
+    "previous_key_id": None,
+    "previous_issuer_id": None,
+    "previous_key_type": None,
+    "previous_api_url": None,
+    "previous_encrypted_private_key": None,
+    "rotation_move": None,
+}
+
+
+def confirm_rotation(conn: Connection, connection_id: int) -> None:
+    """The rotated key has synced: forget the previous key (inside the sync's transaction)."""
+    conn.execute(
+        update(connections)
+        .where(connections.c.id == connection_id, connections.c.previous_key_id.is_not(None))
+        .values(**_NO_PREVIOUS)
+    )
+
+
+def restore_previous_key(db: Engine, connection_id: int) -> bool:
+    """Put the previous key back (its id, issuer, type, URL and key); ``False`` if none is kept."""
+    c = connections.c
+    with db.begin() as conn:
+        row = conn.execute(select(connections).where(c.id == connection_id)).first()
+        if row is None or row._mapping["previous_key_id"] is None:
+            return False
+        m = row._mapping
+        conn.execute(
+            update(connections)
+            .where(c.id == connection_id)
+            .values(
+                key_id=m["previous_key_id"],
+                issuer_id=m["previous_issuer_id"],
+                key_type=m["previous_key_type"],
+                api_url=m["previous_api_url"],
+                encrypted_private_key=m["previous_encrypted_private_key"],
+                capabilities=None,
+                updated_at=datetime.now(UTC),
+                **_NO_PREVIOUS,
+            )
+        )
+    return True

@@ -1,0 +1,186 @@
+"""Policy violations as stored: opened once, seen again, resolved once.
+
+:func:`reconcile` takes everything one evaluation found and brings the table
+in line: a key not open yet opens a row (``first_seen``), a key still found
+moves ``last_seen`` on, an open row whose key was not found is resolved.
+:class:`ViolationLedger` is the engine-bound face the governance layer uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from asc_access.store.governance_schema import policy_violations
+from asc_access.store.timeutil import as_utc, as_utc_or_none
+
+__all__ = [
+    "Reconciled",
+    "Violation",
+    "ViolationFound",
+    "ViolationLedger",
+    "list_violations",
+    "reconcile",
+    "violations_by_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationFound:
+    """One problem an evaluation found (``key`` says which, stably across evaluations)."""
+
+    policy: str
+    kind: str
+    key: str
+    connection: str
+    email: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A stored violation."""
+
+    id: int
+    policy: str
+    kind: str
+    key: str
+    connection: str
+    email: str | None
+    detail: str
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``policies check --json`` item (plus ``id``, ``last_seen``, ``resolved_at``)."""
+        return {
+            "id": self.id,
+            "policy": self.policy,
+            "kind": self.kind,
+            "connection": self.connection,
+            "email": self.email,
+            "detail": self.detail,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+        }
+
+
+@dataclass(slots=True)
+class Reconciled:
+    """What one evaluation changed: violations opened and resolved, and all still open."""
+
+    opened: list[Violation] = field(default_factory=list)
+    resolved: list[Violation] = field(default_factory=list)
+    open: list[Violation] = field(default_factory=list)
+
+
+def _row(row: Any) -> Violation:
+    return Violation(
+        id=row.id,
+        policy=row.policy,
+        kind=row.kind,
+        key=row.key,
+        connection=row.connection,
+        email=row.email,
+        detail=row.detail,
+        first_seen=as_utc(row.first_seen),
+        last_seen=as_utc(row.last_seen),
+        resolved_at=as_utc_or_none(row.resolved_at),
+    )
+
+
+def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) -> Reconciled:
+    """Open, refresh and resolve rows so the open ones are exactly ``found`` (one transaction)."""
+    v = policy_violations.c
+    out = Reconciled()
+    wanted = {f.key: f for f in found}
+    with engine.begin() as conn:
+        rows = conn.execute(select(policy_violations).where(v.resolved_at.is_(None))).all()
+        current = {row.key: _row(row) for row in rows}
+        for key, row in current.items():
+            if key not in wanted:
+                conn.execute(
+                    update(policy_violations).where(v.id == row.id).values(resolved_at=now)
+                )
+                out.resolved.append(Violation(**{**_fields(row), "resolved_at": now}))
+        for key, item in wanted.items():
+            if key in current:
+                conn.execute(
+                    update(policy_violations)
+                    .where(v.id == current[key].id)
+                    .values(last_seen=now, detail=item.detail, connection=item.connection)
+                )
+                continue
+            result = conn.execute(
+                insert(policy_violations).values(
+                    policy=item.policy,
+                    kind=item.kind,
+                    key=key,
+                    connection=item.connection,
+                    email=item.email,
+                    detail=item.detail,
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
+            (new_id,) = result.inserted_primary_key or (0,)
+            out.opened.append(
+                Violation(
+                    int(new_id),
+                    item.policy,
+                    item.kind,
+                    key,
+                    item.connection,
+                    item.email,
+                    item.detail,
+                    now,
+                    now,
+                )
+            )
+    out.open = list_violations(engine)
+    return out
+
+
+def _fields(row: Violation) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in Violation.__slots__}
+
+
+def list_violations(engine: Engine, *, resolved: bool = False) -> list[Violation]:
+    """Open violations (``resolved=True``: every one ever found), oldest first."""
+    v = policy_violations.c
+    query = select(policy_violations).order_by(v.first_seen, v.id)
+    if not resolved:
+        query = query.where(v.resolved_at.is_(None))
+    with engine.connect() as conn:
+        return [_row(row) for row in conn.execute(query)]
+
+
+class ViolationLedger:
+    """The violation store over one engine (what :mod:`asc_access.governance` calls)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def reconcile(self, found: Sequence[ViolationFound], now: datetime) -> Reconciled:
+        """See :func:`reconcile`."""
+        return reconcile(self.engine, found, now)
+
+    def violations(self, *, resolved: bool = False) -> list[Violation]:
+        """See :func:`list_violations`."""
+        return list_violations(self.engine, resolved=resolved)
+
+
+def violations_by_id(engine: Engine, ids: Sequence[int]) -> dict[int, Violation]:
+    """The violations with these ids (open or resolved)."""
+    if not ids:
+        return {}
+    v = policy_violations.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(policy_violations).where(v.id.in_(list(ids))))
+        return {row.id: _row(row) for row in rows}
