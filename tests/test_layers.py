@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     # Campaigns remediate through the actions engine; policies read the store.
     "governance": LAYER1 | {"store", "actions"},
 }
-TOP_LEVEL = {"cli", "service", "workers", "runtime", "rotation", "__init__"}
+TOP_LEVEL = {"cli", "service", "workers", "runtime", "connection_rules", "__init__"}
 #: Modules that run probes against Apple sit above ``api`` although they live in diagnosis.
 DIAGNOSIS_PROBES = {"asc_access.diagnosis.probes", "asc_access.diagnosis.doctor"}
 SANDBOX_STARTERS = {"asc_access.cli.sandbox_cmd", "asc_access.cli.sync_cmd"}

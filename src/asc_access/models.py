@@ -7,19 +7,24 @@ and never a crash.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from asc_access.ids import AppId, InvitationId, UserId
 
 __all__ = [
     "ALWAYS_ALL_APPS_ROLES",
     "App",
+    "AppLike",
     "Invitation",
     "Role",
     "User",
     "can_restrict_apps",
+    "describe_app_choices",
+    "match_app",
 ]
 
 
@@ -130,3 +135,46 @@ class Invitation:
     def visible_apps_capped(self) -> bool:
         """Whether the included visible-apps list is shorter than the true count."""
         return _capped(self.all_apps_visible, self.visible_app_ids, self.visible_apps_total)
+
+
+class AppLike(Protocol):
+    """Anything with an app's id, bundle id and name (an :class:`App`, a mirrored app)."""
+
+    @property
+    def id(self) -> str:
+        """Apple's app id."""
+
+    @property
+    def bundle_id(self) -> str:
+        """The bundle id."""
+
+    @property
+    def name(self) -> str:
+        """The app's name."""
+
+
+A = TypeVar("A", bound=AppLike)
+
+
+def match_app(ref: str, apps: Iterable[A]) -> list[A]:
+    """The apps of one team that ``ref`` names: the one shared rule for every command.
+
+    An exact app id wins; else a bundle id, then a name, both case-insensitive.
+    More than one match (two apps with that name) means the reference is
+    ambiguous; none means the team has no such app.
+    """
+    wanted = ref.strip()
+    folded = wanted.casefold()
+    candidates = list(apps)
+    by_id = [a for a in candidates if a.id == wanted]
+    if by_id:
+        return by_id
+    by_bundle = [a for a in candidates if a.bundle_id and a.bundle_id.casefold() == folded]
+    if by_bundle:
+        return by_bundle
+    return [a for a in candidates if a.name and a.name.strip().casefold() == folded]
+
+
+def describe_app_choices(apps: Sequence[AppLike]) -> str:
+    """``com.a (Notes, 123), com.b (Notes, 456)`` for an ambiguity message."""
+    return ", ".join(f"{a.bundle_id or a.id} ({a.name}, {a.id})" for a in apps)

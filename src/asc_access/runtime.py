@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
 from asc_access.config import Settings
+from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
     Credentials,
     Evaluation,
@@ -35,7 +36,6 @@ from asc_access.diagnosis.probes import ClientFactory
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
-from asc_access.rotation import rotation_refusal
 from asc_access.vault import Vault
 
 if TYPE_CHECKING:
@@ -269,6 +269,7 @@ class ConnectOutcome:
 
     report: DoctorReport
     record: ConnectionRecord | None
+    warnings: tuple[str, ...] = ()
 
     @property
     def saved(self) -> bool:
@@ -311,13 +312,14 @@ async def connect(
             f"a connection named {name!r} already exists: use `asc-access connections "
             f"rotate-key {name}` to replace its key, or remove it first"
         )
+    warnings = same_key_warnings(engine, evaluation.credentials, force=force)
     report = await diagnose_credentials(
         evaluation, api_url, client_factory=client_factory, wall_clock=wall_clock
     )
     report.connection = name
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
-        return ConnectOutcome(report, None)
+        return ConnectOutcome(report, None, warnings)
     blob = vault_for(settings, engine).encrypt(
         creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
     )
@@ -336,7 +338,7 @@ async def connect(
         capabilities=report.capabilities if report.accepted else None,
         sync_interval_seconds=sync_interval_seconds,
     )
-    return ConnectOutcome(report, record)
+    return ConnectOutcome(report, record, warnings)
 
 
 async def rotate_key(

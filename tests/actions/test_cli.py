@@ -248,6 +248,7 @@ def test_plan_and_apply_file(acme: Any, tmp_path: Path) -> None:
     file.write_text(
         yaml.safe_dump(
             {
+                "remove_unlisted": True,
                 "connections": {
                     "acme": [
                         {
@@ -271,7 +272,7 @@ def test_plan_and_apply_file(acme: Any, tmp_path: Path) -> None:
                             "apps": ["com.northwindlabs.weather"],
                         },
                     ]
-                }
+                },
             }
         )
     )

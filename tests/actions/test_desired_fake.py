@@ -52,7 +52,7 @@ def current_people() -> list[dict[str, Any]]:
 
 
 def doc(people: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"connections": {"acme": {"people": people}}}
+    return {"remove_unlisted": True, "connections": {"acme": {"people": people}}}
 
 
 async def plan_for(apple: Any, people: list[dict[str, Any]], force: bool = False) -> Any:

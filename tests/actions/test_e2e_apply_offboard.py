@@ -61,7 +61,7 @@ async def current_file(running: Any) -> dict[str, Any]:
                 ),
             }
         )
-    return {"connections": {"acme": {"people": people}}}
+    return {"remove_unlisted": True, "connections": {"acme": {"people": people}}}
 
 
 def write_file(tmp_path: Path, document: dict[str, Any]) -> Path:

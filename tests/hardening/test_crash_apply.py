@@ -86,7 +86,7 @@ def _desired(original: Picture) -> tuple[dict[str, Any], dict[str, Access]]:
         else:
             person["apps"] = sorted(app_ids)
         people.append(person)
-    return {"connections": {"acme": {"people": people}}}, want
+    return {"remove_unlisted": True, "connections": {"acme": {"people": people}}}, want
 
 
 def _audit(database: Path) -> list[dict[str, Any]]:

@@ -88,6 +88,7 @@ def test_runs_of_other_connections_and_later_runs_are_left_alone(sandbox: Runnin
     other = cli(
         "connect", "other", "--key-id", key.key_id, "--issuer-id", str(key.issuer_id),
         "--private-key-file", str(key.private_key_file), "--api-url", sandbox.base_url,
+        "--force",  # the same key under a second name is refused unless forced (issue 11)
     )  # fmt: skip
     assert other.exit_code == 0
     other_id = get_connection(engine, "other").id

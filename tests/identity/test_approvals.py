@@ -275,7 +275,8 @@ async def _document_without(client: httpx.AsyncClient, headers: dict[str, str], 
         else:
             person["apps"] = [a["bundle_id"] for a in row["apps"]]
         people.append(person)
-    return {"connections": {"northwind": {"people": people}}}
+    # removing the unlisted leaver needs an explicit remove_unlisted (issue 11)
+    return {"remove_unlisted": True, "connections": {"northwind": {"people": people}}}
 
 
 async def test_applying_a_desired_state_with_removals_waits_for_approval(

@@ -28,7 +28,7 @@ def as_json(result: Any) -> Any:
     return json.loads(result.stdout)
 
 
-def connect(running: Any, name: str = "northwind", key: str = "admin") -> None:
+def connect(running: Any, name: str = "northwind", key: str = "admin", *extra: str) -> None:
     k = running.keys[key]
     result = cli(
         "connect",
@@ -42,6 +42,7 @@ def connect(running: Any, name: str = "northwind", key: str = "admin") -> None:
         "--api-url",
         running.base_url,
         "--json",
+        *extra,
     )
     assert result.exit_code == 0, result.output
 
@@ -175,7 +176,7 @@ def test_a_sync_refused_for_a_wrong_clock_says_so(sandbox: Any, offset: int) -> 
 def test_usage_errors_exit_2(sandbox: Any) -> None:
     assert cli("sync").exit_code == 2  # no connection yet
     connect(sandbox, "one")
-    connect(sandbox, "two")
+    connect(sandbox, "two", "admin", "--force")  # the same key again: forced (issue 11)
     nameless = cli("sync")
     assert nameless.exit_code == 2
     assert "--all" in nameless.stderr

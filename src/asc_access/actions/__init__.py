@@ -18,7 +18,7 @@ from asc_access.actions.desired import (
     parse_desired_state,
     plan_desired_state,
 )
-from asc_access.actions.executor import execute_plan
+from asc_access.actions.executor import execute_plan, record_unexecuted
 from asc_access.actions.model import Outcome, Plan, Refusal, Rule, Step, StepKind
 from asc_access.actions.planner import (
     plan_cancel_invitation,
@@ -55,4 +55,5 @@ __all__ = [
     "plan_remove",
     "plan_set_apps",
     "plan_set_roles",
+    "record_unexecuted",
 ]

@@ -245,7 +245,8 @@ async def requested_access(
         return None
     if not apps and not all_apps and not needs_all_apps(role_tuple):
         raise UsageError(
-            f"say which apps {email} may see: --app APP (id or bundle id, repeatable) or --all-apps"
+            f"say which apps {email} may see: --app APP (id, bundle id or name; repeatable) "
+            "or --all-apps"
         )
     app_ids = await resolve_apps(team.source, apps or (), team=team.name)
     return Access.of(

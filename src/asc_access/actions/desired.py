@@ -18,23 +18,28 @@
             all_apps: true
 
 ``connections.<name>`` may also be the list of people itself. For people whose
-roles can be limited, say ``apps`` or ``all_apps: true``; for roles that see
-every app (Admin, Finance, ...), give ``all_apps`` or nothing. The Account
-Holder is never listed, and never removed.
+roles can be limited, say ``apps`` (app ids, bundle ids or unambiguous names)
+or ``all_apps: true``; for roles that see every app (Admin, Finance, ...), give
+``all_apps`` or nothing. The Account Holder is never listed, and never removed.
+
+People on a team but not in the file are left alone unless the file says
+``remove_unlisted: true`` (at the top, or in one connection's mapping next to
+``people:``); the plan then removes those members and cancels their
+invitations. Without it the plan notes how many were left alone.
 
 :func:`plan_desired_state` compares the file with a fresh read of each team
 and plans, like Terraform: invitations to send (pending invitations are
 matched by e-mail, and re-sent when their access differs or they expired),
-changes to make (roles, apps, provisioning) and people to remove (members and
-invitations not in the file). Steps already satisfied are left out, so
-applying a file twice gives an empty second plan.
+changes to make (roles, apps, provisioning) and, with ``remove_unlisted``,
+people to remove. Steps already satisfied are left out, so applying a file
+twice gives an empty second plan. docs/desired-state.md documents every field.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,7 @@ from asc_access.actions.safety import all_apps_refusal, needs_all_apps
 from asc_access.actions.source import Team
 from asc_access.actions.staleness import team_note
 from asc_access.errors import UsageError
-from asc_access.models import Role, User
+from asc_access.models import Invitation, Role, User
 
 __all__ = [
     "DesiredPerson",
@@ -59,6 +64,8 @@ __all__ = [
 ]
 
 _PERSON_KEYS = {"email", "first_name", "last_name", "roles", "apps", "all_apps", "provisioning"}
+_TOP_KEYS = {"connections", "remove_unlisted"}
+_TEAM_KEYS = {"people", "remove_unlisted"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ class DesiredState:
 
     source: str
     teams: Mapping[str, tuple[DesiredPerson, ...]]
+    remove_unlisted: Mapping[str, bool] = field(default_factory=dict)
 
 
 def _fail(where: str, message: str) -> UsageError:
@@ -149,12 +157,31 @@ def _person(raw: Any, where: str) -> DesiredPerson:
     )
 
 
+def _known_keys(raw: Mapping[Any, Any], known: set[str], where: str) -> None:
+    unknown = sorted(str(key) for key in set(raw) - known)
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+
+
 def parse_desired_state(document: Any, source: str) -> DesiredState:
     """Validate a parsed YAML/JSON document; :class:`UsageError` names what is wrong where."""
     if not isinstance(document, Mapping) or not isinstance(document.get("connections"), Mapping):
         raise UsageError(f"{source}: expected a top-level 'connections:' mapping of name -> people")
+    _known_keys(document, _TOP_KEYS, source)
+    everywhere = _bool(document.get("remove_unlisted"), source, "remove_unlisted")
     teams: dict[str, tuple[DesiredPerson, ...]] = {}
+    remove_unlisted: dict[str, bool] = {}
     for name, body in document["connections"].items():
+        remove_unlisted[str(name)] = everywhere
+        if isinstance(body, Mapping):
+            where = f"{source}: connections.{name}"
+            _known_keys(body, _TEAM_KEYS, where)
+            if "remove_unlisted" in body:
+                remove_unlisted[str(name)] = _bool(
+                    body["remove_unlisted"], where, "remove_unlisted"
+                )
         people_raw = body.get("people") if isinstance(body, Mapping) else body
         if people_raw is None:
             people_raw = []
@@ -170,7 +197,7 @@ def parse_desired_state(document: Any, source: str) -> DesiredState:
                 raise UsageError(f"{source}: connections.{name}: {person.email} is listed twice")
             seen.add(person.email)
         teams[str(name)] = people
-    return DesiredState(source=source, teams=teams)
+    return DesiredState(source=source, teams=teams, remove_unlisted=remove_unlisted)
 
 
 def load_desired_state(path: Path) -> DesiredState:
@@ -208,6 +235,7 @@ async def _plan_team(
     *,
     force: bool,
     now: datetime,
+    remove_unlisted: bool = False,
 ) -> None:
     members, invitations = await complete_team(team.source)
     if team.store is not None and team.connection_id is not None:
@@ -235,7 +263,13 @@ async def _plan_team(
             app_ids=[app_map[ref] for ref in person.apps or ()],
         )
     admins_now = [u for u in members if _is_admin(u)]
-    admins_kept = [u for u in admins_now if _stays_admin(wanted.get(normalise_email(u.username)))]
+    listed = {p.email for p in people}
+    admins_kept = [
+        u
+        for u in admins_now
+        if _stays_admin(wanted.get(normalise_email(u.username)))
+        or (not remove_unlisted and normalise_email(u.username) not in listed)
+    ]
     losing_last_admin = bool(admins_now) and not admins_kept
     if losing_last_admin:
         b.refuse(
@@ -285,35 +319,51 @@ async def _plan_team(
             before=before,
             after=access,
         )
-    for member in members:
-        email = normalise_email(member.username)
-        if email in wanted or member.is_account_holder:
-            continue
-        if any(p.email == email for p in people):
-            continue  # refused above
+    unlisted_members = [
+        m for m in members if normalise_email(m.username) not in listed and not m.is_account_holder
+    ]
+    unlisted_invitations = [i for i in invitations if normalise_email(i.email) not in listed]
+    if not remove_unlisted:
+        _note_left_alone(b, team.name, unlisted_members, unlisted_invitations)
+        return
+    for member in unlisted_members:
         if blocked and _is_admin(member):
             continue
         b.step(
             StepKind.REMOVE_USER,
             team.name,
-            email,
+            normalise_email(member.username),
             "member not in the file",
             subject_id=member.id,
             before=Access.of_user(member),
         )
-    listed = {p.email for p in people}
-    for inv in invitations:
-        email = normalise_email(inv.email)
-        if email in listed:
-            continue
+    for inv in unlisted_invitations:
         b.step(
             StepKind.CANCEL_INVITATION,
             team.name,
-            email,
+            normalise_email(inv.email),
             "invitation not in the file",
             subject_id=inv.id,
             before=Access.of_invitation(inv),
         )
+
+
+def _note_left_alone(
+    b: PlanBuilder, team: str, members: Sequence[User], invitations: Sequence[Invitation]
+) -> None:
+    """Say who is on the team, not in the file, and left alone (no ``remove_unlisted``)."""
+    emails = sorted(
+        {normalise_email(m.username) for m in members}
+        | {normalise_email(i.email) for i in invitations}
+    )
+    if not emails:
+        return
+    shown = ", ".join(emails[:5]) + (", ..." if len(emails) > 5 else "")
+    b.note(
+        f"{len(emails)} {'person' if len(emails) == 1 else 'people'} on team {team} "
+        f"{'is' if len(emails) == 1 else 'are'} not in the file and left alone ({shown}); "
+        "add `remove_unlisted: true` to the file to remove them"
+    )
 
 
 async def plan_desired_state(
@@ -333,5 +383,12 @@ async def plan_desired_state(
         )
     b = PlanBuilder(action, desired.source, list(desired.teams), skip_satisfied=True)
     for name, people in desired.teams.items():
-        await _plan_team(b, teams[name], people, force=force, now=now or datetime.now(UTC))
+        await _plan_team(
+            b,
+            teams[name],
+            people,
+            force=force,
+            now=now or datetime.now(UTC),
+            remove_unlisted=desired.remove_unlisted.get(name, False),
+        )
     return await b.finish([teams[name] for name in desired.teams], force=force)

@@ -32,7 +32,7 @@ from asc_access.actions.steps import StepRefusedError, run_step
 from asc_access.errors import ActionError, ApiError, RequestRejectedError, UsageError
 from asc_access.store import audit
 
-__all__ = ["execute_plan"]
+__all__ = ["execute_plan", "record_unexecuted"]
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +213,42 @@ async def _run_locked(run: _Run, result: StepResult, lock: TeamLock) -> None:
     team = run.teams[result.step.connection]
     async with lock.hold(team.name, team.connection_id):
         await run.run_one(result)
+
+
+def record_unexecuted(
+    plan: Plan, *, engine: Engine | None, actor: str, clock: Clock = _utcnow
+) -> int | None:
+    """Audit an attempt that ends without running; return the entry id.
+
+    A plan with blocking refusals is recorded ``refused`` (who asked, and each
+    refusal's reason); a plan with nothing to change ``already`` (its satisfied
+    steps each end ``already``). Nothing is recorded without a store. The
+    shells call it where an attempt ends without running (:func:`execute_plan`
+    itself refuses such a plan and records nothing).
+    """
+    if engine is None:
+        return None
+    refused = bool(plan.blocking_refusals)
+    at = clock()
+    results = []
+    for step in plan.steps:
+        result = StepResult(step, finished_at=at)
+        if refused:
+            result.state, result.message = "not_run", "not run: the plan was refused"
+        else:
+            result.state, result.outcome, result.message = "finished", Outcome.ALREADY, step.reason
+        results.append(result.as_dict())
+    return audit.record_entry(
+        engine,
+        actor=actor,
+        action=plan.action,
+        target=plan.target,
+        connections=plan.connections,
+        plan=plan.as_dict(),
+        steps=results,
+        status="refused" if refused else "already",
+        at=at,
+    )
 
 
 async def execute_plan(

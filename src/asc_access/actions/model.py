@@ -61,6 +61,9 @@ class Rule(StrEnum):
     UNREADABLE = "unreadable"
 
 
+#: The actions that plan a desired-state file (their target is the file).
+DESIRED_ACTIONS = frozenset({"plan", "apply"})
+
 _MARKS = {
     StepKind.INVITE: "+",
     StepKind.UPDATE_USER: "~",
@@ -276,7 +279,7 @@ class Plan:
 
     def describe(self) -> list[str]:
         """Human lines, one per step / refusal / note, grouped by team."""
-        lines: list[str] = [f"Plan: {self.action} {self.target} — {self.counts_text()}"]
+        lines: list[str] = [f"{self.title()} — {self.counts_text()}"]
         for name in self.connections:
             lines.append(f"  team {name}:")
             steps = [s for s in self.steps if s.connection == name]
@@ -293,6 +296,12 @@ class Plan:
             )
         lines.extend(f"  note: {note}" for note in self.notes)
         return lines
+
+    def title(self) -> str:
+        """``Plan: invite dana@…``; for a desired-state file ``Plan: make the teams match FILE``."""
+        if self.action in DESIRED_ACTIONS:
+            return f"Plan: make the teams match {self.target}"
+        return f"Plan: {self.action} {self.target}"
 
     def counts(self) -> dict[str, int]:
         """Changes by kind: ``invite``, ``change``, ``remove`` (members and invitations)."""

@@ -21,6 +21,7 @@ from asc_access.actions.building import (
     utc_now,
     validate_roles,
 )
+from asc_access.actions.known import check_known, closest, known_addresses
 from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
 from asc_access.actions.reads import PersonState, resolve_apps
 from asc_access.actions.safety import (
@@ -151,6 +152,8 @@ async def plan_remove(team: Team, email: str, *, force: bool = False) -> Plan:
     email = check_email(email)
     b = PlanBuilder("remove", email, [team.name])
     state = await read_noting(b, team, email)
+    if state.member is None and not state.invitations:
+        check_known(team.store, email, [team.name])
     await _plan_removal(b, team, state, force=force)
     if state.invitations:
         b.note(
@@ -185,16 +188,28 @@ async def plan_offboard(
     if not teams:
         raise UsageError("no connections to offboard from: add one with `asc-access connect`")
     b = PlanBuilder("offboard", email, [t.name for t in teams])
+    states: list[PersonState] = []
     for team in teams:
         try:
             state = await read_noting(b, team, email)
         except ApiError as error:
             b.refuse(_unreadable(team.name, email, error))
             continue
+        states.append(state)
         _cancel_all(b, team.name, state, utc_now(now))
         if state.member is not None or not state.invitations:
             await _plan_removal(b, team, state, force=force)
+    if len(states) == len(teams) and all(s.member is None and not s.invitations for s in states):
+        store = next((t.store for t in teams if t.store is not None), None)
+        check_known(store, email, [t.name for t in teams])
     return await b.finish(teams, force=force)
+
+
+def _did_you_mean(team: Team, email: str) -> str:
+    if team.store is None:
+        return ""
+    near = closest(email, known_addresses(team.store) - {email})
+    return f"; did you mean {' or '.join(near)}?" if near else ""
 
 
 async def _member_state(b: PlanBuilder, team: Team, email: str) -> PersonState:
@@ -204,7 +219,7 @@ async def _member_state(b: PlanBuilder, team: Team, email: str) -> PersonState:
             "; they have a pending invitation, which cannot be edited: "
             "`invite` with the new access cancels and re-sends it"
             if state.invitations
-            else ""
+            else _did_you_mean(team, email)
         )
         raise NotFoundLocallyError(f"{email} is not a member of team {team.name}{hint}")
     return state

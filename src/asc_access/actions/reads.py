@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 from asc_access.actions.access import Access
 from asc_access.actions.source import ProvisioningSource
-from asc_access.errors import NotFoundLocallyError
+from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
-from asc_access.models import Invitation, Role, User
+from asc_access.models import Invitation, Role, User, describe_app_choices, match_app
 
 __all__ = [
     "PersonState",
@@ -115,17 +115,21 @@ def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
 async def resolve_apps(
     source: ProvisioningSource, refs: Iterable[str], *, team: str
 ) -> tuple[AppId, ...]:
-    """Sorted app ids for references that are app ids or bundle ids (read from Apple)."""
+    """Sorted app ids for references that are app ids, bundle ids or names (read from Apple)."""
     return tuple(sorted(set((await resolve_app_map(source, refs, team=team)).values())))
 
 
 async def resolve_app_map(
     source: ProvisioningSource, refs: Iterable[str], *, team: str
 ) -> dict[str, AppId]:
-    """Each reference (app id or bundle id) mapped to its app id, read from Apple.
+    """Each reference (app id, bundle id or app name) mapped to its app id, read from Apple.
 
-    A reference with a dot is a bundle id; anything else an app id. Raises
-    :class:`NotFoundLocallyError` naming every reference the team does not have.
+    A reference with a dot is looked up as a bundle id, anything else as an app
+    id (one filtered request each per 50); whatever that does not find is
+    matched against the team's full app list by :func:`asc_access.models.match_app`
+    (bundle ids and names, case-insensitive). Raises :class:`UsageError` for a
+    name that fits several apps and :class:`NotFoundLocallyError` naming every
+    reference the team does not have.
     """
     wanted = [r.strip() for r in refs if r.strip()]
     if not wanted:
@@ -139,15 +143,37 @@ async def resolve_app_map(
     for chunk in _chunks(by_bundle):
         for app in await source.apps.list(bundle_ids=chunk):
             found_ids[app.bundle_id] = app.id
+    if any(r not in found_ids for r in wanted):
+        found_ids.update(
+            await _match_by_name(source, [r for r in wanted if r not in found_ids], team)
+        )
     missing = [r for r in wanted if r not in found_ids]
     if missing:
         raise NotFoundLocallyError(
             f"no such app on team {team}: "
             + ", ".join(missing)
-            + " (give an app id or a bundle id; `asc-access apps` lists them)",
+            + " (give an app id, a bundle id or an app name; `asc-access apps` lists them)",
             context={"apps": missing, "connection": team},
         )
     return {r: found_ids[r] for r in wanted}
+
+
+async def _match_by_name(
+    source: ProvisioningSource, refs: Sequence[str], team: str
+) -> dict[str, AppId]:
+    """Resolve references against the team's full app list (names, any-case bundle ids)."""
+    apps = list(await source.apps.list())
+    found: dict[str, AppId] = {}
+    for ref in refs:
+        matches = match_app(ref, apps)
+        if len(matches) > 1:
+            raise UsageError(
+                f"{ref!r} names {len(matches)} apps on team {team}: "
+                f"{describe_app_choices(matches)}; give the bundle id or the app id"
+            )
+        if matches:
+            found[ref] = matches[0].id
+    return found
 
 
 async def app_labels(source: ProvisioningSource, ids: Sequence[str]) -> dict[str, str]:

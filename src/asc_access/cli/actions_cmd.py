@@ -1,5 +1,5 @@
 """Provisioning commands: invite, cancel-invitation, remove, set-roles, set-apps, offboard,
-plan / apply (desired state) and audit.
+plan / apply (desired state); ``audit`` lives in :mod:`asc_access.cli.audit_cmd`.
 
 Every command plans first (a fresh read of Apple), prints the plan, asks before
 changing anything (``--yes`` skips the question, ``--dry-run`` stops after the
@@ -7,9 +7,9 @@ plan), then executes step by step and prints each outcome (``done``,
 ``already``, ``failed``). ``--json`` prints one document: the plan, and after
 execution the status, the audit entry id and every step.
 
-Exit status: 0 when nothing failed; 1 when a safety rule refused the plan or
-a step failed without a catalogue code; 101-107 for the first catalogued
-failure; 2 for usage errors.
+Exit status: 0 when nothing failed; 1 when a safety rule refused the plan
+(audited) or a step failed without a catalogue code; 101-107 for the first
+catalogued failure; 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -40,13 +39,13 @@ from asc_access.actions import (
     plan_remove,
     plan_set_apps,
     plan_set_roles,
+    record_unexecuted,
 )
 from asc_access.catalogue import exit_status_for
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import client_for_connection, open_store, team_lock
-from asc_access.store import audit
 from asc_access.store.connections import get_connection, list_connections
 
 __all__ = ["register"]
@@ -56,7 +55,7 @@ DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan; change nothing."
 YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing anything.")
 FORCE = typer.Option(False, "--force", help="Allow removing or demoting the last Admin.")
 ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER, ADMIN, ...")
-APPS = typer.Option(None, "--app", "-a", help="An app id or bundle id (repeatable).")
+APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 Planner = Callable[[dict[str, Team]], Awaitable[Plan]]
 
@@ -70,7 +69,7 @@ def _actor() -> str:
 
 def _confirm(question: str) -> bool:
     """Ask on stderr, read the answer from stdin (stdout stays for output and JSON)."""
-    err_console.print(f"{question} [y/N] ", end="")
+    err_console.print(f"{question} [y/N] ", end="", markup=False)
     answer = sys.stdin.readline()
     if not answer.endswith("\n"):
         err_console.print()
@@ -162,12 +161,15 @@ async def _flow(
             _print_plan(plan)
         if blocking or dry_run or (skip_empty and not plan.changes):
             status = 1 if blocking else _incomplete_status(plan)
+            audit_id = None if dry_run else record_unexecuted(plan, engine=engine, actor=_actor())
+            recorded = f" Recorded as audit entry {audit_id}." if audit_id is not None else ""
             if as_json:
-                emit_json({"ok": status == 0, "dry_run": dry_run, "plan": plan.as_dict()})
+                doc = {"ok": status == 0, "dry_run": dry_run, "plan": plan.as_dict()}
+                emit_json(doc if dry_run else {**doc, "audit_id": audit_id})
             elif blocking:
-                console.print("[bold red]Refused:[/] nothing was changed.")
+                console.print(f"[bold red]Refused:[/] nothing was changed.{recorded}")
             elif not plan.changes and skip_empty:
-                console.print("Nothing to change.")
+                console.print(f"Nothing to change.{recorded}")
             return status
         if plan.changes and not yes:
             question = f"Make these {len(plan.changes)} change(s) on App Store Connect?"
@@ -386,46 +388,6 @@ def apply_cmd(
     _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json, skip_empty=True)
 
 
-def audit_cmd(
-    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many entries, newest first."),
-    connection: str | None = typer.Option(None, "--connection", "-c", help="Only this team."),
-    entry_id: int | None = typer.Option(None, "--id", help="Show one entry in full."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """What was changed, by whom, on which team, with what outcome."""
-    with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
-        if entry_id is not None:
-            entries = [audit.get_entry(engine, entry_id)]
-        else:
-            entries = audit.list_entries(engine, limit=limit, connection=connection)
-        if as_json:
-            emit_json({"entries": [e.as_dict() for e in entries]})
-            return
-        if not entries:
-            console.print("No actions recorded yet.")
-        for entry in entries:
-            _print_entry(entry)
-
-
-def _print_entry(entry: audit.AuditEntry) -> None:
-    when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    teams = ", ".join(entry.connections)
-    console.print(
-        f"[bold]#{entry.id}[/] {when}  {escape(entry.actor)}  {escape(entry.action)} "
-        f"{escape(entry.target or '')}  {escape(f'[{teams}]')}  {entry.status}"
-    )
-    for step in entry.steps:
-        outcome: Any = step.get("outcome") or step.get("state")
-        code = f" {step['code']}" if step.get("code") else ""
-        ids = ", ".join(step.get("request_ids") or [])
-        console.print(
-            f"    {outcome:<8} {escape(str(step.get('connection')))}: "
-            f"{escape(str(step.get('summary')))}{code}"
-            + (f"  (request {escape(ids)})" if ids else ""),
-        )
-
-
 def register(app: typer.Typer) -> None:
     """Add the provisioning commands to ``app``."""
     app.command("invite")(invite)
@@ -436,4 +398,3 @@ def register(app: typer.Typer) -> None:
     app.command("offboard")(offboard)
     app.command("plan")(plan_cmd)
     app.command("apply")(apply_cmd)
-    app.command("audit")(audit_cmd)

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from asc_access.catalogue import exit_status_for
 from asc_access.errors import AscAccessError, UsageError
@@ -66,7 +67,7 @@ def handle_errors(*, as_json: bool = False) -> Iterator[None]:
                 doc["detail"] = as_dict()
             emit_json(doc)
         else:
-            label = f"{error.code} " if error.code else ""
+            label = f" {error.code}" if error.code else ""
             cause = f" ({error.cause})" if error.cause else ""
-            err_console.print(f"[bold red]Error {label}[/]{error.message}{cause}")
+            err_console.print(f"[bold red]Error{label}:[/] {escape(error.message)}{cause}")
         exit_with(status)

@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
@@ -124,7 +125,10 @@ def connect(
     token_lifetime: int | None = LIFETIME,
     api_url: str | None = API_URL,
     force: bool = typer.Option(
-        False, "--force", help="Save even when the doctor finds a problem (marked unhealthy)."
+        False,
+        "--force",
+        help="Save even when the doctor finds a problem (marked unhealthy), "
+        "or when the same key is already saved under another name.",
     ),
     sync_interval: int = typer.Option(
         3600, "--sync-interval", min=0, help="Seconds between scheduled syncs (0: never)."
@@ -160,10 +164,13 @@ def _finish(outcome: ConnectOutcome, *, as_json: bool, verb: str, force: bool = 
         doc = report.as_dict()
         doc["saved"] = record is not None
         doc["record"] = record.as_dict() if record is not None else None
+        doc["warnings"] = list(outcome.warnings)
         emit_json(doc)
     else:
         _print_report(report)
         console.print()
+        for warning in outcome.warnings:
+            err_console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
         if record is not None and record.healthy:
             console.print(f"[bold green]✓ Connection {record.name!r} {verb}.[/]")
         elif record is not None:
@@ -225,8 +232,10 @@ def connections_show(
     if as_json:
         emit_json(record.as_dict())
         return
-    for key, value in record.as_dict().items():
-        console.print(f"{key:>22}: {value}")
+    from asc_access.cli.connection_text import connection_lines
+
+    for label, value in connection_lines(record):
+        console.print(f"{label:>22}: {escape(value)}")
 
 
 @connections_app.command("set-interval")

@@ -94,7 +94,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "apply", "actions_cmd", "Make the teams look like FILE: plan, confirm, execute, audit."
     ),
-    Command("audit", "actions_cmd", "What was changed, by whom, on which team, with what outcome."),
+    Command(
+        "export-desired",
+        "desired_cmd",
+        "Write today's access (from the mirror) as a desired-state file to edit and apply.",
+    ),
+    Command("audit", "audit_cmd", "What was changed, by whom, on which team, with what outcome."),
     Command(
         "serve",
         "serve_cmd",

@@ -212,11 +212,28 @@ def print_changes(
         console.print(f"[dim]… {len(changes) - limit} earlier changes not shown[/]")
 
 
+def _freshness_text(name: str, at: datetime | None, review: Review) -> str:
+    """``acme: last complete sync 5 minutes ago (…)``, and whether the latest sync failed."""
+    complete = f"last complete sync {ago(at)} ({when(at)})" if at else "no complete sync yet"
+    run = review.latest_sync.get(name)
+    if run is None or run.status != "failed":
+        return f"{name}: {complete}"
+    what = " ".join(p for p in (run.error_code, run.error_cause) if p)
+    failed = f"the latest sync failed {ago(run.finished_at)} ({when(run.finished_at)})"
+    return f"{name}: {failed}{f': {what}' if what else ''}; {complete}"
+
+
 def print_review(console: Console, review: Review) -> None:
     """The review, section by section."""
     console.print(f"[bold]Access review[/] — {review.people} people and invitations")
     for name, at in sorted(review.synced_at.items()):
-        console.print(f"[dim]{escape(name)}: last complete sync {ago(at)} ({when(at)})[/]")
+        console.print(f"[dim]{escape(_freshness_text(name, at, review))}[/]")
+    for name, kept in sorted(review.same_team.items()):
+        console.print(
+            f"[yellow]{escape(name)} is the same team as {escape(kept)} "
+            "(same key or Issuer ID): its people are counted once, under "
+            f"{escape(kept)}.[/]"
+        )
     for section in SECTIONS:
         items = review.sections.get(section, [])
         if section == "not_in_directory" and review.directory_size is None:

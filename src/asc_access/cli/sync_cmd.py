@@ -47,7 +47,7 @@ from asc_access.store.queries import (
     resolve_connections,
     synced_at,
 )
-from asc_access.store.review import build_review, load_directory
+from asc_access.store.review import build_review, load_directory, review_context
 from asc_access.sync import SyncResult
 
 __all__ = ["parse_since", "register"]
@@ -283,7 +283,7 @@ def changes_command(
     since: str | None = typer.Option(None, "--since", help="7d, 24h, 2w, or a date."),
     connection: list[str] | None = CONNECTION_OPTION,
     change_type: list[str] | None = typer.Option(None, "--type", help="Only this change type."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many (newest)."),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="At most this many (newest)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """What changed between syncs, or through actions, oldest first."""
@@ -335,7 +335,9 @@ def review_command(
         None, "--directory", help="CSV (email column) or JSON of current staff e-mails."
     ),
     connection: list[str] | None = CONNECTION_OPTION,
-    stale_days: int = typer.Option(7, "--stale-days", help="Pending this long counts as stale."),
+    stale_days: int = typer.Option(
+        7, "--stale-days", min=0, help="Pending this long counts as stale."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Who deserves a second look: admins, all-app access, stale invitations, leavers."""
@@ -345,13 +347,13 @@ def review_command(
         with engine.connect() as conn:
             teams = resolve_connections(conn, connection or None)
             people = export_rows(conn, connection_ids=list(teams))
-            fresh = {teams[k]: v for k, v in synced_at(conn, list(teams)).items()}
+            context = review_context(conn, teams)
         review = build_review(
             people,
             now=datetime.now(UTC),
-            synced_at=fresh,
             directory=staff,
             stale_after=timedelta(days=stale_days),
+            **context,
         )
         if as_json:
             emit_json(review.as_dict())

@@ -22,11 +22,12 @@ from asc_access.actions import (
     plan_remove,
     plan_set_apps,
     plan_set_roles,
+    record_unexecuted,
 )
 from asc_access.service import library
 from asc_access.service.context import ServiceContext
 
-__all__ = ["ACTIONS", "ActionRequest", "make_plan", "run_plan"]
+__all__ = ["ACTIONS", "ActionRequest", "audit_if_final", "make_plan", "run_plan"]
 
 ActionName = Literal["invite", "remove", "cancel-invitation", "set-roles", "set-apps", "offboard"]
 ACTIONS: tuple[str, ...] = (
@@ -115,3 +116,14 @@ async def run_plan(ctx: ServiceContext, plan: Plan, *, actor: str) -> Execution:
             clock=ctx.clock,
             lock=library.team_lock(ctx.settings),
         )
+
+
+def audit_if_final(ctx: ServiceContext, plan: Plan, *, actor: str) -> int | None:
+    """Audit a plan that cannot or need not be confirmed: refused, or nothing to change.
+
+    Such a plan is the end of the attempt (there is nothing to confirm), so it
+    is recorded now, with who asked and why it was refused.
+    """
+    if plan.blocking_refusals or not plan.changes:
+        return record_unexecuted(plan, engine=ctx.engine, actor=actor, clock=ctx.clock)
+    return None

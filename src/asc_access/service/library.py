@@ -185,7 +185,9 @@ async def open_teams(ctx: ServiceContext, names: list[str]) -> AsyncIterator[dic
                 ctx.engine, ctx.settings, record.name, **ctx.client_kwargs
             )
             await stack.enter_async_context(client)
-            teams[record.name] = Team(name=record.name, source=client, connection_id=record.id)
+            teams[record.name] = Team(
+                name=record.name, source=client, connection_id=record.id, store=ctx.engine
+            )
         yield teams
 
 

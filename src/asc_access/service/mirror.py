@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from asc_access.store import schema
 from asc_access.store.changes import ChangeRecord, list_changes
 from asc_access.store.export import export_csv as write_csv
-from asc_access.store.queries import export_rows, resolve_connections, synced_at
-from asc_access.store.review import Review, build_review
+from asc_access.store.queries import export_rows, resolve_connections
+from asc_access.store.review import Review, build_review, review_context
 from asc_access.store.timeutil import as_utc
 
 __all__ = ["ChangesPage", "changes_page", "export_csv", "review"]
@@ -97,13 +97,7 @@ def review(
     """The access review over the named connections (all when none)."""
     names = resolve_connections(conn, list(connections) or None)
     people = export_rows(conn, connection_ids=list(names))
-    synced = synced_at(conn, names)
-    return build_review(
-        people,
-        now=now,
-        synced_at={names[i]: at for i, at in synced.items()},
-        directory=directory,
-    )
+    return build_review(people, now=now, directory=directory, **review_context(conn, names))
 
 
 def export_csv(conn: Connection, *, connections: Sequence[str] = ()) -> str:

@@ -30,8 +30,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from asc_access.errors import NotFoundLocallyError
-from asc_access.models import ALWAYS_ALL_APPS_ROLES
+from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.models import ALWAYS_ALL_APPS_ROLES, Role, describe_app_choices, match_app
 from asc_access.store import schema
 from asc_access.store.queries import AppRef, PersonRow, resolve_connections, synced_at
 from asc_access.store.timeutil import as_utc, as_utc_or_none
@@ -144,20 +144,47 @@ def _part(
     ).where(*where)
 
 
+@dataclass(frozen=True, slots=True)
+class _App:
+    id: str
+    bundle_id: str
+    name: str
+
+
 def _matching_app_ids(conn: Connection, ids: list[int], app: str) -> list[str]:
+    """App ids ``app`` names on each team, by the shared rule (:func:`match_app`)."""
     a = schema.apps.c
-    wanted = app.strip()
+    by_team: dict[int, list[_App]] = {}
     rows = conn.execute(
-        select(a.app_id).where(
-            a.connection_id.in_(ids),
-            or_(
-                a.app_id == wanted,
-                func.lower(a.bundle_id) == wanted.lower(),
-                func.lower(a.name) == wanted.lower(),
-            ),
-        )
+        select(a.connection_id, a.app_id, a.bundle_id, a.name).where(a.connection_id.in_(ids))
     )
-    return sorted({str(r[0]) for r in rows})
+    for cid, app_id, bundle_id, name in rows:
+        by_team.setdefault(cid, []).append(_App(str(app_id), bundle_id or "", name or ""))
+    found: set[str] = set()
+    for apps in by_team.values():
+        matches = match_app(app, apps)
+        if len(matches) > 1:
+            raise UsageError(
+                f"{app!r} names {len(matches)} apps: {describe_app_choices(matches)}; "
+                "give the bundle id or the app id"
+            )
+        found.update(m.id for m in matches)
+    return sorted(found)
+
+
+def _check_role(conn: Connection, ids: list[int], role: str) -> None:
+    """Refuse a role neither Apple's model knows nor anyone mirrored holds."""
+    wanted = role.strip().upper()
+    if wanted in {r.value for r in Role}:
+        return
+    for table in (schema.users, schema.invitations):
+        held = select(table.c.connection_id).where(
+            table.c.connection_id.in_(ids), _role_match(table.c.roles, wanted)
+        )
+        if conn.execute(held.limit(1)).first() is not None:
+            return
+    known = ", ".join(sorted(r.value for r in Role))
+    raise UsageError(f"unknown role {wanted}; known roles: {known}")
 
 
 def people_page(
@@ -166,6 +193,8 @@ def people_page(
     """One page of people matching ``flt``, sorted by e-mail, connection and status."""
     names = resolve_connections(conn, list(flt.connections) or None)
     ids = list(names)
+    if flt.role:
+        _check_role(conn, ids, flt.role)
     app_keys = _matching_app_ids(conn, ids, flt.app) if flt.app else None
     if app_keys == []:
         raise NotFoundLocallyError(

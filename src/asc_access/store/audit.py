@@ -8,6 +8,11 @@ was ``running`` may or may not have reached Apple, ``pending`` steps never ran.
 The entry ends ``done`` (nothing failed), ``partial`` (some applied, some not)
 or ``failed`` (nothing applied).
 
+Attempts that never run are recorded too, in one write (:func:`record_entry`):
+``refused`` (a safety rule refused the plan: the reasons are in ``reason`` and
+the plan's refusals) and ``already`` (Apple already showed what was asked, so
+there was nothing to send).
+
 The table is :data:`asc_access.store.schema.audit_entries`.
 """
 
@@ -30,11 +35,12 @@ __all__ = [
     "get_entry",
     "list_entries",
     "record_approval",
+    "record_entry",
     "start_entry",
     "update_steps",
 ]
 
-STATUSES = ("running", "done", "partial", "failed")
+STATUSES = ("running", "done", "partial", "failed", "refused", "already")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,14 @@ class AuditEntry:
     requested_by: str | None = None
     approved_by: str | None = None
 
+    @property
+    def reason(self) -> str | None:
+        """Why a ``refused`` entry was refused (the blocking refusals' reasons)."""
+        if self.status != "refused":
+            return None
+        refusals = [r for r in self.plan.get("refusals", ()) if r.get("blocks", True)]
+        return "; ".join(str(r.get("reason")) for r in refusals) or None
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (``audit --json``)."""
         return {
@@ -66,6 +80,7 @@ class AuditEntry:
             "connections": list(self.connections),
             "status": self.status,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "reason": self.reason,
             "plan": self.plan,
             "steps": list(self.steps),
             **(
@@ -103,6 +118,41 @@ def start_entry(
                 plan=plan,
                 steps=list(steps),
                 status="running",
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def record_entry(
+    engine: Engine,
+    *,
+    actor: str,
+    action: str,
+    target: str | None,
+    connections: Sequence[str],
+    plan: dict[str, Any],
+    steps: Sequence[dict[str, Any]],
+    status: str,
+    at: datetime | None = None,
+) -> int:
+    """Record an attempt that ended without running (``refused`` | ``already``), finished."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown audit status {status!r}")
+    moment = _now(at)
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(schema.audit_entries).values(
+                at=moment,
+                actor=actor,
+                action=action,
+                target=target,
+                connections=list(connections),
+                plan=plan,
+                steps=list(steps),
+                status=status,
+                finished_at=moment,
             )
         )
         key = result.inserted_primary_key

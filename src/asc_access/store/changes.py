@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from asc_access.errors import UsageError
 from asc_access.store import schema
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
 from asc_access.store.timeutil import as_utc
@@ -44,6 +45,7 @@ __all__ = [
     "ChangeRecord",
     "ChangeType",
     "app_events",
+    "check_change_types",
     "insert_changes",
     "invitation_events",
     "list_changes",
@@ -135,6 +137,18 @@ def insert_changes(
     return len(rows)
 
 
+def check_change_types(types: Sequence[str]) -> list[str]:
+    """The change types asked for, lower-cased; :class:`UsageError` names the known ones."""
+    wanted = [t.strip().lower() for t in types]
+    known = [t.value for t in ChangeType]
+    unknown = sorted({t for t in wanted if t not in known})
+    if unknown:
+        raise UsageError(
+            f"unknown change type {', '.join(unknown)}; known types: {', '.join(known)}"
+        )
+    return wanted
+
+
 def list_changes(
     conn: Connection,
     *,
@@ -156,7 +170,7 @@ def list_changes(
     if since is not None:
         query = query.where(c.c.at >= as_utc(since))
     if types:
-        query = query.where(c.c.change_type.in_(list(types)))
+        query = query.where(c.c.change_type.in_(check_change_types(types)))
     if subject_id is not None:
         query = query.where(c.c.subject_id == subject_id)
     if run_id is not None:

@@ -29,6 +29,7 @@ __all__ = [
     "ConnectionRecord",
     "add_connection",
     "check_connection_name",
+    "connections_with_key",
     "delete_connection",
     "get_connection",
     "get_connection_by_id",
@@ -222,6 +223,17 @@ def list_connections(db: Engine) -> list[ConnectionRecord]:
     """Every saved connection, by name."""
     with db.connect() as conn:
         rows = conn.execute(select(connections).order_by(connections.c.name)).all()
+    return [_record(row) for row in rows]
+
+
+def connections_with_key(db: Engine, key_id: str, issuer_id: str | None) -> list[ConnectionRecord]:
+    """Saved connections holding this key (same Key ID and Issuer ID), by name."""
+    c = connections.c
+    issuer = c.issuer_id.is_(None) if issuer_id is None else c.issuer_id == issuer_id
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(connections).where(c.key_id == key_id, issuer).order_by(c.name)
+        ).all()
     return [_record(row) for row in rows]
 
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select
 
-from asc_access.errors import NotFoundLocallyError
-from asc_access.models import ALWAYS_ALL_APPS_ROLES
+from asc_access.errors import NotFoundLocallyError, UsageError
+from asc_access.models import ALWAYS_ALL_APPS_ROLES, Role, describe_app_choices, match_app
 from asc_access.store import schema
 from asc_access.store.snapshot import normalise_email
 from asc_access.store.timeutil import as_utc, as_utc_or_none
@@ -194,12 +194,20 @@ def _app_refs(teams: _Teams, connection_id: int, app_ids: Iterable[str]) -> tupl
 
 
 def _resolve_app(teams: _Teams, app: str) -> set[tuple[int, str]]:
-    wanted = app.strip().lower()
-    return {
-        key
-        for key, ref in teams.apps.items()
-        if ref.id == app.strip() or ref.bundle_id.lower() == wanted or ref.name.lower() == wanted
-    }
+    """The (team, app id) pairs ``app`` names, by the shared rule (:func:`match_app`).
+
+    A name that fits two different apps of one team is ambiguous (:class:`UsageError`).
+    """
+    found: set[tuple[int, str]] = set()
+    for cid in teams.names:
+        matches = match_app(app, [ref for (c, _), ref in teams.apps.items() if c == cid])
+        if len(matches) > 1:
+            raise UsageError(
+                f"{app!r} names {len(matches)} apps on team {teams.names[cid]}: "
+                f"{describe_app_choices(matches)}; give the bundle id or the app id"
+            )
+        found.update((cid, m.id) for m in matches)
+    return found
 
 
 def list_members(
@@ -214,7 +222,9 @@ def list_members(
     """Members, sorted by connection and e-mail.
 
     Args:
-        roles: keep people holding any of these roles (case-insensitive).
+        roles: keep people holding any of these roles (case-insensitive); a role
+            neither Apple's model knows nor anyone in the mirror holds is a
+            :class:`UsageError` naming the known ones.
         app: an app id, bundle id or name: keep people who can see it.
         email: keep e-mails containing this text (case-insensitive).
         all_apps: ``True`` keeps people who see every app, ``False`` the restricted.
@@ -238,8 +248,10 @@ def list_members(
     if email:
         query = query.where(u.username.contains(normalise_email(email), autoescape=True))
     wanted_roles = {r.strip().upper() for r in roles or ()}
+    seen_roles: set[str] = set()
     rows: list[PersonRow] = []
     for row in conn.execute(query):
+        seen_roles.update(row.roles)
         cid = row.connection_id
         person = PersonRow(
             connection=teams.names[cid],
@@ -265,7 +277,21 @@ def list_members(
         ):
             continue
         rows.append(person)
+    if wanted_roles - seen_roles and email:  # the e-mail filter hid the others' roles
+        everyone = select(u.roles).where(u.connection_id.in_(list(teams.names)))
+        seen_roles.update(r for (held,) in conn.execute(everyone) for r in held)
+    _check_roles(wanted_roles, seen_roles)
     return sorted(rows, key=lambda p: (p.connection, p.email))
+
+
+def _check_roles(wanted: set[str], seen: set[str]) -> None:
+    """Refuse a role filter nobody could match: not Apple's, and held by nobody mirrored."""
+    known = {r.value for r in Role} | seen
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise UsageError(
+            f"unknown role {', '.join(unknown)}; known roles: {', '.join(sorted(known))}"
+        )
 
 
 def list_invitations(

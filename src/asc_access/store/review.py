@@ -15,6 +15,12 @@ Sections (stable keys in ``--json``):
 A directory file is a CSV with an ``email`` column (any case; else the first
 column that holds e-mail addresses), or JSON: a list of e-mail strings, or of
 objects with an ``email`` key, or ``{"emails": [...]}`` / ``{"people": [...]}``.
+
+Two connections whose keys belong to the same team (the same Issuer ID, or the
+same individual key) are that team once: the people of the later one (by
+name) are not counted again, and ``same_team`` says which was folded into
+which. ``latest_sync`` names each team's newest sync run, so a review over a
+mirror whose last sync failed says so next to the last *complete* sync.
 """
 
 from __future__ import annotations
@@ -28,12 +34,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from asc_access.errors import UsageError
 from asc_access.models import Role
-from asc_access.store.queries import PersonRow
+from asc_access.store import schema
+from asc_access.store.queries import PersonRow, synced_at
+from asc_access.store.runs import RunRecord, list_runs
 from asc_access.store.snapshot import normalise_email
 
-__all__ = ["SECTIONS", "Finding", "Review", "build_review", "load_directory"]
+__all__ = [
+    "SECTIONS",
+    "Finding",
+    "Review",
+    "build_review",
+    "load_directory",
+    "review_context",
+    "same_team_aliases",
+]
 
 SECTIONS: tuple[str, ...] = ("privileged", "all_apps", "invitations", "no_apps", "not_in_directory")
 DEFAULT_STALE_AFTER = timedelta(days=7)
@@ -71,6 +89,8 @@ class Review:
     people: int
     directory_size: int | None = None
     sections: dict[str, list[Finding]] = field(default_factory=dict)
+    latest_sync: dict[str, RunRecord | None] = field(default_factory=dict)
+    same_team: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``review --json`` document."""
@@ -80,6 +100,20 @@ class Review:
                 name: (at.isoformat() if at else None) for name, at in self.synced_at.items()
             },
             "people": self.people,
+            "latest_sync": {
+                name: (
+                    {
+                        "status": run.status,
+                        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                        "code": run.error_code,
+                        "cause": run.error_cause,
+                    }
+                    if run
+                    else None
+                )
+                for name, run in self.latest_sync.items()
+            },
+            "same_team": dict(self.same_team),
             "directory_size": self.directory_size,
             "counts": {name: len(items) for name, items in self.sections.items()},
             "sections": {
@@ -95,15 +129,26 @@ def build_review(
     synced_at: dict[str, datetime | None] | None = None,
     directory: set[str] | None = None,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
+    latest_sync: dict[str, RunRecord | None] | None = None,
+    same_team: dict[str, str] | None = None,
 ) -> Review:
-    """Sort ``people`` (from :func:`~asc_access.store.queries.export_rows`) into sections."""
-    rows = sorted(people, key=lambda p: (p.connection, p.email, p.status))
+    """Sort ``people`` (from :func:`~asc_access.store.queries.export_rows`) into sections.
+
+    ``same_team`` maps a connection to the one it duplicates: its people are left out.
+    """
+    folded = dict(same_team or {})
+    rows = sorted(
+        (p for p in people if p.connection not in folded),
+        key=lambda p: (p.connection, p.email, p.status),
+    )
     review = Review(
         generated_at=now,
-        synced_at=dict(synced_at or {}),
+        synced_at={k: v for k, v in (synced_at or {}).items() if k not in folded},
         people=len(rows),
         directory_size=None if directory is None else len(directory),
         sections={name: [] for name in SECTIONS},
+        latest_sync={k: v for k, v in (latest_sync or {}).items() if k not in folded},
+        same_team=folded,
     )
     s = review.sections
     for p in rows:
@@ -135,6 +180,44 @@ def build_review(
                 Finding(p, f"not in the staff directory{invited}", "not_in_directory")
             )
     return review
+
+
+def same_team_aliases(conn: Connection, names: dict[int, str]) -> dict[str, str]:
+    """Connections whose key is for a team another (earlier by name) connection already covers.
+
+    A team key's Issuer ID names its team (at one API URL: a sandbox is not
+    Apple); an individual key (no Issuer ID) is the same team only as the very
+    same key.
+    """
+    c = schema.connections.c
+    rows = conn.execute(
+        select(c.id, c.name, c.key_id, c.issuer_id, c.api_url)
+        .where(c.id.in_(list(names)))
+        .order_by(c.name)
+    ).all()
+    first: dict[tuple[str, str, str], str] = {}
+    aliases: dict[str, str] = {}
+    for row in rows:
+        where = row.api_url.rstrip("/")
+        team = ("issuer", where, row.issuer_id) if row.issuer_id else ("key", where, row.key_id)
+        if team in first:
+            aliases[row.name] = first[team]
+        else:
+            first[team] = row.name
+    return aliases
+
+
+def review_context(conn: Connection, names: dict[int, str]) -> dict[str, Any]:
+    """``build_review`` keywords for these connections: complete syncs, latest runs, aliases."""
+    latest: dict[str, RunRecord | None] = {}
+    for ident, name in names.items():
+        runs = list_runs(conn, connection_ids=[ident], limit=1)
+        latest[name] = runs[0] if runs else None
+    return {
+        "synced_at": {names[k]: v for k, v in synced_at(conn, list(names)).items()},
+        "latest_sync": latest,
+        "same_team": same_team_aliases(conn, names),
+    }
 
 
 def _ago(delta: timedelta) -> str:

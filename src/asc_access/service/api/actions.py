@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from asc_access.actions import Plan
-from asc_access.service.actions_flow import ActionRequest, make_plan, run_plan
+from asc_access.service.actions_flow import ActionRequest, audit_if_final, make_plan, run_plan
 from asc_access.service.api.common import ERRORS, not_found
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ApiPrincipal
@@ -43,8 +43,9 @@ async def create_plan(
     require_action_role(principal, body.action)
     ctx = context_of(request)
     plan = await make_plan(ctx, body)
+    audit_id = audit_if_final(ctx, plan, actor=principal.actor)
     pending = ctx.plans.add(principal.token.token_hash, body.model_dump(), plan)
-    return plan_document(pending)
+    return {**plan_document(pending), "audit_id": audit_id}
 
 
 @router.post("/apply", status_code=201, responses=ERRORS)
@@ -55,8 +56,10 @@ async def apply_desired_state(
     require_action_role(principal, "apply")
     ctx = context_of(request)
     plan = await plan_apply(ctx, body.document, force=body.force)
+    audit_id = audit_if_final(ctx, plan, actor=principal.actor)
     stored = {"action": "apply", **body.model_dump()}
-    return plan_document(ctx.plans.add(principal.token.token_hash, stored, plan))
+    pending = ctx.plans.add(principal.token.token_hash, stored, plan)
+    return {**plan_document(pending), "audit_id": audit_id}
 
 
 @router.get("/plans/{plan_id}", responses=ERRORS)

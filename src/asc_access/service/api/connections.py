@@ -82,6 +82,9 @@ async def add(request: Request, principal: ApiPrincipal) -> JSONResponse:
         problem = problem_for_report(outcome.report)
         return JSONResponse(problem.body(), status_code=problem.status)
     view = connection_view(ctx, outcome.record.name)
+    if outcome.warnings:
+        body = {"connection": view.as_dict(), "doctor": outcome.report.as_dict()}
+        return JSONResponse({**body, "warnings": list(outcome.warnings)}, status_code=201)
     return _saved(outcome.report.as_dict(), view.as_dict(), 201)
 
 

@@ -10,7 +10,13 @@ from pydantic import ValidationError
 
 from asc_access.models import Role
 from asc_access.service import library
-from asc_access.service.actions_flow import ACTIONS, ActionRequest, make_plan, run_plan
+from asc_access.service.actions_flow import (
+    ACTIONS,
+    ActionRequest,
+    audit_if_final,
+    make_plan,
+    run_plan,
+)
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
 from asc_access.service.console.common import echo_text, form_list, form_text, split_list
@@ -128,6 +134,7 @@ async def plan(
             error=problems,
         )
     planned = await make_plan(ctx, body)
+    audit_if_final(ctx, planned, actor=principal.actor)
     pending = ctx.plans.add(principal.token.token_hash, body.model_dump(), planned)
     return render(
         request,

@@ -1,18 +1,25 @@
-"""The rule a key rotation keeps: the same team at the same URL, unless a move is asked.
+"""The rules for saving a key on a connection.
 
-:func:`rotation_refusal` is pure (no store, no network); :func:`asc_access.runtime.rotate_key`
-asks it before contacting the new key's team and again with what the doctor learned.
+:func:`rotation_refusal`: a rotation keeps the same team at the same URL unless a
+move is asked (pure: no store, no network; :func:`asc_access.runtime.rotate_key`
+asks it before contacting the new key's team and again with what the doctor
+learned). :func:`same_key_warnings`: one key is saved under one name only, unless
+forced (the same team mirrored twice would be counted twice by reviews).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from asc_access.errors import UsageError
+
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from asc_access.credentials import Credentials
     from asc_access.store.connections import ConnectionRecord
 
-__all__ = ["rotation_refusal"]
+__all__ = ["rotation_refusal", "same_key_warnings"]
 
 _MOVE_HINT = " Ask for an explicit move (--move, or move: true) if that is what you want."
 
@@ -59,3 +66,28 @@ def rotation_refusal(
             "like another user's key." + _MOVE_HINT
         )
     return None
+
+
+def same_key_warnings(engine: Engine, creds: Credentials | None, *, force: bool) -> tuple[str, ...]:
+    """Refuse (unless ``force``) a key already saved under another name; else warn.
+
+    The same key twice mirrors one team twice, and reviews would count everyone twice.
+    """
+    if creds is None:
+        return ()
+    from asc_access.store import connections as store  # lazy: the doctor never needs it
+
+    twins = [r.name for r in store.connections_with_key(engine, creds.key_id, creds.issuer_id)]
+    if not twins:
+        return ()
+    message = (
+        f"key {creds.key_id} is already saved as connection {', '.join(repr(t) for t in twins)}; "
+        "a second connection with the same key mirrors the same team twice"
+    )
+    if not force:
+        raise UsageError(
+            f"{message}: use that connection (or `connections rotate-key` to change its key), "
+            "or pass --force to save it again",
+            context={"conflict": True, "connections": twins},
+        )
+    return (message + " (saved anyway: --force)",)
