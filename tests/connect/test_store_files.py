@@ -60,6 +60,9 @@ def test_rotate_key_leaves_no_copy_of_the_old_ciphertext_on_disk(
     new = sandbox.issue_key("team", role="ADMIN")
     run = cli("connections", "rotate-key", "prod", "--json", *key_args(new))
     assert run.exit_code == 0, run.stdout
+    # The replaced key is kept (encrypted) until the new key has synced once; that
+    # sync forgets it, and then no copy of its ciphertext may be left on disk.
+    assert cli("sync", "prod", "--json").exit_code == 0
     db = _db_path()
     needle = bytes(before)[-48:]  # the tail of the old blob: ciphertext and tag
     for part in (db, Path(f"{db}-wal")):

@@ -64,7 +64,7 @@ from asc_access.store.runs import (
 from asc_access.store.snapshot import Snapshot
 from asc_access.sync.diff import diff_snapshots
 from asc_access.sync.progress import ProgressTracker, SyncProgress
-from asc_access.sync.rotation import after_failed_sync, check_and_confirm
+from asc_access.sync.rotation import after_failed_sync, check_and_confirm, forget_on_disk
 from asc_access.sync.source import SyncSource
 from asc_access.sync.streams import FetchStats, TeamReader
 
@@ -361,7 +361,7 @@ def _commit(
         close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
         old = load_snapshot(conn, connection_id)
-        check_and_confirm(conn, connection_id, old, new)
+        confirmed = check_and_confirm(conn, connection_id, old, new)
         events = [] if baseline else diff_snapshots(old, new)
         rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
         insert_changes(conn, connection_id, events, at=finished_at, run_id=run_id)
@@ -375,6 +375,7 @@ def _commit(
             baseline=baseline,
         )
         finish_run(conn, run_id, finished_at=finished_at, stats=run_stats)
+    forget_on_disk(engine, confirmed)  # the replaced key's bytes leave the write-ahead log
     limit = (
         RateLimitSnapshot(run_stats.rate_limit, run_stats.rate_remaining)
         if run_stats.rate_limit is not None or run_stats.rate_remaining is not None

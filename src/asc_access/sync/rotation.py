@@ -17,10 +17,16 @@ from sqlalchemy import Connection, Engine, select
 
 from asc_access.errors import AscAccessError, SyncError
 from asc_access.store import schema
+from asc_access.store.db import checkpoint_wal
 from asc_access.store.rotation import confirm_rotation, restore_previous_key
 from asc_access.store.snapshot import Snapshot
 
-__all__ = ["RotatedToAnotherTeamError", "after_failed_sync", "check_and_confirm"]
+__all__ = [
+    "RotatedToAnotherTeamError",
+    "after_failed_sync",
+    "check_and_confirm",
+    "forget_on_disk",
+]
 
 #: Apple refused the new key itself: the previous key comes back.
 _REFUSED_KEY_CODES = frozenset({"APP-101", "APP-102"})
@@ -48,15 +54,17 @@ def _same_team(old: Snapshot, new: Snapshot) -> bool:
     return bool(old.users.keys() & new.users.keys()) or bool(old.apps.keys() & new.apps.keys())
 
 
-def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: Snapshot) -> None:
+def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: Snapshot) -> bool:
     """Inside the sync's write: refuse another team's picture, else confirm a pending rotation.
+
+    Returns whether a rotation was confirmed (its previous key forgotten).
 
     Raises:
         RotatedToAnotherTeamError: the new key sees none of the stored members or apps.
     """
     pending, move = _pending(conn, connection_id)
     if not pending:
-        return
+        return False
     if not move and not _same_team(old, new):
         raise RotatedToAnotherTeamError(
             "the rotated key sees another team: none of the stored members or apps are "
@@ -64,6 +72,13 @@ def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: 
             "key of this team, or ask for a move (--move / move: true) to switch teams.",
         )
     confirm_rotation(conn, connection_id)
+    return True
+
+
+def forget_on_disk(engine: Engine, confirmed: bool) -> None:
+    """After a confirmed rotation commits, checkpoint so the old key's bytes leave the log."""
+    if confirmed:
+        checkpoint_wal(engine)
 
 
 def after_failed_sync(engine: Engine, connection_id: int, error: BaseException) -> bool:
