@@ -45,7 +45,9 @@ def test_a_worker_sync_is_counted_in_the_service_scrape(
 ) -> None:
     prom = tmp_path / "prom"
     prom.mkdir()
+    team = sandbox_factory()
     env = worker_env | {
+        "ASC_ACCESS_ALLOWED_API_URLS": team.base_url,  # the service calls only listed origins
         "ASC_ACCESS_HOME": str(tmp_path / "home"),
         "ASC_ACCESS_MASTER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ASC_ACCESS_API_TOKEN": TOKEN,
@@ -55,7 +57,6 @@ def test_a_worker_sync_is_counted_in_the_service_scrape(
         monkeypatch.setenv(name, value)
     settings = Settings.from_env(env)
     engine = open_engine(settings)
-    team = sandbox_factory()
     key = team.keys["admin"]
     connect_sandbox_key(engine, settings, "acme", team, key)
     celery = create_app(WorkerConfig.from_env(env))
