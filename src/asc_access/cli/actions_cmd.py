@@ -90,7 +90,7 @@ def _one_connection(engine: Engine, name: str | None) -> str:
 
 
 @asynccontextmanager
-async def _teams(
+async def open_teams(
     engine: Engine, settings: Settings, names: Sequence[str]
 ) -> AsyncIterator[dict[str, Team]]:
     async with AsyncExitStack() as stack:
@@ -154,7 +154,7 @@ async def _flow(
     as_json: bool,
     skip_empty: bool,
 ) -> int:
-    async with _teams(engine, settings, names) as teams:
+    async with open_teams(engine, settings, names) as teams:
         plan = await planner(teams)
         blocking = plan.blocking_refusals
         if not as_json:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,14 +12,14 @@ import typer
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from asc_access.actions import Plan, Team
+from asc_access.actions import Plan
+from asc_access.cli.actions_cmd import open_teams
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.governance import campaigns, evidence, remediate
-from asc_access.runtime import client_for_connection, open_store
+from asc_access.runtime import open_store
 from asc_access.store import campaigns as store
-from asc_access.store.connections import get_connection
 
 __all__ = ["register"]
 
@@ -108,20 +106,6 @@ def decide_cmd(
         console.print(f"{count} item(s) decided: {decision}.")
 
 
-@asynccontextmanager
-async def _teams(
-    engine: Engine, settings: Settings, names: Sequence[str]
-) -> AsyncIterator[dict[str, Team]]:
-    async with AsyncExitStack() as stack:
-        teams: dict[str, Team] = {}
-        for name in names:
-            record = get_connection(engine, name)
-            client = client_for_connection(engine, settings, name)
-            await stack.enter_async_context(client)
-            teams[name] = Team(name, client, record.id, engine)
-        yield teams
-
-
 def _ask(plan: Plan, yes: bool, as_json: bool) -> bool:
     if not as_json:
         for line in plan.describe():
@@ -138,7 +122,7 @@ async def _close(
     engine: Engine, settings: Settings, campaign_id: int, yes: bool, as_json: bool
 ) -> remediate.CloseResult:
     campaign = store.get_campaign(engine, campaign_id)
-    async with _teams(engine, settings, campaign.connections) as teams:
+    async with open_teams(engine, settings, campaign.connections) as teams:
         return await remediate.close(
             engine,
             campaign_id,
