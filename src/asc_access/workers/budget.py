@@ -245,6 +245,11 @@ class RedisRateBudget:
         seconds until enough of the rolling hour has refilled (nothing held).
         """
         state, _, sent, holds, ttl = self._keys(key_id)
+        # Admission counts our requests as in Apple's window a little longer than the
+        # pacing does: our send time precedes Apple's arrival time, so at the edge of
+        # the window Apple may not have refilled yet when our clock says it has, and
+        # a sync admitted on that edge would then be refused part-way.
+        margin = max(0.25, 0.005 * self.window)
         status, value = self._admit(
             keys=[state, sent, holds, ttl],
             args=[
@@ -252,7 +257,7 @@ class RedisRateBudget:
                 self.reserve,
                 cost,
                 ticket,
-                int(self.window * 1000),
+                int((self.window + margin) * 1000),
                 int(self.window * 1000),
             ],
         )
