@@ -1,76 +1,83 @@
 """Worker settings from the environment (everything the Celery side needs).
 
-==================================  ===============================================
-``ASC_ACCESS_BROKER_URL``           Redis URL of the Celery broker (required here)
-``ASC_ACCESS_RESULT_BACKEND``       Redis URL for task results (default: the broker)
-``ASC_ACCESS_KEY_PREFIX``           prefix of every Redis key we and Celery write
-                                    (default ``asc-access:``), so several deployments
-                                    (or test runs) can share one Redis
-``ASC_ACCESS_QUEUE``                queue name (default ``asc-access.sync``)
-``ASC_ACCESS_VISIBILITY_TIMEOUT``   seconds before an unacknowledged task is delivered
-                                    again (default 3600)
-``ASC_ACCESS_LOCK_TTL``             seconds a per-connection lock lives without renewal
-                                    (default 60; renewed every third of it)
-``ASC_ACCESS_KEY_MAX_IN_FLIGHT``    requests in flight at once per API key, all workers
-                                    together (default 4)
-``ASC_ACCESS_KEY_RESERVE``          requests of each key's hourly budget never spent by
-                                    syncs (default 50)
-``ASC_ACCESS_SYNC_TIME_LIMIT``      time limit of one sync task in seconds
-                                    (default 3000)
-==================================  ===============================================
+Each field of :class:`WorkerConfig` is the variable ``ASC_ACCESS_<FIELD>``;
+``docs/settings.md`` lists them with their defaults (generated from this model).
+Numbers are checked here, naming the variable, before anything connects.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from asc_access.config import KEEP_EMPTY, EnvSettings, env_name
 from asc_access.errors import UsageError
 
 __all__ = ["WorkerConfig", "redact_url"]
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, got {raw!r}") from None
+def _number(raw: object, name: str, minimum: float, kind: type[int] | type[float]) -> float:
+    if not isinstance(raw, str):
+        value = raw
+    else:
+        try:
+            value = kind(raw)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number of seconds"
+            raise UsageError(f"{name} must be {what}, got {raw!r}") from None
+    if not isinstance(value, int | float):
+        raise UsageError(f"{name} must be a number, got {value!r}")
     if value < minimum:
         raise UsageError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < minimum:
-        raise UsageError(f"{name} must be at least {minimum}, got {value}")
-    return value
+#: The smallest value each numeric setting accepts.
+_MINIMUM = {
+    "visibility_timeout": 1.0,
+    "lock_ttl": 1.0,
+    "key_max_in_flight": 1,
+    "key_reserve": 0,
+    "key_window": 1.0,
+    "sync_time_limit": 1.0,
+}
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
+class WorkerConfig(EnvSettings):
     """Resolved worker settings. URLs may hold a Redis password: kept out of ``repr``."""
 
-    broker_url: str
-    result_backend: str
-    key_prefix: str = "asc-access:"
-    queue: str = "asc-access.sync"
-    visibility_timeout: float = 3600.0
-    lock_ttl: float = 60.0
-    key_max_in_flight: int = 4
-    key_reserve: int = 50
-    key_window: float = 3600.0  #: Apple's rolling window (shorter only in tests of refills)
-    sync_time_limit: float = 3000.0
+    broker_url: str = Field(
+        "",
+        validate_default=True,
+        description="Redis URL of the Celery broker (required here)",
+    )
+    result_backend: str = Field("", description="Redis URL for task results (default: the broker)")
+    key_prefix: Annotated[str, KEEP_EMPTY] = Field(
+        "asc-access:",
+        description="prefix of every Redis key we and Celery write, so several deployments "
+        "(or test runs) can share one Redis",
+    )
+    queue: str = Field("asc-access.sync", description="queue name")
+    visibility_timeout: float = Field(
+        3600.0, description="seconds before an unacknowledged task is delivered again"
+    )
+    lock_ttl: float = Field(
+        60.0,
+        description="seconds a per-connection lock lives without renewal (renewed every "
+        "third of it)",
+    )
+    key_max_in_flight: int = Field(
+        4, description="requests in flight at once per API key, all workers together"
+    )
+    key_reserve: int = Field(
+        50, description="requests of each key's hourly budget never spent by syncs"
+    )
+    key_window: float = Field(
+        3600.0, description="seconds of Apple's rolling rate window (shorter only in tests)"
+    )
+    sync_time_limit: float = Field(3000.0, description="time limit of one sync task in seconds")
 
     def __repr__(self) -> str:
         return (
@@ -78,11 +85,9 @@ class WorkerConfig:
             f"key_prefix={self.key_prefix!r})"
         )
 
+    @field_validator("broker_url")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerConfig:
-        """Build the worker settings from ``environ`` (default ``os.environ``)."""
-        env = os.environ if environ is None else environ
-        broker = env.get("ASC_ACCESS_BROKER_URL") or ""
+    def _redis_broker(cls, broker: str) -> str:
         if not broker:
             raise UsageError(
                 "no broker configured: set ASC_ACCESS_BROKER_URL to a Redis URL "
@@ -92,18 +97,25 @@ class WorkerConfig:
             raise UsageError(
                 f"ASC_ACCESS_BROKER_URL must be a Redis URL (redis://...), got {redact_url(broker)}"
             )
-        return cls(
-            broker_url=broker,
-            result_backend=env.get("ASC_ACCESS_RESULT_BACKEND") or broker,
-            key_prefix=env.get("ASC_ACCESS_KEY_PREFIX", "asc-access:"),
-            queue=env.get("ASC_ACCESS_QUEUE") or "asc-access.sync",
-            visibility_timeout=_float(env, "ASC_ACCESS_VISIBILITY_TIMEOUT", 3600.0, 1.0),
-            lock_ttl=_float(env, "ASC_ACCESS_LOCK_TTL", 60.0, 1.0),
-            key_max_in_flight=_int(env, "ASC_ACCESS_KEY_MAX_IN_FLIGHT", 4, 1),
-            key_reserve=_int(env, "ASC_ACCESS_KEY_RESERVE", 50, 0),
-            key_window=_float(env, "ASC_ACCESS_KEY_WINDOW", 3600.0, 1.0),
-            sync_time_limit=_float(env, "ASC_ACCESS_SYNC_TIME_LIMIT", 3000.0, 1.0),
-        )
+        return broker
+
+    @field_validator(*_MINIMUM, mode="before")
+    @classmethod
+    def _bounded(cls, raw: object, info: ValidationInfo) -> object:
+        name = info.field_name or ""
+        kind = int if isinstance(_MINIMUM[name], int) else float
+        return _number(raw, env_name(name), _MINIMUM[name], kind)
+
+    @model_validator(mode="after")
+    def _default_backend(self) -> WorkerConfig:
+        if not self.result_backend:
+            object.__setattr__(self, "result_backend", self.broker_url)
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerConfig:
+        """Build the worker settings from ``environ`` (default ``os.environ``)."""
+        return cls.model_validate(cls.values_from(environ))
 
     def key(self, *parts: object) -> str:
         """A Redis key under this deployment's prefix."""
