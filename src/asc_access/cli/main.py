@@ -15,6 +15,7 @@ first line of the command's docstring; ``tests/test_startup.py`` checks both).
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any, NamedTuple
 
 import typer
@@ -22,6 +23,7 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from asc_access import __version__
+from asc_access.cli.extras import install_hint, needed_extra
 
 __all__ = ["COMMANDS", "Command", "app", "main"]
 
@@ -240,5 +242,13 @@ def _root(
 
 
 def main() -> None:
-    """Run the command line."""
-    app()
+    """Run the command line (a missing optional extra is one line and exit status 2)."""
+    try:
+        app()
+    except ModuleNotFoundError as error:
+        extra = needed_extra(error)
+        if extra is None:
+            raise
+        module = (error.name or extra).split(".")[0]
+        print(f"Error: {install_hint(extra, module)}", file=sys.stderr)
+        raise SystemExit(2) from None
