@@ -25,10 +25,10 @@ def test_the_api_resources_take_every_argument_the_protocol_passes() -> None:
         InvitationsResource,
         UsersResource,
     )
-    from asc_access.sync import AppsSource, InvitationsSource, UsersSource
+    from asc_access.sync import AppPages, InvitationPages, UserPages
 
-    pairs = [(UsersSource, UsersResource), (InvitationsSource, InvitationsResource)]
-    pairs.append((AppsSource, AppsResource))
+    pairs = [(UserPages, UsersResource), (InvitationPages, InvitationsResource)]
+    pairs.append((AppPages, AppsResource))
     for protocol, resource in pairs:
         for name, member in vars(protocol).items():
             if name.startswith("_") or not callable(member):

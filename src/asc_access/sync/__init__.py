@@ -10,11 +10,11 @@ from asc_access.sync.engine import SyncResult, sync_connection
 from asc_access.sync.progress import STREAMS, SyncProgress
 from asc_access.sync.source import (
     APP_FIELDS,
-    AppsSource,
-    InvitationsSource,
+    AppPages,
+    InvitationPages,
     PageLike,
     SyncSource,
-    UsersSource,
+    UserPages,
 )
 from asc_access.sync.streams import PAGE_LIMIT, VISIBLE_APPS_LIMIT, FetchStats, pages_needed
 
@@ -23,14 +23,14 @@ __all__ = [
     "PAGE_LIMIT",
     "STREAMS",
     "VISIBLE_APPS_LIMIT",
-    "AppsSource",
+    "AppPages",
     "FetchStats",
-    "InvitationsSource",
+    "InvitationPages",
     "PageLike",
     "SyncProgress",
     "SyncResult",
     "SyncSource",
-    "UsersSource",
+    "UserPages",
     "diff_snapshots",
     "pages_needed",
     "sync_connection",

@@ -16,11 +16,11 @@ from asc_access.models import App, Invitation, User
 
 __all__ = [
     "APP_FIELDS",
-    "AppsSource",
-    "InvitationsSource",
+    "AppPages",
+    "InvitationPages",
     "PageLike",
     "SyncSource",
-    "UsersSource",
+    "UserPages",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -43,7 +43,7 @@ class PageLike(Protocol[T_co]):
         ...
 
 
-class UsersSource(Protocol):
+class UserPages(Protocol):
     """``client.users``: pages of members, and one member's full app list."""
 
     def pages(
@@ -61,7 +61,7 @@ class UsersSource(Protocol):
         ...
 
 
-class InvitationsSource(Protocol):
+class InvitationPages(Protocol):
     """``client.invitations``: pages of invitations, and one invitation's app list."""
 
     def pages(
@@ -79,7 +79,7 @@ class InvitationsSource(Protocol):
         ...
 
 
-class AppsSource(Protocol):
+class AppPages(Protocol):
     """``client.apps``: pages of apps."""
 
     def pages(
@@ -93,17 +93,17 @@ class SyncSource(Protocol):
     """Everything a sync reads, plus the counters it reports."""
 
     @property
-    def users(self) -> UsersSource:
+    def users(self) -> UserPages:
         """Members."""
         ...
 
     @property
-    def invitations(self) -> InvitationsSource:
+    def invitations(self) -> InvitationPages:
         """Invitations."""
         ...
 
     @property
-    def apps(self) -> AppsSource:
+    def apps(self) -> AppPages:
         """Apps."""
         ...
 
