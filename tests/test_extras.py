@@ -83,3 +83,15 @@ def test_shell_dependencies_are_extras_and_dev_has_them_all() -> None:
     for name in ("fastapi", "starlette", "uvicorn", "celery", "redis", "psycopg", "authlib"):
         assert name not in core
     assert "asc-access[service,workers,postgres]" in extras["dev"]
+
+
+def test_the_library_and_core_commands_need_no_extra(tmp_path: Path) -> None:
+    every_extra = ",".join(m for modules in EXTRAS.values() for m in modules)
+    for args in (["users"], ["changes"], ["connections"]):
+        result = _run(every_extra, *args, ASC_ACCESS_HOME=str(tmp_path))
+        assert result.returncode == 0, result.stderr
+    imports = (
+        f"import sys\nfor n in {every_extra!r}.split(','): sys.modules[n] = None\n"
+        "import asc_access.api, asc_access.sync, asc_access.actions, asc_access.runtime"
+    )
+    subprocess.run([sys.executable, "-c", imports], check=True, timeout=60)
