@@ -1,4 +1,33 @@
-"""The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling."""
+"""The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling.
+
+:func:`create_app` takes ``settings`` (where the store is, which Apple URL new
+connections default to) and keywords, each with a default:
+
+- ``engine``: an open store (default: :func:`asc_access.runtime.open_store`).
+- ``scheduler``: run each connection's sync on its interval inside the app (turn
+  off in tests, or when ``asc-access scheduler`` runs with workers);
+  ``scheduler_tick``: how often it looks for due connections (seconds).
+- ``session_secret``: the key that signs console cookies (default: derived from
+  ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of a
+  deployment accepts the same sessions; see :mod:`.session_secret`).
+- ``secure_cookies``: the cookies' ``Secure`` flag (browsers accept it on
+  ``http://127.0.0.1``; leave it on everywhere else and serve over TLS).
+- ``on_admin_token``: called once with a newly generated admin token (the CLI
+  prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
+- ``client_kwargs``: extra keyword arguments for every API client built.
+- ``sync_runner``, ``due_connections``: replace how a sync runs and which
+  connections are due (tests); the defaults use the library.
+- ``clock``: the service's notion of now (aware datetimes).
+- ``max_key_bytes``: the largest private key upload accepted.
+- ``auth_throttle``: how failed sign-ins and bearer tokens are throttled
+  (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
+- ``oidc``: console single sign-on and whether local token sign-in is on
+  (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
+- ``approvals``: four-eyes approval of risky actions (default: from
+  ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
+- ``url_policy``: which API URLs the service may call (default: Apple's and
+  ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
+"""
 
 from __future__ import annotations
 
@@ -75,49 +104,61 @@ def create_app(
     approvals: ApprovalPolicy | None = None,
     url_policy: UrlPolicy | None = None,
 ) -> FastAPI:
-    """Build the service.
-
-    Args:
-        settings: where the store is and which Apple URL new connections default to.
-        engine: an open store (default: :func:`asc_access.runtime.open_store`).
-        scheduler: run each connection's sync on its interval inside the app
-            (turn off in tests, or when ``asc-access scheduler`` runs with workers).
-        scheduler_tick: how often the scheduler looks for due connections (seconds).
-        session_secret: key that signs console cookies (default: derived from
-            ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
-            a deployment accepts the same sessions; see :mod:`.session_secret`).
-        secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
-            ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
-        on_admin_token: called once with a newly generated admin token (the CLI
-            prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
-        client_kwargs: extra keyword arguments for every API client built.
-        sync_runner, due_connections: replace how a sync runs and which
-            connections are due (tests); the defaults use the library.
-        clock: the service's notion of now (aware datetimes).
-        max_key_bytes: the largest private key upload accepted.
-        auth_throttle: how failed sign-ins and bearer tokens are throttled
-            (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
-        oidc: console single sign-on and whether local token sign-in is on
-            (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
-        approvals: four-eyes approval of risky actions (default: from
-            ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
-        url_policy: which API URLs the service may call (default: Apple's and
-            ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
-    """
+    """Build the service (its keyword arguments are described in this module's docstring)."""
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
     if generated is not None and on_admin_token is not None:
         on_admin_token(generated)
+    ctx = _context(
+        settings,
+        engine,
+        client_kwargs=client_kwargs,
+        url_policy=url_policy,
+        sync_runner=sync_runner,
+        session_secret=session_secret,
+        secure_cookies=secure_cookies,
+        clock=clock,
+        max_key_bytes=max_key_bytes,
+        auth_throttle=auth_throttle,
+    )
+    ticker = Scheduler(
+        ctx.syncs,
+        due_connections or library.due_connections(engine, ctx.url_policy),
+        clock=clock,
+        tick=scheduler_tick,
+    )
+    app = _new_app(ticker, ctx.syncs, run_scheduler=scheduler)
+    app.state.ctx = ctx
+    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
+    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
+    app.state.scheduler = ticker
+    _install_middleware(app)
+    _install_routes(app, ctx)
+    return app
 
+
+def _context(
+    settings: Settings,
+    engine: Engine,
+    *,
+    client_kwargs: dict[str, Any] | None,
+    url_policy: UrlPolicy | None,
+    sync_runner: SyncRunner | None,
+    session_secret: bytes | None,
+    secure_cookies: bool,
+    clock: Callable[[], datetime],
+    max_key_bytes: int,
+    auth_throttle: AuthThrottle | None,
+) -> ServiceContext:
+    """What every request handler reads: the store, the signer, syncs, plans, policies."""
     kwargs = dict(client_kwargs or {})
     policy = url_policy or UrlPolicy.from_settings(settings)
     runner = sync_runner or library.sync_runner(engine, settings, kwargs, policy)
-    syncs = SyncManager(runner, clock=clock)
-    ctx = ServiceContext(
+    return ServiceContext(
         settings=settings,
         engine=engine,
         signer=SessionSigner(session_secret or session_secret_for(settings), secure=secure_cookies),
-        syncs=syncs,
+        syncs=SyncManager(runner, clock=clock),
         plans=PlanStore(),
         clock=clock,
         client_kwargs=kwargs,
@@ -125,16 +166,14 @@ def create_app(
         url_policy=policy,
         throttle=auth_throttle or AuthThrottle.from_env(settings.broker_url),
     )
-    ticker = Scheduler(
-        syncs,
-        due_connections or library.due_connections(engine, policy),
-        clock=clock,
-        tick=scheduler_tick,
-    )
+
+
+def _new_app(ticker: Scheduler, syncs: SyncManager, *, run_scheduler: bool) -> FastAPI:
+    """The FastAPI app whose lifespan starts the scheduler and closes the syncs."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if scheduler:
+        if run_scheduler:
             ticker.start()
         try:
             yield
@@ -142,7 +181,7 @@ def create_app(
             await ticker.stop()
             await syncs.aclose()
 
-    app = FastAPI(
+    return FastAPI(
         title="asc-access",
         version=__version__,
         description=_DESCRIPTION,
@@ -151,21 +190,26 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.ctx = ctx
-    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
-    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
-    app.state.scheduler = ticker
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    del request
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(exc.location, status_code=303)
+
+
+def _install_middleware(app: FastAPI) -> None:
+    """Error documents, the login redirect, and the body, depth and header middleware."""
     install_error_handlers(app)
     install_openapi_roles(app)
-
-    @app.exception_handler(LoginRequired)
-    async def _to_login(request: Request, exc: LoginRequired) -> Response:
-        del request
-        return RedirectResponse(exc.location, status_code=303)
-
+    app.add_exception_handler(LoginRequired, _to_login)
     app.add_middleware(JsonDepthMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
+
+
+def _install_routes(app: FastAPI, ctx: ServiceContext) -> None:
+    """Static files, the REST API, metrics, the console and the SCIM bridge."""
     app.mount(
         "/static",
         StaticFiles(directory=str(Path(__file__).resolve().parent / "static")),
@@ -175,4 +219,3 @@ def create_app(
     app.include_router(metrics_router, dependencies=[Depends(enforce_api_role)])
     app.include_router(console_router)
     app.mount("/scim/v2", create_scim_app(ctx), name="scim")  # type: ignore[arg-type]
-    return app
