@@ -19,7 +19,7 @@ from asc_access.actions.safety import account_holder_refusal, all_apps_refusal, 
 from asc_access.actions.source import Team
 from asc_access.actions.staleness import person_note
 from asc_access.errors import UsageError
-from asc_access.models import Role
+from asc_access.models import Invitation, Role
 
 __all__ = [
     "PlanBuilder",
@@ -150,54 +150,10 @@ def plan_invite_on(
 ) -> None:
     """Add the steps that leave ``state.email`` invited (or a member) with ``access``."""
     email = state.email
-    member = state.member
-    if member is not None:
-        if member.is_account_holder:
-            b.refuse(account_holder_refusal(team, email, "invites"))
-        elif state.member_access == access:
-            b.step(
-                StepKind.INVITE,
-                team,
-                email,
-                "already a member with the same access",
-                subject_id=member.id,
-                after=access,
-                satisfied=True,
-            )
-        else:
-            current = state.member_access.brief() if state.member_access else ""
-            b.refuse(
-                Refusal(
-                    team,
-                    email,
-                    Rule.MEMBER_EXISTS,
-                    f"{email} is already a member of team {team} ({current}); "
-                    "use set-roles / set-apps to change their access",
-                )
-            )
+    if state.member is not None:
+        _invite_member(b, team, state, access)
         return
-    cancels: list[int] = []
-    pending_same = None
-    for inv in state.invitations:
-        inv_access = Access.of_invitation(inv)
-        if inv.is_expired(now):
-            why = (
-                f"the invitation sent earlier expired on {expiry_text(inv.expiration_date)}; "
-                "it is cancelled and sent again"
-            )
-        elif inv_access == access and pending_same is None:
-            pending_same = inv
-            continue
-        else:
-            why = (
-                f"a pending invitation grants different access ({inv_access.brief()}); "
-                "invitations cannot be edited, so it is cancelled and sent again"
-            )
-        cancels.append(
-            b.step(
-                StepKind.CANCEL_INVITATION, team, email, why, subject_id=inv.id, before=inv_access
-            )
-        )
+    cancels, pending_same = _cancel_other_invitations(b, team, state, access, now)
     if pending_same is not None:
         b.step(
             StepKind.INVITE,
@@ -221,6 +177,65 @@ def plan_invite_on(
         after=access,
         after_steps=tuple(cancels),
     )
+
+
+def _invite_member(b: PlanBuilder, team: str, state: PersonState, access: Access) -> None:
+    """Inviting someone already a member: satisfied with the same access, else refused."""
+    email, member = state.email, state.member
+    assert member is not None
+    if member.is_account_holder:
+        b.refuse(account_holder_refusal(team, email, "invites"))
+    elif state.member_access == access:
+        b.step(
+            StepKind.INVITE,
+            team,
+            email,
+            "already a member with the same access",
+            subject_id=member.id,
+            after=access,
+            satisfied=True,
+        )
+    else:
+        current = state.member_access.brief() if state.member_access else ""
+        b.refuse(
+            Refusal(
+                team,
+                email,
+                Rule.MEMBER_EXISTS,
+                f"{email} is already a member of team {team} ({current}); "
+                "use set-roles / set-apps to change their access",
+            )
+        )
+
+
+def _cancel_other_invitations(
+    b: PlanBuilder, team: str, state: PersonState, access: Access, now: datetime
+) -> tuple[list[int], Invitation | None]:
+    """Cancel expired or different invitations; the pending one with ``access``, if any."""
+    email = state.email
+    cancels: list[int] = []
+    pending_same = None
+    for inv in state.invitations:
+        inv_access = Access.of_invitation(inv)
+        if inv.is_expired(now):
+            why = (
+                f"the invitation sent earlier expired on {expiry_text(inv.expiration_date)}; "
+                "it is cancelled and sent again"
+            )
+        elif inv_access == access and pending_same is None:
+            pending_same = inv
+            continue
+        else:
+            why = (
+                f"a pending invitation grants different access ({inv_access.brief()}); "
+                "invitations cannot be edited, so it is cancelled and sent again"
+            )
+        cancels.append(
+            b.step(
+                StepKind.CANCEL_INVITATION, team, email, why, subject_id=inv.id, before=inv_access
+            )
+        )
+    return cancels, pending_same
 
 
 async def requested_access(
