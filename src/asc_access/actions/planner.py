@@ -293,37 +293,7 @@ async def plan_set_apps(
     if not all_apps and needs_all_apps(before.roles):
         b.refuse(all_apps_refusal(team.name, email, before.roles))
         return b.build()
-    kw: dict[str, object] = {}
-    if all_apps:
-        after = Access.of(
-            before.roles, all_apps_visible=True, provisioning_allowed=before.provisioning_allowed
-        )
-    elif apps is not None:
-        ids = await resolve_apps(team.source, apps, team=team.name)
-        after = Access.of(
-            before.roles,
-            all_apps_visible=False,
-            provisioning_allowed=before.provisioning_allowed,
-            app_ids=ids,
-        )
-    else:
-        if before.all_apps_visible:
-            raise UsageError(
-                f"{email} sees all apps on team {team.name}; give the full list with --app "
-                "to limit their access"
-            )
-        add_ids = await resolve_apps(team.source, add, team=team.name)
-        remove_ids = await resolve_apps(team.source, remove, team=team.name)
-        if set(add_ids) & set(remove_ids):
-            raise UsageError("the same app is both added and removed")
-        current: set[AppId] = set(before.app_ids)
-        after = Access.of(
-            before.roles,
-            all_apps_visible=False,
-            provisioning_allowed=before.provisioning_allowed,
-            app_ids=(current | set(add_ids)) - set(remove_ids),
-        )
-        kw = {"add_app_ids": add_ids, "remove_app_ids": remove_ids}
+    after, kw = await _apps_after(team, email, before, apps=apps, add=add, remove=remove)
     b.step(
         StepKind.UPDATE_USER,
         team.name,
@@ -336,3 +306,47 @@ async def plan_set_apps(
         **kw,
     )
     return await b.finish([team])
+
+
+async def _apps_after(
+    team: Team,
+    email: str,
+    before: Access,
+    *,
+    apps: Sequence[str] | None,
+    add: Sequence[str],
+    remove: Sequence[str],
+) -> tuple[Access, dict[str, object]]:
+    """The access set-apps leaves (every app when neither ``apps`` nor add/remove is given),
+    and the step's add/remove ids for a relative change."""
+    if apps is None and not (add or remove):
+        after = Access.of(
+            before.roles, all_apps_visible=True, provisioning_allowed=before.provisioning_allowed
+        )
+        return after, {}
+    if apps is not None:
+        ids = await resolve_apps(team.source, apps, team=team.name)
+        after = Access.of(
+            before.roles,
+            all_apps_visible=False,
+            provisioning_allowed=before.provisioning_allowed,
+            app_ids=ids,
+        )
+        return after, {}
+    if before.all_apps_visible:
+        raise UsageError(
+            f"{email} sees all apps on team {team.name}; give the full list with --app "
+            "to limit their access"
+        )
+    add_ids = await resolve_apps(team.source, add, team=team.name)
+    remove_ids = await resolve_apps(team.source, remove, team=team.name)
+    if set(add_ids) & set(remove_ids):
+        raise UsageError("the same app is both added and removed")
+    current: set[AppId] = set(before.app_ids)
+    after = Access.of(
+        before.roles,
+        all_apps_visible=False,
+        provisioning_allowed=before.provisioning_allowed,
+        app_ids=(current | set(add_ids)) - set(remove_ids),
+    )
+    return after, {"add_app_ids": add_ids, "remove_app_ids": remove_ids}
