@@ -31,37 +31,49 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_SEED = typer.Option(
+    "demo", "--seed", help="'demo' (the same small team every time) or 'generated'."
+)
+_USERS = typer.Option(0, "--users", min=0, help="Generated team: number of members.")
+_APPS = typer.Option(0, "--apps", min=0, help="Generated team: number of apps.")
+_INVITATIONS = typer.Option(
+    0, "--invitations", min=0, help="Generated team: number of invitations."
+)
+_RANDOM_SEED = typer.Option(
+    0, "--random-seed", help="Generated team: the same number gives the same team."
+)
+_LATENCY = typer.Option(0, "--latency-ms", min=0, help="Added to every API call.")
+_RATE_LIMIT = typer.Option(3600, "--rate-limit", min=1, help="Requests per key per rolling hour.")
+_OMIT_TOTALS = typer.Option(
+    False,
+    "--omit-included-totals",
+    help="Leave meta.paging.total out of included relationships (as Apple may).",
+)
+_STATE_DIR = typer.Option(
+    None,
+    "--state-dir",
+    help="Where sandbox.json and the .p8 keys go (default: <ASC_ACCESS_HOME>/sandbox).",
+)
+_HOST = typer.Option("127.0.0.1", "--host", help="Address to bind.")
+_PORT = typer.Option(8787, "--port", min=0, max=65535, help="Port (0: any free port).")
+_FRESH = typer.Option(
+    False, "--fresh", help="Forget the team saved in --state-dir and start a new one."
+)
+
+
 def sandbox(
-    seed: str = typer.Option(
-        "demo", "--seed", help="'demo' (the same small team every time) or 'generated'."
-    ),
-    users: int = typer.Option(0, "--users", min=0, help="Generated team: number of members."),
-    apps: int = typer.Option(0, "--apps", min=0, help="Generated team: number of apps."),
-    invitations: int = typer.Option(
-        0, "--invitations", min=0, help="Generated team: number of invitations."
-    ),
-    random_seed: int = typer.Option(
-        0, "--random-seed", help="Generated team: the same number gives the same team."
-    ),
-    latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Added to every API call."),
-    rate_limit: int = typer.Option(
-        3600, "--rate-limit", min=1, help="Requests per key per rolling hour."
-    ),
-    omit_included_totals: bool = typer.Option(
-        False,
-        "--omit-included-totals",
-        help="Leave meta.paging.total out of included relationships (as Apple may).",
-    ),
-    state_dir: Path | None = typer.Option(
-        None,
-        "--state-dir",
-        help="Where sandbox.json and the .p8 keys go (default: <ASC_ACCESS_HOME>/sandbox).",
-    ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
-    port: int = typer.Option(8787, "--port", min=0, max=65535, help="Port (0: any free port)."),
-    fresh: bool = typer.Option(
-        False, "--fresh", help="Forget the team saved in --state-dir and start a new one."
-    ),
+    seed: str = _SEED,
+    users: int = _USERS,
+    apps: int = _APPS,
+    invitations: int = _INVITATIONS,
+    random_seed: int = _RANDOM_SEED,
+    latency_ms: int = _LATENCY,
+    rate_limit: int = _RATE_LIMIT,
+    omit_included_totals: bool = _OMIT_TOTALS,
+    state_dir: Path | None = _STATE_DIR,
+    host: str = _HOST,
+    port: int = _PORT,
+    fresh: bool = _FRESH,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run a local App Store Connect API (users, invitations, apps) with issued keys.
@@ -70,28 +82,10 @@ def sandbox(
     --state-dir, so a restart serves the same team; --fresh starts over.
     """
     from asc_access.sandbox import SandboxOptions
-    from asc_access.sandbox.server import serve
 
-    if seed not in {"demo", "generated"}:
-        err_console.print(f"[bold red]Error:[/] --seed must be 'demo' or 'generated', not {seed!r}")
-        raise typer.Exit(2)
-    if seed == "demo" and (users or apps or invitations):
-        seed = "generated"
-    if state_dir is None:
-        from asc_access.config import Settings
-
-        state_dir = Settings.from_env().home / "sandbox"
-    state_dir = state_dir.absolute()
-    if port_in_use(host, port):
-        err_console.print(
-            f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
-        )
-        raise typer.Exit(PORT_IN_USE_STATUS)
-    if not _is_loopback(host):
-        err_console.print(
-            f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
-            "machines (the /_sandbox control API still answers loopback clients only).[/]"
-        )
+    seed = _seed_choice(seed, generated_counts=bool(users or apps or invitations))
+    directory = _state_dir(state_dir)
+    _check_address(host, port)
     _log_refusals()
     options = SandboxOptions(
         seed=seed,
@@ -103,7 +97,45 @@ def sandbox(
         rate_limit=rate_limit,
         omit_included_totals=omit_included_totals,
     )
-    model, restored = _team(state_dir, options, fresh=fresh)
+    model, restored = _team(directory, options, fresh=fresh)
+    _serve(model, directory, host, port, restored=restored, as_json=as_json)
+
+
+def _seed_choice(seed: str, *, generated_counts: bool) -> str:
+    """``demo`` or ``generated`` (sizes given with the demo seed mean a generated team)."""
+    if seed not in {"demo", "generated"}:
+        err_console.print(f"[bold red]Error:[/] --seed must be 'demo' or 'generated', not {seed!r}")
+        raise typer.Exit(2)
+    return "generated" if seed == "demo" and generated_counts else seed
+
+
+def _state_dir(state_dir: Path | None) -> Path:
+    if state_dir is None:
+        from asc_access.config import Settings
+
+        state_dir = Settings.from_env().home / "sandbox"
+    return state_dir.absolute()
+
+
+def _check_address(host: str, port: int) -> None:
+    """Leave with one line when the port is taken; warn when listening beyond loopback."""
+    if port_in_use(host, port):
+        err_console.print(
+            f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
+        )
+        raise typer.Exit(PORT_IN_USE_STATUS)
+    if not _is_loopback(host):
+        err_console.print(
+            f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
+            "machines (the /_sandbox control API still answers loopback clients only).[/]"
+        )
+
+
+def _serve(
+    model: Any, state_dir: Path, host: str, port: int, *, restored: bool, as_json: bool
+) -> None:
+    """Serve ``model`` until stopped, printing (or emitting) its state once it listens."""
+    from asc_access.sandbox.server import serve
 
     def ready(base_url: str) -> None:
         path = model.write_state_dir(state_dir, base_url)
