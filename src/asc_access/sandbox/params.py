@@ -168,44 +168,13 @@ def parse_query(query_string: str, route: str) -> Query:
     offset = 0
     for name, value in merged.items():
         if name.startswith("filter[") and name.endswith("]") and spec.filters:
-            key = name[7:-1]
-            if key not in spec.filters:
-                if any(name.startswith(p) for p in spec.unsupported_prefixes):
-                    raise _unsupported(name)
-                raise problems.parameter_invalid(name, f"'{key}' is not a valid filter type")
-            values = _split(value)
-            if not values:
-                raise problems.parameter_invalid(name, f"'{name}' requires a value")
-            allowed = spec.filters[key]
-            for item in values:
-                if allowed is not None and item not in allowed:
-                    raise problems.parameter_invalid(
-                        name, f"'{item}' is not a valid value for {name}"
-                    )
-            filters.append((key, tuple(sorted(set(values)))))
+            filters.append(_filter(spec, name, value))
         elif name == "sort" and spec.sorts:
-            sort = _split(value)
-            if not sort:
-                raise problems.parameter_invalid("sort", "'sort' requires a value")
-            for item in sort:
-                if item.lstrip("-") not in spec.sorts or item.startswith("--"):
-                    raise problems.parameter_invalid("sort", f"'{item}' is not a valid sort field")
+            sort = _sort(spec, value)
         elif name.startswith("fields[") and name.endswith("]") and name[7:-1] in spec.fields:
-            kind = name[7:-1]
-            chosen = _split(value)
-            for item in chosen:
-                if item not in spec.fields[kind]:
-                    raise problems.parameter_invalid(
-                        name, f"'{item}' is not a valid field name for {name}"
-                    )
-            fields[kind] = frozenset(chosen)
+            fields[name[7:-1]] = _fields(spec, name, value)
         elif name == "include" and spec.includes:
-            include = frozenset(_split(value))
-            for item in include:
-                if item not in spec.includes:
-                    raise problems.parameter_invalid(
-                        "include", f"'{item}' is not a valid relationship name"
-                    )
+            include = _include(spec, value)
         elif name == "limit" and spec.paged:
             limit = _int_param(name, value, MAX_LIMIT)
         elif name.startswith("limit[") and name.endswith("]") and spec.includes:
@@ -232,6 +201,51 @@ def parse_query(query_string: str, route: str) -> Query:
         offset=offset,
         items=tuple(pairs),
     )
+
+
+def _filter(spec: RouteParams, name: str, value: str) -> tuple[str, tuple[str, ...]]:
+    """``filter[key]=a,b``: a known key with allowed values, sorted and deduplicated."""
+    key = name[7:-1]
+    if key not in spec.filters:
+        if any(name.startswith(p) for p in spec.unsupported_prefixes):
+            raise _unsupported(name)
+        raise problems.parameter_invalid(name, f"'{key}' is not a valid filter type")
+    values = _split(value)
+    if not values:
+        raise problems.parameter_invalid(name, f"'{name}' requires a value")
+    allowed = spec.filters[key]
+    for item in values:
+        if allowed is not None and item not in allowed:
+            raise problems.parameter_invalid(name, f"'{item}' is not a valid value for {name}")
+    return key, tuple(sorted(set(values)))
+
+
+def _sort(spec: RouteParams, value: str) -> tuple[str, ...]:
+    sort = _split(value)
+    if not sort:
+        raise problems.parameter_invalid("sort", "'sort' requires a value")
+    for item in sort:
+        if item.lstrip("-") not in spec.sorts or item.startswith("--"):
+            raise problems.parameter_invalid("sort", f"'{item}' is not a valid sort field")
+    return sort
+
+
+def _fields(spec: RouteParams, name: str, value: str) -> frozenset[str]:
+    chosen = _split(value)
+    for item in chosen:
+        if item not in spec.fields[name[7:-1]]:
+            raise problems.parameter_invalid(name, f"'{item}' is not a valid field name for {name}")
+    return frozenset(chosen)
+
+
+def _include(spec: RouteParams, value: str) -> frozenset[str]:
+    include = frozenset(_split(value))
+    for item in include:
+        if item not in spec.includes:
+            raise problems.parameter_invalid(
+                "include", f"'{item}' is not a valid relationship name"
+            )
+    return include
 
 
 def _unsupported(name: str) -> problems.ApiProblem:

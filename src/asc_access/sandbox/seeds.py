@@ -169,8 +169,15 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _seed_generated(world: World, spec: SeedSpec) -> None:
-    rng = random.Random(spec.random_seed)
+    rng = random.Random(spec.random_seed)  # one stream, drawn in this order: apps, users, invites
     domain = f"team{spec.random_seed}.example.com"
+    app_ids = _generate_apps(world, spec, rng)
+    roles_pool = [roles for roles, weight in _ROLE_MIX for _ in range(weight)]
+    _generate_users(world, spec, rng, app_ids, roles_pool, domain)
+    _generate_invitations(world, spec, rng, app_ids, roles_pool, domain)
+
+
+def _generate_apps(world: World, spec: SeedSpec, rng: random.Random) -> list[str]:
     app_ids: list[str] = []
     used_ids: set[str] = set()
     for n in range(max(spec.apps, 1)):
@@ -191,7 +198,17 @@ def _seed_generated(world: World, spec: SeedSpec) -> None:
             )
         )
         app_ids.append(app_id)
-    roles_pool = [roles for roles, weight in _ROLE_MIX for _ in range(weight)]
+    return app_ids
+
+
+def _generate_users(
+    world: World,
+    spec: SeedSpec,
+    rng: random.Random,
+    app_ids: list[str],
+    roles_pool: list[tuple[str, ...]],
+    domain: str,
+) -> None:
     many_apps_quota = 0 if len(app_ids) <= 50 else max(2, spec.users // 200)
     for n in range(spec.users):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
@@ -226,6 +243,16 @@ def _seed_generated(world: World, spec: SeedSpec) -> None:
                 visible_app_ids=visible,
             )
         )
+
+
+def _generate_invitations(
+    world: World,
+    spec: SeedSpec,
+    rng: random.Random,
+    app_ids: list[str],
+    roles_pool: list[tuple[str, ...]],
+    domain: str,
+) -> None:
     now = world.clock.now_datetime()
     for n in range(spec.invitations):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
