@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asc_access.sandbox import problems
@@ -172,96 +174,161 @@ def _issue_key(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
     return described
 
 
-def _route(sandbox: Sandbox, call: Call) -> tuple[int, dict[str, Any]]:
+Answer = tuple[int, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One control call: the sandbox, the call, its JSON body (``{}`` for GET and DELETE)
+    and, for an endpoint with ids in its path, the path's match."""
+
+    sandbox: Sandbox
+    call: Call
+    body: dict[str, Any]
+    found: re.Match[str] | None = None
+
+    def path_id(self, group: int = 1) -> str:
+        assert self.found is not None
+        return self.found.group(group)
+
+
+Endpoint = Callable[[_Ask], Answer]
+
+
+def _reset_stats(ask: _Ask) -> Answer:
+    ask.sandbox.stats.reset()
+    return 200, ask.sandbox.stats.as_json()
+
+
+def _clear_faults(ask: _Ask) -> Answer:
+    ask.sandbox.faults.clear()
+    return 200, {"faults": []}
+
+
+def _add_fault(ask: _Ask) -> Answer:
+    try:
+        return 201, ask.sandbox.faults.add(ask.body).describe()
+    except ValueError as error:
+        raise _ControlError(400, str(error)) from None
+
+
+def _agreements(ask: _Ask) -> Answer:
+    accepted = ask.body.get("accepted")
+    if not isinstance(accepted, bool):
+        raise _ControlError(400, "'accepted' must be true or false")
+    ask.sandbox.agreements_accepted = accepted
+    return 200, {"accepted": accepted}
+
+
+def _clock(ask: _Ask) -> Answer:
+    if ask.call.method == "POST":
+        offset = ask.body.get("offset_seconds")
+        if isinstance(offset, bool) or not isinstance(offset, int | float):
+            raise _ControlError(400, "'offset_seconds' must be a number")
+        ask.sandbox.clock.offset_seconds = float(offset)
+        ask.sandbox.world.touch()
+    return 200, {"offset_seconds": ask.sandbox.clock.offset_seconds, "now": ask.sandbox.clock.now()}
+
+
+def _included_totals(ask: _Ask) -> Answer:
+    omit = ask.body.get("omit")
+    if not isinstance(omit, bool):
+        raise _ControlError(400, "'omit' must be true or false")
+    ask.sandbox.omit_included_totals = omit
+    return 200, {"omit": omit}
+
+
+def _rate_limit(ask: _Ask) -> Answer:
+    ask.sandbox.limiter.limit = _int_field(ask.body, "limit", ask.sandbox.limiter.limit)
+    if "window_seconds" in ask.body:
+        ask.sandbox.limiter.window = float(_int_field(ask.body, "window_seconds", 3600))
+    return 200, {"limit": ask.sandbox.limiter.limit, "window_seconds": ask.sandbox.limiter.window}
+
+
+def _reset(ask: _Ask) -> Answer:
+    seed = ask.body.get("seed", ask.sandbox.seed_spec.seed)
+    if not isinstance(seed, str):
+        raise _ControlError(400, "'seed' must be a string")
+    spec = SeedSpec(
+        seed=seed,
+        users=_int_field(ask.body, "users", 0),
+        apps=_int_field(ask.body, "apps", 0),
+        invitations=_int_field(ask.body, "invitations", 0),
+        random_seed=_int_field(ask.body, "random_seed", 0),
+    )
+    ask.sandbox.reset(spec)
+    return 200, _info(ask.sandbox, ask.call)
+
+
+def _revoke(ask: _Ask) -> Answer:
+    try:
+        return 200, ask.sandbox.keys.revoke(ask.path_id()).describe(ask.sandbox.issuer_id)
+    except KeyError:
+        raise _ControlError(404, f"no key with id {ask.path_id()!r}") from None
+
+
+def _invitation_event(ask: _Ask) -> Answer:
+    if ask.path_id(2) == "accept":
+        user = ask.sandbox.world.accept_invitation(ask.path_id())
+        return 200, {"user_id": user.id, "user": _user_json(user)}
+    invitation = ask.sandbox.world.expire_invitation(ask.path_id())
+    return 200, {"id": invitation.id, "expiration": invitation.expiration.isoformat()}
+
+
+def _set_roles(ask: _Ask) -> Answer:
+    roles = ask.body.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise _ControlError(400, "'roles' must be a list of strings")
+    visible = ask.body.get("all_apps_visible")
+    if visible is not None and not isinstance(visible, bool):
+        raise _ControlError(400, "'all_apps_visible' must be true or false")
+    user = ask.sandbox.world.set_roles_out_of_band(ask.path_id(), roles, visible)
+    return 200, _user_json(user)
+
+
+#: Every control endpoint at a fixed path, by method and path.
+_ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", "/_sandbox"): lambda _ask: (200, _index()),
+    ("GET", "/_sandbox/info"): lambda ask: (200, _info(ask.sandbox, ask.call)),
+    ("GET", "/_sandbox/stats"): lambda ask: (200, ask.sandbox.stats.as_json()),
+    ("POST", "/_sandbox/stats/reset"): _reset_stats,
+    ("GET", "/_sandbox/faults"): lambda ask: (
+        200,
+        {"faults": [f.describe() for f in ask.sandbox.faults.faults]},
+    ),
+    ("DELETE", "/_sandbox/faults"): _clear_faults,
+    ("POST", "/_sandbox/faults"): _add_fault,
+    ("GET", "/_sandbox/keys"): lambda ask: (
+        200,
+        {"keys": [k.describe(ask.sandbox.issuer_id) for k in ask.sandbox.keys]},
+    ),
+    ("POST", "/_sandbox/keys"): lambda ask: (201, _issue_key(ask.sandbox, ask.body)),
+    ("POST", "/_sandbox/agreements"): _agreements,
+    ("GET", "/_sandbox/clock"): _clock,
+    ("POST", "/_sandbox/clock"): _clock,
+    ("POST", "/_sandbox/included-totals"): _included_totals,
+    ("POST", "/_sandbox/rate-limit"): _rate_limit,
+    ("POST", "/_sandbox/reset"): _reset,
+}
+#: The endpoints with ids in their path (all POST).
+_PATH_ENDPOINTS: tuple[tuple[re.Pattern[str], Endpoint], ...] = (
+    (re.compile(r"/_sandbox/keys/([^/]+)/revoke"), _revoke),
+    (re.compile(r"/_sandbox/userInvitations/([^/]+)/(accept|expire)"), _invitation_event),
+    (re.compile(r"/_sandbox/users/([^/]+)/roles"), _set_roles),
+)
+
+
+def _route(sandbox: Sandbox, call: Call) -> Answer:
     method, path = call.method, call.path.rstrip("/")
     body = _body(call) if method in {"POST", "PATCH", "PUT"} else {}
-    world = sandbox.world
-    if (method, path) == ("GET", "/_sandbox"):
-        return 200, _index()
-    if (method, path) == ("GET", "/_sandbox/info"):
-        return 200, _info(sandbox, call)
-    if (method, path) == ("GET", "/_sandbox/stats"):
-        return 200, sandbox.stats.as_json()
-    if (method, path) == ("POST", "/_sandbox/stats/reset"):
-        sandbox.stats.reset()
-        return 200, sandbox.stats.as_json()
-    if path == "/_sandbox/faults":
-        if method == "GET":
-            return 200, {"faults": [f.describe() for f in sandbox.faults.faults]}
-        if method == "DELETE":
-            sandbox.faults.clear()
-            return 200, {"faults": []}
-        if method == "POST":
-            try:
-                return 201, sandbox.faults.add(body).describe()
-            except ValueError as error:
-                raise _ControlError(400, str(error)) from None
-    if path == "/_sandbox/keys":
-        if method == "GET":
-            return 200, {"keys": [k.describe(sandbox.issuer_id) for k in sandbox.keys]}
-        if method == "POST":
-            return 201, _issue_key(sandbox, body)
-    found = re.fullmatch(r"/_sandbox/keys/([^/]+)/revoke", path)
-    if found and method == "POST":
-        try:
-            return 200, sandbox.keys.revoke(found.group(1)).describe(sandbox.issuer_id)
-        except KeyError:
-            raise _ControlError(404, f"no key with id {found.group(1)!r}") from None
-    if (method, path) == ("POST", "/_sandbox/agreements"):
-        accepted = body.get("accepted")
-        if not isinstance(accepted, bool):
-            raise _ControlError(400, "'accepted' must be true or false")
-        sandbox.agreements_accepted = accepted
-        return 200, {"accepted": accepted}
-    if path == "/_sandbox/clock" and method in {"GET", "POST"}:
-        if method == "POST":
-            offset = body.get("offset_seconds")
-            if isinstance(offset, bool) or not isinstance(offset, int | float):
-                raise _ControlError(400, "'offset_seconds' must be a number")
-            sandbox.clock.offset_seconds = float(offset)
-            world.touch()
-        return 200, {"offset_seconds": sandbox.clock.offset_seconds, "now": sandbox.clock.now()}
-    if (method, path) == ("POST", "/_sandbox/included-totals"):
-        omit = body.get("omit")
-        if not isinstance(omit, bool):
-            raise _ControlError(400, "'omit' must be true or false")
-        sandbox.omit_included_totals = omit
-        return 200, {"omit": omit}
-    if (method, path) == ("POST", "/_sandbox/rate-limit"):
-        sandbox.limiter.limit = _int_field(body, "limit", sandbox.limiter.limit)
-        if "window_seconds" in body:
-            sandbox.limiter.window = float(_int_field(body, "window_seconds", 3600))
-        return 200, {"limit": sandbox.limiter.limit, "window_seconds": sandbox.limiter.window}
-    found = re.fullmatch(r"/_sandbox/userInvitations/([^/]+)/(accept|expire)", path)
-    if found and method == "POST":
-        if found.group(2) == "accept":
-            user = world.accept_invitation(found.group(1))
-            return 200, {"user_id": user.id, "user": _user_json(user)}
-        invitation = world.expire_invitation(found.group(1))
-        return 200, {"id": invitation.id, "expiration": invitation.expiration.isoformat()}
-    found = re.fullmatch(r"/_sandbox/users/([^/]+)/roles", path)
-    if found and method == "POST":
-        roles = body.get("roles")
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise _ControlError(400, "'roles' must be a list of strings")
-        visible = body.get("all_apps_visible")
-        if visible is not None and not isinstance(visible, bool):
-            raise _ControlError(400, "'all_apps_visible' must be true or false")
-        user = world.set_roles_out_of_band(found.group(1), roles, visible)
-        return 200, _user_json(user)
-    if (method, path) == ("POST", "/_sandbox/reset"):
-        seed = body.get("seed", sandbox.seed_spec.seed)
-        if not isinstance(seed, str):
-            raise _ControlError(400, "'seed' must be a string")
-        spec = SeedSpec(
-            seed=seed,
-            users=_int_field(body, "users", 0),
-            apps=_int_field(body, "apps", 0),
-            invitations=_int_field(body, "invitations", 0),
-            random_seed=_int_field(body, "random_seed", 0),
-        )
-        sandbox.reset(spec)
-        return 200, _info(sandbox, call)
+    endpoint = _ENDPOINTS.get((method, path))
+    if endpoint is not None:
+        return endpoint(_Ask(sandbox, call, body))
+    if method == "POST":
+        for pattern, path_endpoint in _PATH_ENDPOINTS:
+            found = pattern.fullmatch(path)
+            if found:
+                return path_endpoint(_Ask(sandbox, call, body, found))
     raise _ControlError(404, f"no control endpoint {method} {path}")
 
 
