@@ -8,7 +8,7 @@ and never a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -20,6 +20,7 @@ __all__ = [
     "App",
     "AppLike",
     "Invitation",
+    "Person",
     "Role",
     "User",
     "can_restrict_apps",
@@ -57,13 +58,6 @@ def can_restrict_apps(roles: tuple[str, ...] | list[str] | frozenset[str]) -> bo
     return not (set(roles) & ALWAYS_ALL_APPS_ROLES)
 
 
-def _capped(all_apps: bool, ids: tuple[AppId, ...] | None, total: int | None) -> bool:
-    """Whether an included visible-apps list is shorter than the relationship's total."""
-    if all_apps or ids is None or total is None:
-        return False
-    return total > len(ids)
-
-
 @dataclass(frozen=True, slots=True)
 class App:
     """An app on the team (``type: apps``)."""
@@ -75,9 +69,9 @@ class App:
     primary_locale: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class User:
-    """A team member (``type: users``).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
+    """What a team member and an invitation share: a name, roles and app access.
 
     ``visible_app_ids`` holds the apps the document carried (``None`` when the
     relationship was not requested); ``visible_apps_total`` is the relationship's
@@ -86,8 +80,6 @@ class User:
     in full before anyone relies on it.
     """
 
-    id: UserId
-    username: str
     first_name: str = ""
     last_name: str = ""
     roles: tuple[str, ...] = ()
@@ -95,6 +87,22 @@ class User:
     provisioning_allowed: bool = False
     visible_app_ids: tuple[AppId, ...] | None = None
     visible_apps_total: int | None = None
+
+    @property
+    def visible_apps_capped(self) -> bool:
+        """Whether the included visible-apps list is shorter than the true count."""
+        ids, total = self.visible_app_ids, self.visible_apps_total
+        if self.all_apps_visible or ids is None or total is None:
+            return False
+        return total > len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class User(Person):
+    """A team member (``type: users``): ``User(id, username, first_name=..., ...)``."""
+
+    id: UserId
+    username: str
 
     @property
     def email(self) -> str:
@@ -106,35 +114,18 @@ class User:
         """Whether this is the team's Account Holder (never touched by actions)."""
         return Role.ACCOUNT_HOLDER in self.roles
 
-    @property
-    def visible_apps_capped(self) -> bool:
-        """Whether the included visible-apps list is shorter than the true count."""
-        return _capped(self.all_apps_visible, self.visible_app_ids, self.visible_apps_total)
-
 
 @dataclass(frozen=True, slots=True)
-class Invitation:
+class Invitation(Person):
     """A pending (or expired) invitation (``type: userInvitations``)."""
 
     id: InvitationId
     email: str
-    first_name: str = ""
-    last_name: str = ""
-    roles: tuple[str, ...] = ()
-    all_apps_visible: bool = False
-    provisioning_allowed: bool = False
-    expiration_date: datetime | None = None
-    visible_app_ids: tuple[AppId, ...] | None = None
-    visible_apps_total: int | None = None
+    expiration_date: datetime | None = field(default=None, kw_only=True)
 
     def is_expired(self, now: datetime) -> bool:
         """Whether the invitation's expiry lies before ``now`` (aware datetimes)."""
         return self.expiration_date is not None and self.expiration_date <= now
-
-    @property
-    def visible_apps_capped(self) -> bool:
-        """Whether the included visible-apps list is shorter than the true count."""
-        return _capped(self.all_apps_visible, self.visible_app_ids, self.visible_apps_total)
 
 
 class AppLike(Protocol):

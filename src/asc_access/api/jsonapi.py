@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from asc_access.api.types import Page
 from asc_access.errors import AppleError, UnexpectedResponseError
@@ -192,15 +192,30 @@ def _visible_apps(value: Any, where: str) -> tuple[tuple[AppId, ...] | None, int
     return ids, total
 
 
-def decode_user(value: Any, where: str = "data") -> User:
-    """A ``users`` resource object as a :class:`~asc_access.models.User`."""
-    ident, attrs = _resource(value, where, "users")
-    _note_unknown("users", attrs, _USER_ATTRIBUTES)
+class _PersonFields(TypedDict):
+    first_name: str
+    last_name: str
+    roles: tuple[str, ...]
+    all_apps_visible: bool
+    provisioning_allowed: bool
+    visible_app_ids: tuple[AppId, ...] | None
+    visible_apps_total: int | None
+
+
+def _person(
+    value: Any, where: str, kind: str, known: frozenset[str], address: str
+) -> tuple[str, Any, str, _PersonFields]:
+    """A ``users`` or ``userInvitations`` object: its id, attributes, e-mail and shared fields.
+
+    ``address`` names the e-mail attribute (``username`` or ``email``); attributes are
+    checked in the order they always were, so the first bad one is the one reported.
+    """
+    ident, attrs = _resource(value, where, kind)
+    _note_unknown(kind, attrs, known)
     visible, total = _visible_apps(value, where)
     at = f"{where}.attributes"
-    return User(
-        id=UserId(ident),
-        username=_str(attrs.get("username"), f"{at}.username"),
+    email = _str(attrs.get(address), f"{at}.{address}")
+    fields = _PersonFields(
         first_name=_str(attrs.get("firstName"), f"{at}.firstName"),
         last_name=_str(attrs.get("lastName"), f"{at}.lastName"),
         roles=_roles(attrs.get("roles"), f"{at}.roles"),
@@ -209,26 +224,21 @@ def decode_user(value: Any, where: str = "data") -> User:
         visible_app_ids=visible,
         visible_apps_total=total,
     )
+    return ident, attrs, email, fields
+
+
+def decode_user(value: Any, where: str = "data") -> User:
+    """A ``users`` resource object as a :class:`~asc_access.models.User`."""
+    ident, _, username, fields = _person(value, where, "users", _USER_ATTRIBUTES, "username")
+    return User(id=UserId(ident), username=username, **fields)
 
 
 def decode_invitation(value: Any, where: str = "data") -> Invitation:
     """A ``userInvitations`` resource object as an :class:`~asc_access.models.Invitation`."""
-    ident, attrs = _resource(value, where, "userInvitations")
-    _note_unknown("userInvitations", attrs, _INVITATION_ATTRIBUTES)
-    visible, total = _visible_apps(value, where)
-    at = f"{where}.attributes"
-    return Invitation(
-        id=InvitationId(ident),
-        email=_str(attrs.get("email"), f"{at}.email"),
-        first_name=_str(attrs.get("firstName"), f"{at}.firstName"),
-        last_name=_str(attrs.get("lastName"), f"{at}.lastName"),
-        roles=_roles(attrs.get("roles"), f"{at}.roles"),
-        all_apps_visible=_bool(attrs.get("allAppsVisible"), f"{at}.allAppsVisible"),
-        provisioning_allowed=_bool(attrs.get("provisioningAllowed"), f"{at}.provisioningAllowed"),
-        expiration_date=parse_timestamp(attrs.get("expirationDate"), f"{at}.expirationDate"),
-        visible_app_ids=visible,
-        visible_apps_total=total,
-    )
+    kind, known = "userInvitations", _INVITATION_ATTRIBUTES
+    ident, attrs, email, fields = _person(value, where, kind, known, "email")
+    expires = parse_timestamp(attrs.get("expirationDate"), f"{where}.attributes.expirationDate")
+    return Invitation(id=InvitationId(ident), email=email, expiration_date=expires, **fields)
 
 
 def decode_app(value: Any, where: str = "data") -> App:

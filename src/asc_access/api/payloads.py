@@ -17,6 +17,26 @@ def encode_linkages(app_ids: Iterable[str]) -> dict[str, Any]:
     return {"data": _linkages(app_ids)}
 
 
+def _document(
+    data: dict[str, Any],
+    attributes: dict[str, Any],
+    *,
+    all_apps_visible: bool | None,
+    provisioning_allowed: bool | None,
+    visible_app_ids: Iterable[str] | None,
+) -> dict[str, Any]:
+    """A member's or invitation's request: the access flags given, then the apps."""
+    if all_apps_visible is not None:
+        attributes["allAppsVisible"] = all_apps_visible
+    if provisioning_allowed is not None:
+        attributes["provisioningAllowed"] = provisioning_allowed
+    if attributes:
+        data["attributes"] = attributes
+    if visible_app_ids is not None:
+        data["relationships"] = {"visibleApps": {"data": _linkages(visible_app_ids)}}
+    return {"data": data}
+
+
 def encode_user_update(
     user_id: str,
     *,
@@ -29,16 +49,13 @@ def encode_user_update(
     attributes: dict[str, Any] = {}
     if roles is not None:
         attributes["roles"] = [str(role) for role in roles]
-    if all_apps_visible is not None:
-        attributes["allAppsVisible"] = all_apps_visible
-    if provisioning_allowed is not None:
-        attributes["provisioningAllowed"] = provisioning_allowed
-    data: dict[str, Any] = {"type": "users", "id": user_id}
-    if attributes:
-        data["attributes"] = attributes
-    if visible_app_ids is not None:
-        data["relationships"] = {"visibleApps": {"data": _linkages(visible_app_ids)}}
-    return {"data": data}
+    return _document(
+        {"type": "users", "id": user_id},
+        attributes,
+        all_apps_visible=all_apps_visible,
+        provisioning_allowed=provisioning_allowed,
+        visible_app_ids=visible_app_ids,
+    )
 
 
 def encode_invitation_create(
@@ -58,11 +75,10 @@ def encode_invitation_create(
         "lastName": last_name,
         "roles": [str(role) for role in roles],
     }
-    if all_apps_visible is not None:
-        attributes["allAppsVisible"] = all_apps_visible
-    if provisioning_allowed is not None:
-        attributes["provisioningAllowed"] = provisioning_allowed
-    data: dict[str, Any] = {"type": "userInvitations", "attributes": attributes}
-    if visible_app_ids is not None:
-        data["relationships"] = {"visibleApps": {"data": _linkages(visible_app_ids)}}
-    return {"data": data}
+    return _document(
+        {"type": "userInvitations"},
+        attributes,
+        all_apps_visible=all_apps_visible,
+        provisioning_allowed=provisioning_allowed,
+        visible_app_ids=visible_app_ids,
+    )

@@ -3,7 +3,7 @@
 Apple's documentation: https://developer.apple.com/documentation/appstoreconnectapi/user-invitations
 There is no PATCH: to change an invitation, cancel it and invite again. An
 accepted invitation disappears (reading it may answer 404 or 410) and a user
-appears instead.
+appears instead. Reading members and invitations is shared (:mod:`._people`).
 """
 
 from __future__ import annotations
@@ -11,97 +11,33 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterable
 
-from asc_access.api.jsonapi import decode_app, decode_invitation, decode_page, decode_single
-from asc_access.api.pagination import paginate
+from asc_access.api.jsonapi import decode_invitation, decode_single
 from asc_access.api.payloads import encode_invitation_create
-from asc_access.api.query import (
-    APP_LIST_FIELDS,
-    INVITATION_FIELDS,
-    INVITATION_SORTS,
-    Query,
-    Values,
-)
-from asc_access.api.resources._base import (
-    Resource,
-    collect,
-    id_list,
-    path_id,
-    visible_apps_query,
-)
+from asc_access.api.query import INVITATION_FIELDS, INVITATION_SORTS
+from asc_access.api.resources._base import id_list
+from asc_access.api.resources._people import PersonKind, PersonResource
 from asc_access.api.types import Page
 from asc_access.errors import UsageError
 from asc_access.models import App, Invitation
 
 __all__ = ["InvitationsResource"]
 
+INVITATIONS = PersonKind(
+    path="/v1/userInvitations",
+    type="userInvitations",
+    label="invitation id",
+    address="email",
+    filters=("email", "roles", "visibleApps"),
+    field_names=INVITATION_FIELDS,
+    sorts=INVITATION_SORTS,
+    decode=decode_invitation,
+)
 
-class InvitationsResource(Resource):
+
+class InvitationsResource(PersonResource[Invitation]):
     """``client.invitations``: list, read, create and cancel invitations."""
 
-    def pages(
-        self,
-        *,
-        email: Values = None,
-        roles: Values = None,
-        visible_app_ids: Values = None,
-        sort: Values = None,
-        fields: Values = None,
-        include_visible_apps: bool = False,
-        limit: int = 200,
-        visible_apps_limit: int = 50,
-    ) -> AsyncIterator[Page[Invitation]]:
-        """``GET /v1/userInvitations``, page by page (arguments checked before any request).
-
-        ``fields`` are ``fields[userInvitations]`` (``visibleApps`` is added when apps are
-        included); see :meth:`UsersResource.pages` for the visible-apps cap.
-        """
-        query = (
-            Query()
-            .filter("email", email)
-            .filter("roles", roles)
-            .filter("visibleApps", visible_app_ids)
-            .sort(sort, INVITATION_SORTS)
-        )
-        if fields is not None:
-            wanted = [fields] if isinstance(fields, str) else builtins.list(fields)
-            if include_visible_apps and "visibleApps" not in wanted:
-                wanted.append("visibleApps")
-            query.fields("userInvitations", wanted, INVITATION_FIELDS)
-        visible_apps_query(query, include=include_visible_apps, limit=visible_apps_limit)
-        query.limit(limit)
-        return paginate(
-            self._transport,
-            "/v1/userInvitations",
-            query.params(),
-            lambda doc: decode_page(doc, decode_invitation, requested_limit=limit),
-            key=lambda invitation: invitation.id,
-        )
-
-    async def list(
-        self,
-        *,
-        email: Values = None,
-        roles: Values = None,
-        visible_app_ids: Values = None,
-        sort: Values = None,
-        fields: Values = None,
-        include_visible_apps: bool = False,
-        limit: int = 200,
-        visible_apps_limit: int = 50,
-    ) -> builtins.list[Invitation]:
-        """Every invitation across all pages (same arguments as :meth:`pages`)."""
-        return await collect(
-            self.pages(
-                email=email,
-                roles=roles,
-                visible_app_ids=visible_app_ids,
-                sort=sort,
-                fields=fields,
-                include_visible_apps=include_visible_apps,
-                limit=limit,
-                visible_apps_limit=visible_apps_limit,
-            )
-        )
+    kind = INVITATIONS
 
     async def get(
         self,
@@ -114,13 +50,11 @@ class InvitationsResource(Resource):
 
         404 or 410 raise ``ResourceNotFoundError``: cancelled, expired away or accepted.
         """
-        query = visible_apps_query(Query(), include=include_visible_apps, limit=visible_apps_limit)
-        response = await self._transport.request(
-            "GET",
-            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}",
-            params=query.params(),
+        return await self._get(
+            invitation_id,
+            include_visible_apps=include_visible_apps,
+            visible_apps_limit=visible_apps_limit,
         )
-        return response.decode(lambda doc: decode_single(doc, decode_invitation))
 
     async def create(
         self,
@@ -170,25 +104,14 @@ class InvitationsResource(Resource):
         Repeated after a lost answer; a 404 on the repetition is raised with
         ``context["after_retry"] = True`` (the first attempt probably worked).
         """
-        await self._transport.request(
-            "DELETE",
-            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}",
-            replayable=True,
-        )
+        await self._delete(invitation_id)
 
     def visible_apps_pages(
         self, invitation_id: str, *, limit: int = 200
     ) -> AsyncIterator[Page[App]]:
         """``GET /v1/userInvitations/{id}/visibleApps`` page by page."""
-        query = Query().fields("apps", APP_LIST_FIELDS).limit(limit)
-        return paginate(
-            self._transport,
-            f"/v1/userInvitations/{path_id(invitation_id, 'invitation id')}/visibleApps",
-            query.params(),
-            lambda doc: decode_page(doc, decode_app, requested_limit=limit),
-            key=lambda app: app.id,
-        )
+        return self._visible_apps_pages(invitation_id, limit=limit)
 
     async def visible_apps(self, invitation_id: str) -> builtins.list[App]:
         """Every app the invitation grants (all pages)."""
-        return await collect(self.visible_apps_pages(invitation_id))
+        return await self._visible_apps(invitation_id)

@@ -1,7 +1,8 @@
 """Team members: ``/v1/users`` and their visible apps.
 
 Apple's documentation: https://developer.apple.com/documentation/appstoreconnectapi/users
-Users cannot be created here; people join by accepting an invitation.
+Users cannot be created here; people join by accepting an invitation. Reading
+members and invitations is shared (:mod:`._people`).
 """
 
 from __future__ import annotations
@@ -9,23 +10,12 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterable
 
-from asc_access.api.jsonapi import (
-    decode_app,
-    decode_linkage_page,
-    decode_page,
-    decode_single,
-    decode_user,
-)
+from asc_access.api.jsonapi import decode_linkage_page, decode_single, decode_user
 from asc_access.api.pagination import paginate
 from asc_access.api.payloads import encode_linkages, encode_user_update
-from asc_access.api.query import APP_LIST_FIELDS, USER_FIELDS, USER_SORTS, Query, Values
-from asc_access.api.resources._base import (
-    Resource,
-    collect,
-    id_list,
-    path_id,
-    visible_apps_query,
-)
+from asc_access.api.query import USER_FIELDS, USER_SORTS, Query
+from asc_access.api.resources._base import collect, id_list, path_id
+from asc_access.api.resources._people import PersonKind, PersonResource
 from asc_access.api.types import Page
 from asc_access.errors import UsageError
 from asc_access.ids import AppId
@@ -33,61 +23,32 @@ from asc_access.models import App, User
 
 __all__ = ["UsersResource"]
 
+USERS = PersonKind(
+    path="/v1/users",
+    type="users",
+    label="user id",
+    address="username",
+    filters=("roles", "username", "visibleApps"),
+    field_names=USER_FIELDS,
+    sorts=USER_SORTS,
+    decode=decode_user,
+)
 
-class UsersResource(Resource):
+
+class UsersResource(PersonResource[User]):
     """``client.users``: list, read, update and remove team members, and their app access."""
 
-    def pages(
-        self,
-        *,
-        roles: Values = None,
-        username: Values = None,
-        visible_app_ids: Values = None,
-        sort: Values = None,
-        fields: Values = None,
-        include_visible_apps: bool = False,
-        limit: int = 200,
-        visible_apps_limit: int = 50,
-    ) -> AsyncIterator[Page[User]]:
-        """``GET /v1/users``, page by page (arguments are checked before any request).
-
-        Filters: ``roles`` (any of), ``username`` (the sign-in e-mail), ``visible_app_ids``
-        (people who see any of these apps). ``fields`` are ``fields[users]`` (``visibleApps``
-        is added when apps are included). With ``include_visible_apps`` each user carries up
-        to ``visible_apps_limit`` app ids; check ``User.visible_apps_capped``, and the page's
-        ``included_apps`` holds those apps' names and bundle ids.
-        """
-        query = (
-            Query()
-            .filter("roles", roles)
-            .filter("username", username)
-            .filter("visibleApps", visible_app_ids)
-            .sort(sort, USER_SORTS)
-        )
-        if fields is not None:
-            wanted = [fields] if isinstance(fields, str) else builtins.list(fields)
-            if include_visible_apps and "visibleApps" not in wanted:
-                wanted.append("visibleApps")
-            query.fields("users", wanted, USER_FIELDS)
-        visible_apps_query(query, include=include_visible_apps, limit=visible_apps_limit)
-        query.limit(limit)
-        return paginate(
-            self._transport,
-            "/v1/users",
-            query.params(),
-            lambda doc: decode_page(doc, decode_user, requested_limit=limit),
-            key=lambda user: user.id,
-        )
+    kind = USERS
 
     async def get(
         self, user_id: str, *, include_visible_apps: bool = False, visible_apps_limit: int = 50
     ) -> User:
         """``GET /v1/users/{id}`` (``ResourceNotFoundError`` when the id is not on the team)."""
-        query = visible_apps_query(Query(), include=include_visible_apps, limit=visible_apps_limit)
-        response = await self._transport.request(
-            "GET", f"/v1/users/{path_id(user_id, 'user id')}", params=query.params()
+        return await self._get(
+            user_id,
+            include_visible_apps=include_visible_apps,
+            visible_apps_limit=visible_apps_limit,
         )
-        return response.decode(lambda doc: decode_single(doc, decode_user))
 
     async def update(
         self,
@@ -131,24 +92,15 @@ class UsersResource(Resource):
         Repeated after a lost answer; a 404 on the repetition is raised with
         ``context["after_retry"] = True`` (the first attempt probably worked).
         """
-        await self._transport.request(
-            "DELETE", f"/v1/users/{path_id(user_id, 'user id')}", replayable=True
-        )
+        await self._delete(user_id)
 
     def visible_apps_pages(self, user_id: str, *, limit: int = 200) -> AsyncIterator[Page[App]]:
         """``GET /v1/users/{id}/visibleApps`` page by page (name, bundle id, SKU, locale)."""
-        query = Query().fields("apps", APP_LIST_FIELDS).limit(limit)
-        return paginate(
-            self._transport,
-            f"/v1/users/{path_id(user_id, 'user id')}/visibleApps",
-            query.params(),
-            lambda doc: decode_page(doc, decode_app, requested_limit=limit),
-            key=lambda app: app.id,
-        )
+        return self._visible_apps_pages(user_id, limit=limit)
 
     async def visible_apps(self, user_id: str) -> builtins.list[App]:
         """Every app the user can see (all pages; empty when the user sees all apps)."""
-        return await collect(self.visible_apps_pages(user_id))
+        return await self._visible_apps(user_id)
 
     async def visible_app_ids(self, user_id: str) -> builtins.list[AppId]:
         """``GET /v1/users/{id}/relationships/visibleApps``: the app ids only, all pages."""
@@ -184,29 +136,3 @@ class UsersResource(Resource):
     async def remove_visible_apps(self, user_id: str, app_ids: Iterable[str]) -> None:
         """``DELETE .../relationships/visibleApps``: stop showing these apps (no-op if empty)."""
         await self._linkages("DELETE", user_id, app_ids)
-
-    async def list(
-        self,
-        *,
-        roles: Values = None,
-        username: Values = None,
-        visible_app_ids: Values = None,
-        sort: Values = None,
-        fields: Values = None,
-        include_visible_apps: bool = False,
-        limit: int = 200,
-        visible_apps_limit: int = 50,
-    ) -> builtins.list[User]:
-        """Every user across all pages (same arguments as :meth:`pages`)."""
-        return await collect(
-            self.pages(
-                roles=roles,
-                username=username,
-                visible_app_ids=visible_app_ids,
-                sort=sort,
-                fields=fields,
-                include_visible_apps=include_visible_apps,
-                limit=limit,
-                visible_apps_limit=visible_apps_limit,
-            )
-        )
