@@ -251,16 +251,8 @@ async def plan_set_roles(
     refusal = await last_admin_refusal(team.source, team.name, member, new_roles)
     b.refuse(refusal)
     if refusal is None or force:
-        b.step(
-            StepKind.UPDATE_USER,
-            team.name,
-            email,
-            "roles asked for" if after != before else "already has these roles",
-            subject_id=member.id,
-            before=before,
-            after=after,
-            satisfied=after == before,
-        )
+        why = ("roles asked for", "already has these roles")
+        _update(b, team.name, email, member.id, before, after, why)
     return await b.finish([team], force=force)
 
 
@@ -294,17 +286,8 @@ async def plan_set_apps(
         b.refuse(all_apps_refusal(team.name, email, before.roles))
         return b.build()
     after, kw = await _apps_after(team, email, before, apps=apps, add=add, remove=remove)
-    b.step(
-        StepKind.UPDATE_USER,
-        team.name,
-        email,
-        "app access asked for" if after != before else "already sees exactly these apps",
-        subject_id=member.id,
-        before=before,
-        after=after,
-        satisfied=after == before,
-        **kw,
-    )
+    why = ("app access asked for", "already sees exactly these apps")
+    _update(b, team.name, email, member.id, before, after, why, **kw)
     return await b.finish([team])
 
 
@@ -350,3 +333,27 @@ async def _apps_after(
         app_ids=(current | set(add_ids)) - set(remove_ids),
     )
     return after, {"add_app_ids": add_ids, "remove_app_ids": remove_ids}
+
+
+def _update(
+    b: PlanBuilder,
+    team: str,
+    email: str,
+    member_id: str,
+    before: Access,
+    after: Access,
+    why: tuple[str, str],
+    **kw: object,
+) -> None:
+    """The update step of set-roles / set-apps: ``why`` is (changed, already so)."""
+    b.step(
+        StepKind.UPDATE_USER,
+        team,
+        email,
+        why[0] if after != before else why[1],
+        subject_id=member_id,
+        before=before,
+        after=after,
+        satisfied=after == before,
+        **kw,
+    )

@@ -212,12 +212,17 @@ def _add_fault(ask: _Ask) -> Answer:
         raise _ControlError(400, str(error)) from None
 
 
-def _agreements(ask: _Ask) -> Answer:
-    accepted = ask.body.get("accepted")
-    if not isinstance(accepted, bool):
-        raise _ControlError(400, "'accepted' must be true or false")
-    ask.sandbox.agreements_accepted = accepted
-    return 200, {"accepted": accepted}
+def _switch(key: str, attribute: str) -> Endpoint:
+    """An endpoint setting one on/off switch of the sandbox from ``{key: true|false}``."""
+
+    def endpoint(ask: _Ask) -> Answer:
+        value = ask.body.get(key)
+        if not isinstance(value, bool):
+            raise _ControlError(400, f"'{key}' must be true or false")
+        setattr(ask.sandbox, attribute, value)
+        return 200, {key: value}
+
+    return endpoint
 
 
 def _clock(ask: _Ask) -> Answer:
@@ -228,14 +233,6 @@ def _clock(ask: _Ask) -> Answer:
         ask.sandbox.clock.offset_seconds = float(offset)
         ask.sandbox.world.touch()
     return 200, {"offset_seconds": ask.sandbox.clock.offset_seconds, "now": ask.sandbox.clock.now()}
-
-
-def _included_totals(ask: _Ask) -> Answer:
-    omit = ask.body.get("omit")
-    if not isinstance(omit, bool):
-        raise _ControlError(400, "'omit' must be true or false")
-    ask.sandbox.omit_included_totals = omit
-    return 200, {"omit": omit}
 
 
 def _rate_limit(ask: _Ask) -> Answer:
@@ -303,10 +300,10 @@ _ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         {"keys": [k.describe(ask.sandbox.issuer_id) for k in ask.sandbox.keys]},
     ),
     ("POST", "/_sandbox/keys"): lambda ask: (201, _issue_key(ask.sandbox, ask.body)),
-    ("POST", "/_sandbox/agreements"): _agreements,
+    ("POST", "/_sandbox/agreements"): _switch("accepted", "agreements_accepted"),
     ("GET", "/_sandbox/clock"): _clock,
     ("POST", "/_sandbox/clock"): _clock,
-    ("POST", "/_sandbox/included-totals"): _included_totals,
+    ("POST", "/_sandbox/included-totals"): _switch("omit", "omit_included_totals"),
     ("POST", "/_sandbox/rate-limit"): _rate_limit,
     ("POST", "/_sandbox/reset"): _reset,
 }
