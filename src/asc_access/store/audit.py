@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -28,7 +28,8 @@ from sqlalchemy import Engine, insert, select, update
 from asc_access.errors import NotFoundLocallyError
 from asc_access.store import schema
 from asc_access.store.handle import transaction
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
+from asc_access.store.timeutil import utc_or_now
 
 __all__ = [
     "AuditEntry",
@@ -92,10 +93,6 @@ class AuditEntry:
         }
 
 
-def _now(at: datetime | None) -> datetime:
-    return as_utc(at) if at is not None else datetime.now(UTC)
-
-
 def start_entry(
     engine: Engine,
     *,
@@ -111,7 +108,7 @@ def start_entry(
     with engine.begin() as conn:
         result = conn.execute(
             insert(schema.audit_entries).values(
-                at=_now(at),
+                at=utc_or_now(at),
                 actor=actor,
                 action=action,
                 target=target,
@@ -141,7 +138,7 @@ def record_entry(
     """Record an attempt that ended without running (``refused`` | ``already``), finished."""
     if status not in STATUSES:
         raise ValueError(f"unknown audit status {status!r}")
-    moment = _now(at)
+    moment = utc_or_now(at)
     with engine.begin() as conn:
         result = conn.execute(
             insert(schema.audit_entries).values(
@@ -190,7 +187,7 @@ def finish_entry(
         conn.execute(
             update(schema.audit_entries)
             .where(schema.audit_entries.c.id == entry_id)
-            .values(steps=list(steps), status=status, finished_at=_now(at))
+            .values(steps=list(steps), status=status, finished_at=utc_or_now(at))
         )
 
 
@@ -205,19 +202,12 @@ def record_approval(engine: Engine, entry_id: int, *, requested_by: str, approve
 
 
 def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(
-        id=row.id,
-        at=as_utc(row.at),
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
+    return record(
+        AuditEntry,
+        row,
         connections=tuple(row.connections or ()),
         plan=dict(row.plan or {}),
         steps=tuple(row.steps or ()),
-        status=row.status,
-        finished_at=as_utc_or_none(row.finished_at),
-        requested_by=getattr(row, "requested_by", None),
-        approved_by=getattr(row, "approved_by", None),
     )
 
 
@@ -242,7 +232,7 @@ def list_entries(
     a = schema.audit_entries
     query = select(a).order_by(a.c.id.desc())
     if since is not None:
-        query = query.where(a.c.at >= as_utc(since))
+        query = query.where(a.c.at >= since)
     if connection is None:
         query = query.limit(limit)
     entries: list[AuditEntry] = []

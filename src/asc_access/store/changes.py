@@ -39,7 +39,6 @@ from asc_access.errors import UsageError
 from asc_access.store import schema
 from asc_access.store.rows import record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
-from asc_access.store.timeutil import as_utc
 
 __all__ = [
     "ChangeEvent",
@@ -164,7 +163,7 @@ def _change_filters(
     if connection_ids is not None:
         where.append(c.connection_id.in_(list(connection_ids)))
     if since is not None:
-        where.append(c.at >= as_utc(since))
+        where.append(c.at >= since)
     if types:
         where.append(c.change_type.in_(check_change_types(types)))
     if subject_id is not None:

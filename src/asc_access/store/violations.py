@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import policy_violations
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
 
 __all__ = [
     "Reconciled",
@@ -81,18 +81,7 @@ class Reconciled:
 
 
 def _row(row: Any) -> Violation:
-    return Violation(
-        id=row.id,
-        policy=row.policy,
-        kind=row.kind,
-        key=row.key,
-        connection=row.connection,
-        email=row.email,
-        detail=row.detail,
-        first_seen=as_utc(row.first_seen),
-        last_seen=as_utc(row.last_seen),
-        resolved_at=as_utc_or_none(row.resolved_at),
-    )
+    return record(Violation, row)
 
 
 def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) -> Reconciled:
