@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -33,6 +33,7 @@ from asc_access.store.timeutil import utc_or_now
 
 __all__ = [
     "AuditEntry",
+    "EntryFields",
     "finish_entry",
     "get_entry",
     "list_entries",
@@ -93,66 +94,36 @@ class AuditEntry:
         }
 
 
-def start_entry(
-    engine: Engine,
-    *,
-    actor: str,
-    action: str,
-    target: str | None,
-    connections: Sequence[str],
-    plan: dict[str, Any],
-    steps: Sequence[dict[str, Any]],
-    at: datetime | None = None,
-) -> int:
+class EntryFields(TypedDict):
+    """What every audit entry records about the attempt."""
+
+    actor: str
+    action: str
+    target: str | None
+    connections: Sequence[str]
+    plan: dict[str, Any]
+    steps: Sequence[dict[str, Any]]
+
+
+def start_entry(engine: Engine, *, at: datetime | None = None, **entry: Unpack[EntryFields]) -> int:
     """Record a plan about to run (status ``running``) and return the entry id."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            insert(schema.audit_entries).values(
-                at=utc_or_now(at),
-                actor=actor,
-                action=action,
-                target=target,
-                connections=list(connections),
-                plan=plan,
-                steps=list(steps),
-                status="running",
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+    return _insert(engine, entry, at=utc_or_now(at), status="running")
 
 
 def record_entry(
-    engine: Engine,
-    *,
-    actor: str,
-    action: str,
-    target: str | None,
-    connections: Sequence[str],
-    plan: dict[str, Any],
-    steps: Sequence[dict[str, Any]],
-    status: str,
-    at: datetime | None = None,
+    engine: Engine, *, status: str, at: datetime | None = None, **entry: Unpack[EntryFields]
 ) -> int:
     """Record an attempt that ended without running (``refused`` | ``already``), finished."""
     if status not in STATUSES:
         raise ValueError(f"unknown audit status {status!r}")
     moment = utc_or_now(at)
+    return _insert(engine, entry, at=moment, status=status, finished_at=moment)
+
+
+def _insert(engine: Engine, entry: EntryFields, **more: Any) -> int:
+    values = {**entry, "connections": list(entry["connections"]), "steps": list(entry["steps"])}
     with engine.begin() as conn:
-        result = conn.execute(
-            insert(schema.audit_entries).values(
-                at=moment,
-                actor=actor,
-                action=action,
-                target=target,
-                connections=list(connections),
-                plan=plan,
-                steps=list(steps),
-                status=status,
-                finished_at=moment,
-            )
-        )
+        result = conn.execute(insert(schema.audit_entries).values(**values, **more))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])

@@ -43,18 +43,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self,
-        value: datetime | None,
-        dialect: Any,  # noqa: ARG002
-    ) -> datetime | None:
-        """Stored as UTC (naive values are taken to be UTC)."""
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        """Aware UTC both ways: stored as UTC, read back aware (naive values are UTC)."""
         return as_utc_or_none(value)
 
-    def process_result_value(
-        self,
-        value: datetime | None,
-        dialect: Any,  # noqa: ARG002
-    ) -> datetime | None:
-        """Always aware UTC."""
-        return as_utc_or_none(value)
+    process_result_value = process_bind_param
