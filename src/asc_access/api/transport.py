@@ -28,14 +28,13 @@ import functools
 import json
 import logging
 import ssl
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
-
-import httpx
 
 from asc_access.api.failures import failed_answer
 from asc_access.api.ratelimit import PacingBudget, RateBudget, parse_rate_limit, parse_retry_after
@@ -54,6 +53,18 @@ from asc_access.errors import (
     UnexpectedResponseError,
     UsageError,
 )
+
+# httpx imports its command-line client (click, rich's progress and syntax, pygments: a
+# third of its import time) only to expose ``httpx.main``. Hide it during the import so
+# ``httpx.main`` is httpx's own stub; a later ``import httpx._main`` still works.
+_HIDE_CLI = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+if _HIDE_CLI:
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+try:
+    import httpx
+finally:
+    if _HIDE_CLI:
+        del sys.modules["httpx._main"]
 
 __all__ = ["ApiResponse", "AsyncTransport", "Sleep", "Transport"]
 

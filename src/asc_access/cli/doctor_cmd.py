@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
+from typer import _click as click
+from typer.core import TyperCommand
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.plain_params import plain_coercion
 from asc_access.config import Settings
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
 from asc_access.diagnosis.render import render_report
@@ -52,6 +55,13 @@ connections_app = typer.Typer(
     "rotate-key.",
     invoke_without_command=True,
 )
+
+
+class _PlainParamsCommand(TyperCommand):
+    """A typer command whose plain parameters skip pydantic (see :mod:`.plain_params`)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return plain_coercion(super().get_params(ctx))
 
 
 def _flags(
@@ -317,6 +327,6 @@ def connections_rotate_key(
 
 def register(app: typer.Typer) -> None:
     """Add ``doctor``, ``connect`` and ``connections`` to ``app``."""
-    app.command("doctor")(doctor)
-    app.command("connect")(connect)
+    app.command("doctor", cls=_PlainParamsCommand)(doctor)
+    app.command("connect", cls=_PlainParamsCommand)(connect)
     app.add_typer(connections_app)
