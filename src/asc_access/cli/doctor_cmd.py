@@ -20,7 +20,6 @@ from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, 
 from asc_access.cli.plain_params import plain_coercion
 from asc_access.config import Settings
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
-from asc_access.diagnosis.render import render_report
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import UsageError
 
@@ -87,6 +86,9 @@ def _evaluate(flags: CredentialFlags) -> Evaluation:
 
 
 def _print_report(report: DoctorReport) -> None:
+    # Imported when there is a report to draw: not on the way to the first request.
+    from asc_access.diagnosis.render import render_report
+
     render_report(report, console)
 
 
