@@ -23,7 +23,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from asc_access.actions import (
     Execution,
@@ -47,6 +46,7 @@ from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import client_for_connection, open_store, team_lock
 from asc_access.store.connections import get_connection, list_connections
+from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
@@ -58,6 +58,7 @@ ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER,
 APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 Planner = Callable[[dict[str, Team]], Awaitable[Plan]]
+TeamNames = Callable[[Database], list[str]]  # which teams a command acts on
 
 
 def _actor() -> str:
@@ -76,7 +77,7 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _one_connection(engine: Engine, name: str | None) -> str:
+def _one_connection(engine: Database, name: str | None) -> str:
     if name:
         return get_connection(engine, name).name
     names = [c.name for c in list_connections(engine)]
@@ -91,7 +92,7 @@ def _one_connection(engine: Engine, name: str | None) -> str:
 
 @asynccontextmanager
 async def open_teams(
-    engine: Engine, settings: Settings, names: Sequence[str]
+    engine: Database, settings: Settings, names: Sequence[str]
 ) -> AsyncIterator[dict[str, Team]]:
     async with AsyncExitStack() as stack:
         teams: dict[str, Team] = {}
@@ -127,7 +128,7 @@ def _exit_status(execution: Execution) -> int:
 
 def _run(
     planner: Planner,
-    names: Callable[[Engine], list[str]],
+    names: TeamNames,
     *,
     dry_run: bool,
     yes: bool,
@@ -145,7 +146,7 @@ def _run(
 
 
 async def _flow(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     planner: Planner,
     names: list[str],
@@ -199,9 +200,7 @@ async def _flow(
 
 def _incomplete_status(plan: Plan) -> int:
     """Non-zero when part of the request could not be planned (an unreadable team)."""
-    if not plan.incomplete:
-        return 0
-    return exit_status_for(plan.incomplete[0].code)
+    return exit_status_for(plan.incomplete[0].code) if plan.incomplete else 0
 
 
 def _report_incomplete(plan: Plan, as_json: bool) -> int:
@@ -213,7 +212,7 @@ def _report_incomplete(plan: Plan, as_json: bool) -> int:
     return status
 
 
-def _single(connection: str | None) -> Callable[[Engine], list[str]]:
+def _single(connection: str | None) -> TeamNames:
     return lambda engine: [_one_connection(engine, connection)]
 
 
@@ -335,7 +334,7 @@ def offboard(
 ) -> None:
     """Remove a person and cancel their invitations on every connected team."""
 
-    def names(engine: Engine) -> list[str]:
+    def names(engine: Database) -> list[str]:
         if connection:
             return [get_connection(engine, n).name for n in dict.fromkeys(connection)]
         found = [c.name for c in list_connections(engine)]
@@ -349,13 +348,13 @@ def offboard(
     _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
-def _desired(file: Path, force: bool, action: str) -> tuple[Planner, Callable[[Engine], list[str]]]:
+def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
     desired = load_desired_state(file)
 
     async def planner(teams: dict[str, Team]) -> Plan:
         return await plan_desired_state(desired, teams, force=force, action=action)
 
-    def names(engine: Engine) -> list[str]:
+    def names(engine: Database) -> list[str]:
         return [get_connection(engine, n).name for n in desired.teams]
 
     return planner, names

@@ -24,6 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from asc_access import __version__
 from asc_access.cli.extras import install_hint, needed_extra
+from asc_access.cli.plain_params import plain_coercion
 
 __all__ = ["COMMANDS", "Command", "app", "main"]
 
@@ -185,7 +186,7 @@ class _LazyGroup(TyperGroup):
     """Lists commands from :data:`COMMANDS`; imports one only to run it (or show its help)."""
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        params = super().get_params(ctx)
+        params = plain_coercion(super().get_params(ctx))
         for param in params:
             _plain_flag(param)
         return params

@@ -1,32 +1,32 @@
 """The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling.
 
-:func:`create_app` takes ``settings`` (where the store is, which Apple URL new
-connections default to) and keywords, each with a default:
+:func:`create_app` takes the settings and these keyword arguments (all optional):
 
-- ``engine``: an open store (default: :func:`asc_access.runtime.open_store`).
-- ``scheduler``: run each connection's sync on its interval inside the app (turn
-  off in tests, or when ``asc-access scheduler`` runs with workers);
-  ``scheduler_tick``: how often it looks for due connections (seconds).
-- ``session_secret``: the key that signs console cookies (default: derived from
-  ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of a
-  deployment accepts the same sessions; see :mod:`.session_secret`).
-- ``secure_cookies``: the cookies' ``Secure`` flag (browsers accept it on
-  ``http://127.0.0.1``; leave it on everywhere else and serve over TLS).
-- ``on_admin_token``: called once with a newly generated admin token (the CLI
-  prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
-- ``client_kwargs``: extra keyword arguments for every API client built.
-- ``sync_runner``, ``due_connections``: replace how a sync runs and which
-  connections are due (tests); the defaults use the library.
-- ``clock``: the service's notion of now (aware datetimes).
-- ``max_key_bytes``: the largest private key upload accepted.
-- ``auth_throttle``: how failed sign-ins and bearer tokens are throttled
-  (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
-- ``oidc``: console single sign-on and whether local token sign-in is on
-  (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
-- ``approvals``: four-eyes approval of risky actions (default: from
-  ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
-- ``url_policy``: which API URLs the service may call (default: Apple's and
-  ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
+    settings: where the store is and which Apple URL new connections default to.
+    engine: an open store (default: :func:`asc_access.runtime.open_store`).
+    scheduler: run each connection's sync on its interval inside the app
+        (turn off in tests, or when ``asc-access scheduler`` runs with workers).
+    scheduler_tick: how often the scheduler looks for due connections (seconds).
+    session_secret: key that signs console cookies (default: derived from
+        ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
+        a deployment accepts the same sessions; see :mod:`.session_secret`).
+    secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
+        ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
+    on_admin_token: called once with a newly generated admin token (the CLI
+        prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
+    client_kwargs: extra keyword arguments for every API client built.
+    sync_runner, due_connections: replace how a sync runs and which
+        connections are due (tests); the defaults use the library.
+    clock: the service's notion of now (aware datetimes).
+    max_key_bytes: the largest private key upload accepted.
+    auth_throttle: how failed sign-ins and bearer tokens are throttled
+        (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
+    oidc: console single sign-on and whether local token sign-in is on
+        (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
+    approvals: four-eyes approval of risky actions (default: from
+        ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
+    url_policy: which API URLs the service may call (default: Apple's and
+        ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
 
 from asc_access import __version__
 from asc_access.config import Settings
@@ -64,6 +63,7 @@ from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.service.throttle import AuthThrottle
+from asc_access.store.handle import Database
 from asc_access.store.tokens import ensure_admin_token
 from asc_access.urlpolicy import UrlPolicy
 
@@ -88,7 +88,7 @@ a key is involved, `null` and a service cause (`token_missing`,
 def create_app(
     settings: Settings,
     *,
-    engine: Engine | None = None,
+    engine: Database | None = None,
     scheduler: bool = True,
     scheduler_tick: float = 15.0,
     session_secret: bytes | None = None,
@@ -109,52 +109,10 @@ def create_app(
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
     if generated is not None and on_admin_token is not None:
         on_admin_token(generated)
-    ctx = _context(
-        settings,
-        engine,
-        client_kwargs=client_kwargs,
-        url_policy=url_policy,
-        sync_runner=sync_runner,
-        session_secret=session_secret,
-        secure_cookies=secure_cookies,
-        clock=clock,
-        max_key_bytes=max_key_bytes,
-        auth_throttle=auth_throttle,
-    )
-    ticker = Scheduler(
-        ctx.syncs,
-        due_connections or library.due_connections(engine, ctx.url_policy),
-        clock=clock,
-        tick=scheduler_tick,
-    )
-    app = _new_app(ticker, ctx.syncs, run_scheduler=scheduler)
-    app.state.ctx = ctx
-    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
-    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
-    app.state.scheduler = ticker
-    _install_middleware(app)
-    _install_routes(app, ctx)
-    return app
-
-
-def _context(
-    settings: Settings,
-    engine: Engine,
-    *,
-    client_kwargs: dict[str, Any] | None,
-    url_policy: UrlPolicy | None,
-    sync_runner: SyncRunner | None,
-    session_secret: bytes | None,
-    secure_cookies: bool,
-    clock: Callable[[], datetime],
-    max_key_bytes: int,
-    auth_throttle: AuthThrottle | None,
-) -> ServiceContext:
-    """What every request handler reads: the store, the signer, syncs, plans, policies."""
     kwargs = dict(client_kwargs or {})
     policy = url_policy or UrlPolicy.from_settings(settings)
     runner = sync_runner or library.sync_runner(engine, settings, kwargs, policy)
-    return ServiceContext(
+    ctx = ServiceContext(
         settings=settings,
         engine=engine,
         signer=SessionSigner(session_secret or session_secret_for(settings), secure=secure_cookies),
@@ -166,10 +124,16 @@ def _context(
         url_policy=policy,
         throttle=auth_throttle or AuthThrottle.from_env(settings.broker_url),
     )
+    due = due_connections or library.due_connections(engine, policy)
+    ticker = Scheduler(ctx.syncs, due, clock=clock, tick=scheduler_tick)
+    app = _fastapi(ctx, ticker, run_scheduler=scheduler)
+    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
+    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
+    return app
 
 
-def _new_app(ticker: Scheduler, syncs: SyncManager, *, run_scheduler: bool) -> FastAPI:
-    """The FastAPI app whose lifespan starts the scheduler and closes the syncs."""
+def _fastapi(ctx: ServiceContext, ticker: Scheduler, *, run_scheduler: bool) -> FastAPI:
+    """The app around ``ctx``: lifespan (scheduler), error handlers, middleware, routes."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -179,9 +143,9 @@ def _new_app(ticker: Scheduler, syncs: SyncManager, *, run_scheduler: bool) -> F
             yield
         finally:
             await ticker.stop()
-            await syncs.aclose()
+            await ctx.syncs.aclose()
 
-    return FastAPI(
+    app = FastAPI(
         title="asc-access",
         version=__version__,
         description=_DESCRIPTION,
@@ -190,26 +154,19 @@ def _new_app(ticker: Scheduler, syncs: SyncManager, *, run_scheduler: bool) -> F
         redoc_url=None,
         lifespan=lifespan,
     )
-
-
-async def _to_login(request: Request, exc: Exception) -> Response:
-    del request
-    assert isinstance(exc, LoginRequired)
-    return RedirectResponse(exc.location, status_code=303)
-
-
-def _install_middleware(app: FastAPI) -> None:
-    """Error documents, the login redirect, and the body, depth and header middleware."""
+    app.state.ctx = ctx
+    app.state.scheduler = ticker
     install_error_handlers(app)
     install_openapi_roles(app)
-    app.add_exception_handler(LoginRequired, _to_login)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        del request
+        return RedirectResponse(exc.location, status_code=303)
+
     app.add_middleware(JsonDepthMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
-
-
-def _install_routes(app: FastAPI, ctx: ServiceContext) -> None:
-    """Static files, the REST API, metrics, the console and the SCIM bridge."""
     app.mount(
         "/static",
         StaticFiles(directory=str(Path(__file__).resolve().parent / "static")),
@@ -219,3 +176,4 @@ def _install_routes(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(metrics_router, dependencies=[Depends(enforce_api_role)])
     app.include_router(console_router)
     app.mount("/scim/v2", create_scim_app(ctx), name="scim")  # type: ignore[arg-type]
+    return app
