@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,23 @@ def test_worker_config_defaults() -> None:
     assert "pw" not in repr(config)
     assert config == WorkerConfig.from_env({**BROKER, "ASC_ACCESS_KEY_PREFIX": ""})
     assert hash(config) == hash(WorkerConfig.from_env({**BROKER, "ASC_ACCESS_KEY_PREFIX": ""}))
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"ASC_ACCESS_API_URL": ""}, {"ASC_ACCESS_API_URL": "http://127.0.0.1:8765//"}],
+)
+def test_the_light_api_url_reader_agrees_with_the_model(env: dict[str, str]) -> None:
+    from asc_access.config import api_url_from_env
+
+    assert api_url_from_env(env) == Settings.from_env(env).api_url
+
+
+def test_importing_config_loads_no_pydantic() -> None:
+    code = (
+        "import sys, asc_access.config, asc_access.vault\n"
+        "assert 'pydantic' not in sys.modules\n"
+        "asc_access.config.Settings\n"
+        "assert 'pydantic' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

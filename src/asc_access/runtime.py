@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
-from asc_access.config import Settings
 from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
     Credentials,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from asc_access.actions.locking import TeamLock
+    from asc_access.config import Settings
     from asc_access.store.connections import ConnectionRecord
 
 # The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
@@ -69,6 +69,7 @@ _KEY_PURPOSE = "private-key"
 
 def open_store(settings: Settings | None = None) -> Engine:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
+    from asc_access.config import Settings  # pydantic only once a store is opened
     from asc_access.store.db import open_engine  # lazy: see the note on the store above
 
     return open_engine(settings or Settings.from_env())

@@ -30,12 +30,15 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from asc_access.config import Settings
 from asc_access.errors import SecretStoreError
+
+if TYPE_CHECKING:
+    from asc_access.config import Settings  # the model (pydantic) is not needed to import this
 
 __all__ = ["MASTER_KEY_FILE", "Vault"]
 

@@ -16,9 +16,9 @@ from rich.markup import escape
 from typer import _click as click
 from typer.core import TyperCommand
 
+from asc_access import config
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.cli.plain_params import plain_coercion
-from asc_access.config import Settings
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import UsageError
@@ -108,17 +108,17 @@ def doctor(
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
     with handle_errors(as_json=as_json):
-        settings = Settings.from_env()
         if name is not None:
             if flags.any_given() or api_url:
                 raise UsageError(
                     "give either a connection name or credentials, not both "
                     "(use `asc-access connections rotate-key NAME ...` to change a key)"
                 )
+            settings = config.Settings.from_env()
             engine = runtime.open_store(settings)
             report = asyncio.run(runtime.diagnose_connection(engine, settings, name))
-        else:
-            url = (api_url or settings.api_url).rstrip("/")
+        else:  # the settings model (pydantic) is not needed for the URL alone
+            url = (api_url or config.api_url_from_env()).rstrip("/")
             report = asyncio.run(runtime.diagnose_credentials(_evaluate(flags), url))
     if as_json:
         emit_json(report.as_dict())
@@ -152,7 +152,7 @@ def connect(
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
     with handle_errors(as_json=as_json):
-        settings = Settings.from_env()
+        settings = config.Settings.from_env()
         url = (api_url or settings.api_url).rstrip("/")
         engine = runtime.open_store(settings)
         outcome = asyncio.run(
@@ -319,7 +319,7 @@ def connections_rotate_key(
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
     with handle_errors(as_json=as_json):
-        settings = Settings.from_env()
+        settings = config.Settings.from_env()
         engine = runtime.open_store(settings)
         outcome = asyncio.run(
             runtime.rotate_key(engine, settings, name, _evaluate(flags), api_url=api_url, move=move)

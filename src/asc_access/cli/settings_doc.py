@@ -13,7 +13,8 @@ from __future__ import annotations
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from asc_access.config import EnvSettings, Settings, env_name
+from asc_access.config import env_name
+from asc_access.config.settings import EnvSettings, Settings
 from asc_access.workers.config import WorkerConfig
 
 __all__ = ["READ_WHERE_USED", "render"]

@@ -12,7 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from asc_access.config import KEEP_EMPTY, EnvSettings, env_name
+from asc_access.config import env_name
+from asc_access.config.settings import KEEP_EMPTY, EnvSettings
 from asc_access.errors import UsageError
 
 __all__ = ["WorkerConfig", "redact_url"]

@@ -1,4 +1,4 @@
-"""Settings from the environment: where data lives and which services to use.
+"""The settings models (pydantic-settings): where data lives and which services to use.
 
 Each field of :class:`Settings` is the variable ``ASC_ACCESS_<FIELD>``; its
 description is what ``docs/settings.md`` (generated, with the workers' and the
@@ -17,17 +17,12 @@ from pydantic import Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-__all__ = ["APPLE_API_URL", "ENV_PREFIX", "KEEP_EMPTY", "EnvironSource", "Settings", "env_name"]
+from asc_access.config import APPLE_API_URL, env_name
 
-APPLE_API_URL = "https://api.appstoreconnect.apple.com"
-ENV_PREFIX = "ASC_ACCESS_"
+__all__ = ["KEEP_EMPTY", "EnvSettings", "EnvironSource", "Settings"]
+
 #: Field metadata marker: an empty variable is a value (``""``), not "unset".
 KEEP_EMPTY = "keep-empty"
-
-
-def env_name(field_name: str) -> str:
-    """The environment variable of a settings field (``home`` → ``ASC_ACCESS_HOME``)."""
-    return ENV_PREFIX + field_name.upper()
 
 
 class EnvironSource(PydanticBaseSettingsSource):
