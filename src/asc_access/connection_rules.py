@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 from asc_access.errors import UsageError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from asc_access.credentials import Credentials
     from asc_access.store.connections import ConnectionRecord
+    from asc_access.store.handle import Database
 
 __all__ = ["rotation_refusal", "same_key_warnings"]
 
@@ -68,7 +67,9 @@ def rotation_refusal(
     return None
 
 
-def same_key_warnings(engine: Engine, creds: Credentials | None, *, force: bool) -> tuple[str, ...]:
+def same_key_warnings(
+    engine: Database, creds: Credentials | None, *, force: bool
+) -> tuple[str, ...]:
     """Refuse (unless ``force``) a key already saved under another name; else warn.
 
     The same key twice mirrors one team twice, and reviews would count everyone twice.

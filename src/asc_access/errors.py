@@ -19,6 +19,8 @@
     │       ├── ResourceNotFoundError   404 NOT_FOUND, 410
     │       └── ConflictError           409 ENTITY_ERROR.* / STATE_ERROR.*
     ├── StoreError                      the database failed or is out of date
+    │   ├── StoreConflictError          another writer saved the same row first: read again, retry
+    │   └── StoreValueError             the database refused a value (NUL, far too long): fix it
     ├── SyncError                       a sync could not complete (wraps the ApiError as __cause__)
     └── ActionError                     a provisioning action was refused by our safety rules
 
@@ -49,7 +51,9 @@ __all__ = [
     "ResourceNotFoundError",
     "SecretStoreError",
     "ServerError",
+    "StoreConflictError",
     "StoreError",
+    "StoreValueError",
     "SyncError",
     "TransportError",
     "UnexpectedResponseError",
@@ -163,6 +167,14 @@ class SecretStoreError(AscAccessError):
 
 class StoreError(AscAccessError):
     """The database failed, or its schema is not at the version this code needs."""
+
+
+class StoreConflictError(StoreError):
+    """Another writer saved a row with the same key first: read again and retry once."""
+
+
+class StoreValueError(StoreError):
+    """The database refused a value as a value (a NUL character, text far too long)."""
 
 
 class SyncError(AscAccessError):

@@ -18,9 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from asc_access.actions.locking import LOCAL_TEAM_LOCK, TeamLock
 from asc_access.actions.model import Outcome, Plan
@@ -29,8 +27,11 @@ from asc_access.actions.reflect import reflect_step
 from asc_access.actions.results import Execution, StepResult
 from asc_access.actions.source import Team
 from asc_access.actions.steps import StepRefusedError, run_step
-from asc_access.errors import ActionError, ApiError, RequestRejectedError, UsageError
+from asc_access.errors import ActionError, ApiError, RequestRejectedError, StoreError, UsageError
 from asc_access.store import audit
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["execute_plan", "record_unexecuted"]
 
@@ -51,7 +52,7 @@ class _Run:
         plan: Plan,
         teams: Mapping[str, Team],
         *,
-        engine: Engine | None,
+        engine: Database | None,
         actor: str,
         clock: Clock,
         on_step: Callable[[StepResult], None] | None,
@@ -74,7 +75,7 @@ class _Run:
             return
         try:
             audit.update_steps(self.engine, self.audit_id, self._steps_doc())
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("could not update audit entry %s", self.audit_id)
 
     def open(self) -> None:
@@ -140,9 +141,10 @@ class _Run:
                 audit_id=self.audit_id,
                 at=self.clock(),
             )
-        except SQLAlchemyError as error:
+        except StoreError as error:
             log.exception("mirror not updated after step %s", result.step.index)
-            result.message += f" (the mirror was not updated: {type(error).__name__})"
+            failed = error.context.get("error", type(error).__name__)
+            result.message += f" (the mirror was not updated: {failed})"
 
     async def _reflect_after_refusal(self, result: StepResult) -> None:
         """After Apple refused a write, read the person once more so the mirror stays true.
@@ -216,7 +218,7 @@ async def _run_locked(run: _Run, result: StepResult, lock: TeamLock) -> None:
 
 
 def record_unexecuted(
-    plan: Plan, *, engine: Engine | None, actor: str, clock: Clock = _utcnow
+    plan: Plan, *, engine: Database | None, actor: str, clock: Clock = _utcnow
 ) -> int | None:
     """Audit an attempt that ends without running; return the entry id.
 
@@ -255,7 +257,7 @@ async def execute_plan(
     plan: Plan,
     teams: Mapping[str, Team],
     *,
-    engine: Engine | None = None,
+    engine: Database | None = None,
     actor: str,
     clock: Clock = _utcnow,
     on_step: Callable[[StepResult], None] | None = None,

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-
-from sqlalchemy import Engine, func, select, union
+from typing import TYPE_CHECKING
 
 from asc_access.errors import UsageError
-from asc_access.store import schema
+from asc_access.store.lookups import known_addresses
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["check_known", "closest", "known_addresses"]
-
-
-def known_addresses(engine: Engine) -> set[str]:
-    """Every e-mail any mirrored team has had: members, invitees, and the change history."""
-    u, i, c = schema.users.c, schema.invitations.c, schema.changes.c
-    query = union(
-        select(func.lower(u.username)),
-        select(func.lower(i.email)),
-        select(func.lower(c.email)).where(c.email.is_not(None)),
-    )
-    with engine.connect() as conn:
-        return {row[0] for row in conn.execute(query) if row[0]}
 
 
 def closest(email: str, known: Iterable[str], n: int = 3) -> list[str]:
@@ -37,7 +27,7 @@ def closest(email: str, known: Iterable[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(email, sorted(known), n=n, cutoff=0.6)
 
 
-def check_known(engine: Engine | None, email: str, teams: Iterable[str]) -> None:
+def check_known(engine: Database | None, email: str, teams: Iterable[str]) -> None:
     """Raise :class:`UsageError` when no mirrored team has ever seen ``email``.
 
     Called only once Apple showed the person on none of ``teams``. Without a

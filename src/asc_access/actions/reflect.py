@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
-
 from asc_access.actions.model import Step, StepKind
 from asc_access.actions.reads import PersonState
-from asc_access.store import schema
+from asc_access.store.handle import Database, transaction
+from asc_access.store.lookups import mirrored_ids
 from asc_access.store.mirror import (
     apply_invitation_created,
     apply_invitation_deleted,
@@ -27,20 +26,8 @@ from asc_access.store.mirror import (
 __all__ = ["reflect_step"]
 
 
-def _mirrored_ids(conn: Connection, connection_id: int, email: str) -> tuple[set[str], set[str]]:
-    """Ids of the mirror's members and invitations with this e-mail."""
-    u, i = schema.users.c, schema.invitations.c
-    users = conn.execute(
-        select(u.user_id).where(u.connection_id == connection_id, u.username == email)
-    )
-    invitations = conn.execute(
-        select(i.invitation_id).where(i.connection_id == connection_id, i.email == email)
-    )
-    return {row[0] for row in users}, {row[0] for row in invitations}
-
-
 def reflect_step(
-    engine: Engine,
+    engine: Database,
     connection_id: int,
     step: Step,
     state: PersonState,
@@ -48,12 +35,16 @@ def reflect_step(
     audit_id: int | None,
     at: datetime,
 ) -> int:
-    """Write ``state`` (Apple's picture of ``step.email``) into the mirror; count the events."""
+    """Write ``state`` (Apple's picture of ``step.email``) into the mirror; count the events.
+
+    Raises:
+        StoreError: the database failed (nothing of this step is written).
+    """
     events = 0
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         member = state.member
         subject = step.subject_id
-        mirrored_users, mirrored_invitations = _mirrored_ids(conn, connection_id, state.email)
+        mirrored_users, mirrored_invitations = mirrored_ids(conn, connection_id, state.email)
         if subject and step.kind in (StepKind.REMOVE_USER, StepKind.UPDATE_USER):
             mirrored_users.add(subject)
         if subject and step.kind is StepKind.CANCEL_INVITATION:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Protocol
 
 from asc_access.ids import AppId, InvitationId, UserId
 from asc_access.models import App, Invitation, User
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = [
     "AppsSource",
@@ -150,4 +151,4 @@ class Team:
     name: str
     source: ProvisioningSource
     connection_id: int | None = None
-    store: Engine | None = None
+    store: Database | None = None

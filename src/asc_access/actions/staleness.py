@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
-
 from asc_access.actions.access import Access
 from asc_access.actions.reads import PersonState, normalise_email
 from asc_access.models import Invitation, User
-from asc_access.store import schema
+from asc_access.store.handle import Database, reading
+from asc_access.store.lookups import mirrored_ids
 from asc_access.store.mirror import load_snapshot
 from asc_access.store.runs import last_succeeded_run
 from asc_access.store.snapshot import MirrorInvitation, MirrorUser, Snapshot
@@ -33,20 +32,14 @@ def _mirror_access(row: MirrorUser | MirrorInvitation) -> Access:
     )
 
 
-def _load(engine: Engine, connection_id: int, email: str | None) -> Snapshot | None:
-    with engine.connect() as conn:
+def _load(engine: Database, connection_id: int, email: str | None) -> Snapshot | None:
+    with reading(engine) as conn:
         if last_succeeded_run(conn, connection_id) is None:
             return None
         if email is None:
             return load_snapshot(conn, connection_id, apps=False)
-        u, i = schema.users.c, schema.invitations.c
-        users = conn.execute(
-            select(u.user_id).where(u.connection_id == connection_id, u.username == email)
-        ).scalars()
-        invitations = conn.execute(
-            select(i.invitation_id).where(i.connection_id == connection_id, i.email == email)
-        ).scalars()
-        return load_snapshot(conn, connection_id, users=list(users), invitations=list(invitations))
+        users, invitations = mirrored_ids(conn, connection_id, email)
+        return load_snapshot(conn, connection_id, users=users, invitations=invitations)
 
 
 def _picture(
@@ -79,7 +72,7 @@ def _text(entries: set[tuple[str, str, Access]], labels: dict[str, str]) -> str:
     )
 
 
-def person_note(engine: Engine, connection_id: int, team: str, state: PersonState) -> str | None:
+def person_note(engine: Database, connection_id: int, team: str, state: PersonState) -> str | None:
     """A note when the mirror's picture of ``state.email`` differs from Apple's."""
     snapshot = _load(engine, connection_id, state.email)
     if snapshot is None:
@@ -97,7 +90,11 @@ def person_note(engine: Engine, connection_id: int, team: str, state: PersonStat
 
 
 def team_note(
-    engine: Engine, connection_id: int, team: str, users: list[User], invitations: list[Invitation]
+    engine: Database,
+    connection_id: int,
+    team: str,
+    users: list[User],
+    invitations: list[Invitation],
 ) -> str | None:
     """A note when the mirror of a whole team differs from Apple's (how many people)."""
     snapshot = _load(engine, connection_id, None)

@@ -20,10 +20,10 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from asc_access.actions import (
     Execution,
@@ -47,6 +47,9 @@ from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import client_for_connection, open_store, team_lock
 from asc_access.store.connections import get_connection, list_connections
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
@@ -76,7 +79,7 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
-def _one_connection(engine: Engine, name: str | None) -> str:
+def _one_connection(engine: Database, name: str | None) -> str:
     if name:
         return get_connection(engine, name).name
     names = [c.name for c in list_connections(engine)]
@@ -91,7 +94,7 @@ def _one_connection(engine: Engine, name: str | None) -> str:
 
 @asynccontextmanager
 async def open_teams(
-    engine: Engine, settings: Settings, names: Sequence[str]
+    engine: Database, settings: Settings, names: Sequence[str]
 ) -> AsyncIterator[dict[str, Team]]:
     async with AsyncExitStack() as stack:
         teams: dict[str, Team] = {}
@@ -127,7 +130,7 @@ def _exit_status(execution: Execution) -> int:
 
 def _run(
     planner: Planner,
-    names: Callable[[Engine], list[str]],
+    names: Callable[[Database], list[str]],
     *,
     dry_run: bool,
     yes: bool,
@@ -145,7 +148,7 @@ def _run(
 
 
 async def _flow(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     planner: Planner,
     names: list[str],
@@ -213,7 +216,7 @@ def _report_incomplete(plan: Plan, as_json: bool) -> int:
     return status
 
 
-def _single(connection: str | None) -> Callable[[Engine], list[str]]:
+def _single(connection: str | None) -> Callable[[Database], list[str]]:
     return lambda engine: [_one_connection(engine, connection)]
 
 
@@ -335,7 +338,7 @@ def offboard(
 ) -> None:
     """Remove a person and cancel their invitations on every connected team."""
 
-    def names(engine: Engine) -> list[str]:
+    def names(engine: Database) -> list[str]:
         if connection:
             return [get_connection(engine, n).name for n in dict.fromkeys(connection)]
         found = [c.name for c in list_connections(engine)]
@@ -349,13 +352,15 @@ def offboard(
     _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
-def _desired(file: Path, force: bool, action: str) -> tuple[Planner, Callable[[Engine], list[str]]]:
+def _desired(
+    file: Path, force: bool, action: str
+) -> tuple[Planner, Callable[[Database], list[str]]]:
     desired = load_desired_state(file)
 
     async def planner(teams: dict[str, Team]) -> Plan:
         return await plan_desired_state(desired, teams, force=force, action=action)
 
-    def names(engine: Engine) -> list[str]:
+    def names(engine: Database) -> list[str]:
         return [get_connection(engine, n).name for n in desired.teams]
 
     return planner, names

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
 from asc_access.config import Settings
@@ -14,6 +13,9 @@ from asc_access.errors import UsageError
 from asc_access.runtime import open_store
 from asc_access.store import audit
 from asc_access.store.connections import list_connections
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["audit_cmd", "register"]
 
@@ -42,7 +44,7 @@ def audit_cmd(
             _print_entry(entry)
 
 
-def _check_audit_connection(engine: Engine, name: str) -> None:
+def _check_audit_connection(engine: Database, name: str) -> None:
     """Refuse a team that is neither saved nor named in any audit entry (a typo)."""
     saved = [c.name for c in list_connections(engine)]
     if name not in saved:

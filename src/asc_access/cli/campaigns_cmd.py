@@ -7,10 +7,10 @@ import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from asc_access.actions import Plan
 from asc_access.cli.actions_cmd import open_teams
@@ -20,6 +20,9 @@ from asc_access.errors import UsageError
 from asc_access.governance import campaigns, evidence, remediate
 from asc_access.runtime import open_store
 from asc_access.store import campaigns as store
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
@@ -119,7 +122,7 @@ def _ask(plan: Plan, yes: bool, as_json: bool) -> bool:
 
 
 async def _close(
-    engine: Engine, settings: Settings, campaign_id: int, yes: bool, as_json: bool
+    engine: Database, settings: Settings, campaign_id: int, yes: bool, as_json: bool
 ) -> remediate.CloseResult:
     campaign = store.get_campaign(engine, campaign_id)
     async with open_teams(engine, settings, campaign.connections) as teams:

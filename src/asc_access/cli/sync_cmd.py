@@ -12,10 +12,9 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
-from sqlalchemy import Engine
 
 from asc_access.cli.common import (
     JSON_OPTION,
@@ -50,6 +49,9 @@ from asc_access.store.queries import (
 from asc_access.store.review import build_review, load_directory, review_context
 from asc_access.sync import SyncResult
 
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
+
 __all__ = ["parse_since", "register"]
 
 CONNECTION_OPTION = typer.Option(
@@ -57,28 +59,28 @@ CONNECTION_OPTION = typer.Option(
 )
 
 
-def _store() -> tuple[Settings, Engine]:
+def _store() -> tuple[Settings, Database]:
     settings = Settings.from_env()
     return settings, open_engine(settings)
 
 
-def _connection_ids(engine: Engine, names: list[str] | None) -> list[int]:
+def _connection_ids(engine: Database, names: list[str] | None) -> list[int]:
     with engine.connect() as conn:
         return list(resolve_connections(conn, names or None))
 
 
-def _app_names(engine: Engine) -> dict[str, str]:
+def _app_names(engine: Database) -> dict[str, str]:
     with engine.connect() as conn:
         return {a.id: a.name for a in list_apps(conn)}
 
 
-def _nothing_yet(engine: Engine) -> bool:
+def _nothing_yet(engine: Database) -> bool:
     with engine.connect() as conn:
         ids = list(resolve_connections(conn))
         return not ids or all(at is None for at in synced_at(conn, ids).values())
 
 
-def _hint_if_empty(engine: Engine) -> None:
+def _hint_if_empty(engine: Database) -> None:
     if _nothing_yet(engine):
         err_console.print(
             "[yellow]Nothing mirrored yet.[/] Connect a team (`asc-access connect NAME …`) "
@@ -89,7 +91,7 @@ def _hint_if_empty(engine: Engine) -> None:
 # -- sync ------------------------------------------------------------------------------
 
 
-def _targets(engine: Engine, name: str | None, all_: bool) -> list[str]:
+def _targets(engine: Database, name: str | None, all_: bool) -> list[str]:
     with engine.connect() as conn:
         known = list(resolve_connections(conn).values())
         if name and all_:
@@ -146,7 +148,7 @@ def sync_command(
 
 
 def _report_syncs(
-    engine: Engine, outcomes: list[SyncOutcome], *, as_json: bool, single: bool
+    engine: Database, outcomes: list[SyncOutcome], *, as_json: bool, single: bool
 ) -> None:
     status = next((o.exit_status for o in outcomes if o.exit_status), 0)
     if as_json:
@@ -163,7 +165,7 @@ def _report_syncs(
 
 
 def _sync_queued(
-    settings: Settings, engine: Engine, names: list[str], *, wait: bool, as_json: bool
+    settings: Settings, engine: Database, names: list[str], *, wait: bool, as_json: bool
 ) -> None:
     from asc_access.workers.dispatch import enqueue_sync
 

@@ -17,9 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from asc_access.errors import UsageError
 from asc_access.models import Role
@@ -27,6 +25,9 @@ from asc_access.store import campaigns as store
 from asc_access.store.queries import PersonRow, export_rows, resolve_connections
 from asc_access.store.review import load_directory
 from asc_access.store.snapshot import normalise_email
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["DECISIONS", "FLAGS", "Filter", "decide", "progress", "start"]
 
@@ -78,7 +79,7 @@ def check_due(due: str | None) -> str | None:
 
 
 def start(
-    engine: Engine,
+    engine: Database,
     name: str,
     *,
     actor: str,
@@ -164,7 +165,7 @@ def _decision_values(
 
 
 def decide(
-    engine: Engine,
+    engine: Database,
     campaign_id: int,
     selection: Filter,
     decision: str,

@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from asc_access.config import Settings
 from asc_access.governance.evaluate import evaluate
@@ -30,6 +29,9 @@ from asc_access.store import notifications
 from asc_access.store.notifications import Delivery
 from asc_access.store.policy_facts import MirrorFacts
 from asc_access.store.violations import Reconciled, ViolationLedger, violations_by_id
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = [
     "CheckResult",
@@ -60,7 +62,7 @@ def default_policy_file(settings: Settings) -> Path:
     return settings.home / "policies.yaml"
 
 
-def queue_alerts(engine: Engine, reconciled: Reconciled, notify: NotifySettings) -> int:
+def queue_alerts(engine: Database, reconciled: Reconciled, notify: NotifySettings) -> int:
     """Store one pending delivery per opened / resolved violation and channel; how many events."""
     labels = [c.label for c in channels_from_settings(notify)]
     events = [(v.id, "opened") for v in reconciled.opened]
@@ -71,7 +73,7 @@ def queue_alerts(engine: Engine, reconciled: Reconciled, notify: NotifySettings)
 
 
 def deliver_pending(
-    engine: Engine,
+    engine: Database,
     notify: NotifySettings,
     *,
     channels: Sequence[Channel] | None = None,
@@ -99,7 +101,7 @@ def deliver_pending(
 
 
 def _alert(
-    engine: Engine, result: CheckResult, notify: NotifySettings, dispatch: Dispatch | None
+    engine: Database, result: CheckResult, notify: NotifySettings, dispatch: Dispatch | None
 ) -> None:
     try:
         if not queue_alerts(engine, result.reconciled, notify):
@@ -116,7 +118,7 @@ def _alert(
 
 
 def check(
-    engine: Engine,
+    engine: Database,
     files: PolicyFile,
     *,
     now: datetime | None = None,
@@ -137,7 +139,7 @@ def check(
 
 
 def after_sync(
-    engine: Engine, settings: Settings, *, dispatch: Dispatch | None = None
+    engine: Database, settings: Settings, *, dispatch: Dispatch | None = None
 ) -> CheckResult | None:
     """The post-sync hook: check the home directory's policies; log, never raise."""
     path = default_policy_file(settings)

@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from asc_access.actions import (
     Execution,
@@ -37,6 +35,9 @@ from asc_access.actions.safety import needs_all_apps
 from asc_access.errors import AscAccessError, UsageError
 from asc_access.store import campaigns as store
 from asc_access.store.queries import PersonRow, export_rows, resolve_connections
+
+if TYPE_CHECKING:
+    from asc_access.store.handle import Database
 
 __all__ = ["CloseResult", "close"]
 
@@ -175,7 +176,7 @@ def _record_steps(
         outcomes[item_id] = {"outcome": outcome, "outcome_detail": detail or "not run"}
 
 
-def _after(engine: Engine, campaign: store.Campaign, items: list[store.Item]) -> dict[int, Any]:
+def _after(engine: Database, campaign: store.Campaign, items: list[store.Item]) -> dict[int, Any]:
     with engine.connect() as conn:
         teams = resolve_connections(conn, None)
         ids = [i for i, name in teams.items() if name in campaign.connections]
@@ -200,7 +201,7 @@ def _after(engine: Engine, campaign: store.Campaign, items: list[store.Item]) ->
 
 
 async def close(
-    engine: Engine,
+    engine: Database,
     campaign_id: int,
     teams: Mapping[str, Team],
     *,

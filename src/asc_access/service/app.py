@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
 
 from asc_access import __version__
 from asc_access.config import Settings
@@ -35,6 +34,7 @@ from asc_access.service.session_secret import session_secret_for
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.syncing import SyncManager, SyncRunner
 from asc_access.service.throttle import AuthThrottle
+from asc_access.store.handle import Database
 from asc_access.store.tokens import ensure_admin_token
 from asc_access.urlpolicy import UrlPolicy
 
@@ -59,7 +59,7 @@ a key is involved, `null` and a service cause (`token_missing`,
 def create_app(
     settings: Settings,
     *,
-    engine: Engine | None = None,
+    engine: Database | None = None,
     scheduler: bool = True,
     scheduler_tick: float = 15.0,
     session_secret: bytes | None = None,

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
 from starlette.requests import HTTPConnection
 
 from asc_access.config import Settings
 from asc_access.service.sessions import SessionSigner
 from asc_access.service.throttle import AuthThrottle
+from asc_access.store.handle import Database
 from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class ServiceContext:
     """The service's settings, store and long-lived helpers."""
 
     settings: Settings
-    engine: Engine
+    engine: Database
     signer: SessionSigner
     syncs: SyncManager
     plans: PlanStore

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asc_access.errors import (
@@ -32,11 +31,13 @@ from asc_access.errors import (
     ResourceNotFoundError,
     SecretStoreError,
     StoreError,
+    StoreValueError,
     SyncError,
     UsageError,
 )
 from asc_access.redaction import redact
 from asc_access.service.explain import Explanation, explain
+from asc_access.store.handle import REFUSED_VALUE, translate
 
 __all__ = ["Problem", "ServiceError", "install_error_handlers", "problem_for", "status_for"]
 
@@ -189,6 +190,23 @@ def _http_problem(error: StarletteHTTPException) -> Problem:
     )
 
 
+def _refused_value() -> Problem:
+    # The database refused a value as a value: a NUL character (PostgreSQL cannot
+    # store or even compare one) or text too long for its column. Apple's values are
+    # checked when decoded, so here it came from the request.
+    return Problem(
+        status=400,
+        code=None,
+        cause="invalid_value",
+        title="A value in the request cannot be used",
+        message=(
+            "A value in the request cannot be stored or searched for "
+            "(a NUL character, or a value far too long)."
+        ),
+        resolution=["Remove control characters from the values sent, and keep them short."],
+    )
+
+
 def problem_for(error: BaseException) -> Problem:
     """Turn any exception into a :class:`Problem` (unknown ones become a plain 500)."""
     if isinstance(error, ServiceError):
@@ -202,27 +220,14 @@ def problem_for(error: BaseException) -> Problem:
             headers=error.headers,
             detail=error.detail,
         )
+    if isinstance(error, StoreValueError) or isinstance(translate(error), StoreValueError):
+        return _refused_value()
     if isinstance(error, AscAccessError):
         return _from_explanation(status_for(error), error, explain(error))
     if isinstance(error, RequestValidationError):
         return _validation_problem(error)
     if isinstance(error, StarletteHTTPException):
         return _http_problem(error)
-    if isinstance(error, DataError):
-        # The database refused a value as a value: a NUL character (PostgreSQL cannot
-        # store or even compare one) or text too long for its column. Apple's values are
-        # checked when decoded, so here it came from the request.
-        return Problem(
-            status=400,
-            code=None,
-            cause="invalid_value",
-            title="A value in the request cannot be used",
-            message=(
-                "A value in the request cannot be stored or searched for "
-                "(a NUL character, or a value far too long)."
-            ),
-            resolution=["Remove control characters from the values sent, and keep them short."],
-        )
     return Problem(
         status=500,
         code=None,
@@ -265,7 +270,7 @@ def install_error_handlers(app: FastAPI) -> None:
         AscAccessError,
         RequestValidationError,
         StarletteHTTPException,
-        DataError,
+        REFUSED_VALUE,
         Exception,
     ):
         app.add_exception_handler(kind, _handle)

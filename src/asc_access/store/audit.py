@@ -27,6 +27,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.store import schema
+from asc_access.store.handle import transaction
 from asc_access.store.timeutil import as_utc, as_utc_or_none
 
 __all__ = [
@@ -161,8 +162,12 @@ def record_entry(
 
 
 def update_steps(engine: Engine, entry_id: int, steps: Sequence[dict[str, Any]]) -> None:
-    """Rewrite the entry's steps (called as each step starts and ends)."""
-    with engine.begin() as conn:
+    """Rewrite the entry's steps (called as each step starts and ends).
+
+    Raises:
+        StoreError: the database failed.
+    """
+    with transaction(engine) as conn:
         conn.execute(
             update(schema.audit_entries)
             .where(schema.audit_entries.c.id == entry_id)

@@ -33,10 +33,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from asc_access.errors import UsageError
 from asc_access.store import schema
+from asc_access.store.rows import record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
 from asc_access.store.timeutil import as_utc
 
@@ -149,6 +150,54 @@ def check_change_types(types: Sequence[str]) -> list[str]:
     return wanted
 
 
+def _change_filters(
+    *,
+    connection_ids: Sequence[int] | None,
+    since: datetime | None,
+    types: Sequence[str] | None,
+    subject_id: str | None,
+    run_id: int | None,
+    email: str | None,
+) -> list[ColumnElement[bool]]:
+    c = schema.changes.c
+    where: list[ColumnElement[bool]] = []
+    if connection_ids is not None:
+        where.append(c.connection_id.in_(list(connection_ids)))
+    if since is not None:
+        where.append(c.at >= as_utc(since))
+    if types:
+        where.append(c.change_type.in_(check_change_types(types)))
+    if subject_id is not None:
+        where.append(c.subject_id == subject_id)
+    if run_id is not None:
+        where.append(c.run_id == run_id)
+    if email:
+        where.append(func.lower(c.email).contains(email.strip().lower(), autoescape=True))
+    return where
+
+
+def count_changes(
+    conn: Connection,
+    *,
+    connection_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    types: Sequence[str] | None = None,
+    subject_id: str | None = None,
+    run_id: int | None = None,
+    email: str | None = None,
+) -> int:
+    """How many changes :func:`list_changes` with the same filters would list."""
+    where = _change_filters(
+        connection_ids=connection_ids,
+        since=since,
+        types=types,
+        subject_id=subject_id,
+        run_id=run_id,
+        email=email,
+    )
+    return int(conn.execute(select(func.count()).where(*where)).scalar_one())
+
+
 def list_changes(
     conn: Connection,
     *,
@@ -157,40 +206,34 @@ def list_changes(
     types: Sequence[str] | None = None,
     subject_id: str | None = None,
     run_id: int | None = None,
+    email: str | None = None,
+    newest_first: bool = False,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[ChangeRecord]:
-    """Changes, oldest first, filtered by connection, time, type, subject or run."""
+    """Changes, oldest first, filtered by connection, time, type, subject, run or e-mail.
+
+    ``email`` keeps changes whose e-mail contains that text (case-insensitive);
+    ``newest_first`` reverses the order before ``offset`` and ``limit`` page it.
+    """
     c = schema.changes
+    where = _change_filters(
+        connection_ids=connection_ids,
+        since=since,
+        types=types,
+        subject_id=subject_id,
+        run_id=run_id,
+        email=email,
+    )
     query = select(c, schema.connections.c.name).join(
         schema.connections, schema.connections.c.id == c.c.connection_id
     )
-    if connection_ids is not None:
-        query = query.where(c.c.connection_id.in_(list(connection_ids)))
-    if since is not None:
-        query = query.where(c.c.at >= as_utc(since))
-    if types:
-        query = query.where(c.c.change_type.in_(check_change_types(types)))
-    if subject_id is not None:
-        query = query.where(c.c.subject_id == subject_id)
-    if run_id is not None:
-        query = query.where(c.c.run_id == run_id)
-    query = query.order_by(c.c.at, c.c.id).offset(offset)
+    order = (c.c.at.desc(), c.c.id.desc()) if newest_first else (c.c.at, c.c.id)
+    query = query.where(*where).order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [
-        ChangeRecord(
-            id=row.id,
-            connection_id=row.connection_id,
-            connection=row.name,
-            run_id=row.run_id,
-            audit_id=row.audit_id,
-            at=as_utc(row.at),
-            change_type=row.change_type,
-            subject_id=row.subject_id,
-            email=row.email,
-            details=dict(row.details or {}),
-        )
+        record(ChangeRecord, row, connection=row.name, details=dict(row.details or {}))
         for row in conn.execute(query)
     ]
 

@@ -4,6 +4,10 @@ The schema is owned by Alembic: :func:`ensure_schema` upgrades a database to
 the newest migration under ``store/migrations`` (the migrations are kept equal
 to :mod:`asc_access.store.schema` by a test). On PostgreSQL the upgrade runs
 under an advisory lock, so several workers starting at once do not race.
+
+:func:`open_engine` hands out the store's handle, a :data:`Database`
+(:mod:`asc_access.store.handle`): callers pass it back to store functions and
+never run SQL on it.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Connection, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from asc_access.config import Settings
 from asc_access.errors import StoreError
+from asc_access.store.handle import Database
 from asc_access.store.schema import metadata
 
 __all__ = [
+    "Database",
     "alembic_config",
     "checkpoint_wal",
     "ensure_schema",
@@ -60,7 +66,7 @@ def _private_sqlite_file(url: str) -> None:
             part.chmod(0o600)
 
 
-def checkpoint_wal(engine: Engine) -> None:
+def checkpoint_wal(engine: Database) -> None:
     """On SQLite, fold the write-ahead log into the file and truncate it (best effort).
 
     After a key is overwritten or deleted, the log still holds the earlier page
@@ -72,7 +78,7 @@ def checkpoint_wal(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def make_engine(url: str, **engine_kwargs: Any) -> Engine:
+def make_engine(url: str, **engine_kwargs: Any) -> Database:
     """An engine for ``url``; SQLite gets foreign keys, WAL, secure delete and a busy timeout.
 
     The SQLite file is the owner's alone (0600), like the master-key file.
@@ -139,7 +145,7 @@ def _unversioned_but_current(connection: Connection) -> bool:
     return True
 
 
-def ensure_schema(engine: Engine) -> None:
+def ensure_schema(engine: Database) -> None:
     """Bring the database to the current schema (Alembic upgrade to head).
 
     Cheap when the database is already current: one query reads its revision.
@@ -179,7 +185,7 @@ def ensure_schema(engine: Engine) -> None:
         raise
 
 
-def open_engine(settings: Settings) -> Engine:
+def open_engine(settings: Settings) -> Database:
     """The engine for ``settings.database_url``, schema ensured (home created for SQLite)."""
     if settings.database_url.startswith("sqlite"):
         settings.ensure_home()

@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,10 +26,12 @@ from sqlalchemy import (
 )
 
 from asc_access.store.schema import metadata
+from asc_access.store.timeutil import UtcDateTime
 
 __all__ = ["campaign_items", "campaigns", "notifications", "policy_violations"]
 
-TS = DateTime(timezone=True)
+#: Every timestamp column: aware UTC in Python on every dialect (:class:`UtcDateTime`).
+TS = UtcDateTime()
 
 policy_violations = Table(
     "policy_violations",

@@ -20,7 +20,7 @@ from asc_access.store.schema import connections
 if TYPE_CHECKING:
     from asc_access.store.connections import ConnectionRecord
 
-__all__ = ["as_previous", "confirm_rotation", "restore_previous_key"]
+__all__ = ["as_previous", "confirm_rotation", "pending_rotation", "restore_previous_key"]
 
 
 def as_previous(record: ConnectionRecord) -> dict[str, Any]:
@@ -32,6 +32,17 @@ def as_previous(record: ConnectionRecord) -> dict[str, Any]:
         "previous_api_url": record.api_url,
         "previous_encrypted_private_key": record.encrypted_private_key,
     }
+
+
+def pending_rotation(conn: Connection, connection_id: int) -> tuple[bool, bool]:
+    """Whether a rotated key awaits its first sync, and whether it asked to move teams."""
+    c = connections.c
+    row = conn.execute(
+        select(c.previous_key_id, c.rotation_move).where(c.id == connection_id)
+    ).first()
+    if row is None or row.previous_key_id is None:
+        return False, False
+    return True, bool(row.rotation_move)
 
 
 _NO_PREVIOUS: dict[str, Any] = {

@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +24,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from asc_access.store.timeutil import UtcDateTime
 
 __all__ = [
     "api_tokens",
@@ -54,7 +55,8 @@ metadata = MetaData(
     }
 )
 
-TS = DateTime(timezone=True)
+#: Every timestamp column: aware UTC in Python on every dialect (:class:`UtcDateTime`).
+TS = UtcDateTime()
 
 connections = Table(
     "connections",

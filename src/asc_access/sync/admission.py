@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import Engine, func, select
-
-from asc_access.store import schema
+from asc_access.store.handle import Database
+from asc_access.store.lookups import mirror_counts
 from asc_access.store.runs import last_succeeded_run
 from asc_access.sync.streams import PAGE_LIMIT, VISIBLE_APPS_LIMIT, pages_needed
 
@@ -70,29 +69,18 @@ class SyncDeferred(Exception):  # noqa: N818 - a decision, not an error
         }
 
 
-def _mirror_bound(engine: Engine, connection_id: int) -> int | None:
+def _mirror_bound(engine: Database, connection_id: int) -> int | None:
     """The fewest requests that would read the mirrored team again (None: no mirror)."""
-    counts: dict[str, int] = {}
-    with engine.connect() as conn:
-        for name in ("users", "invitations", "apps"):
-            table = schema.metadata.tables[name]
-            query = select(func.count()).select_from(table)
-            counts[name] = int(
-                conn.execute(query.where(table.c.connection_id == connection_id)).scalar_one()
-            )
-        ua = schema.user_apps.c
-        capped = select(ua.user_id).where(ua.connection_id == connection_id)
-        capped = capped.group_by(ua.user_id).having(func.count() >= VISIBLE_APPS_LIMIT)
-        follow_ups = int(
-            conn.execute(select(func.count()).select_from(capped.subquery())).scalar_one()
-        )
-    if not any(counts.values()):
+    counts = mirror_counts(engine, connection_id, capped_at=VISIBLE_APPS_LIMIT)
+    if counts.empty:
         return None
-    pages = sum(pages_needed(n, PAGE_LIMIT) for n in counts.values())
-    return pages + follow_ups
+    pages = sum(
+        pages_needed(n, PAGE_LIMIT) for n in (counts.users, counts.invitations, counts.apps)
+    )
+    return pages + counts.capped_users
 
 
-def expected_cost(engine: Engine, connection_id: int) -> int:
+def expected_cost(engine: Database, connection_id: int) -> int:
     """What the next sync of the connection should cost, in requests."""
     with engine.connect() as conn:
         last = last_succeeded_run(conn, connection_id)
@@ -106,7 +94,7 @@ def expected_cost(engine: Engine, connection_id: int) -> int:
 
 @contextmanager
 def admitted(
-    engine: Engine,
+    engine: Database,
     connection_id: int,
     name: str,
     budget: object,

@@ -13,12 +13,10 @@ rotation that asked for an explicit move (``--move``) skips the comparison.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, select
-
 from asc_access.errors import AscAccessError, SyncError
-from asc_access.store import schema
 from asc_access.store.db import checkpoint_wal
-from asc_access.store.rotation import confirm_rotation, restore_previous_key
+from asc_access.store.handle import Database, DatabaseConnection
+from asc_access.store.rotation import confirm_rotation, pending_rotation, restore_previous_key
 from asc_access.store.snapshot import Snapshot
 
 __all__ = [
@@ -38,23 +36,15 @@ class RotatedToAnotherTeamError(SyncError):
     default_cause = "rotated_to_another_team"
 
 
-def _pending(conn: Connection, connection_id: int) -> tuple[bool, bool]:
-    c = schema.connections.c
-    row = conn.execute(
-        select(c.previous_key_id, c.rotation_move).where(c.id == connection_id)
-    ).first()
-    if row is None or row.previous_key_id is None:
-        return False, False
-    return True, bool(row.rotation_move)
-
-
 def _same_team(old: Snapshot, new: Snapshot) -> bool:
     if not old.users and not old.apps:
         return True  # nothing to compare with
     return bool(old.users.keys() & new.users.keys()) or bool(old.apps.keys() & new.apps.keys())
 
 
-def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: Snapshot) -> bool:
+def check_and_confirm(
+    conn: DatabaseConnection, connection_id: int, old: Snapshot, new: Snapshot
+) -> bool:
     """Inside the sync's write: refuse another team's picture, else confirm a pending rotation.
 
     Returns whether a rotation was confirmed (its previous key forgotten).
@@ -62,7 +52,7 @@ def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: 
     Raises:
         RotatedToAnotherTeamError: the new key sees none of the stored members or apps.
     """
-    pending, move = _pending(conn, connection_id)
+    pending, move = pending_rotation(conn, connection_id)
     if not pending:
         return False
     if not move and not _same_team(old, new):
@@ -75,13 +65,13 @@ def check_and_confirm(conn: Connection, connection_id: int, old: Snapshot, new: 
     return True
 
 
-def forget_on_disk(engine: Engine, confirmed: bool) -> None:
+def forget_on_disk(engine: Database, confirmed: bool) -> None:
     """After a confirmed rotation commits, checkpoint so the old key's bytes leave the log."""
     if confirmed:
         checkpoint_wal(engine)
 
 
-def after_failed_sync(engine: Engine, connection_id: int, error: BaseException) -> bool:
+def after_failed_sync(engine: Database, connection_id: int, error: BaseException) -> bool:
     """Restore the previous key when the new key's first sync showed it is wrong."""
     wrong_team = isinstance(error, RotatedToAnotherTeamError)
     refused = isinstance(error, AscAccessError) and error.code in _REFUSED_KEY_CODES

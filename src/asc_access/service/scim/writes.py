@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from scim2_models import SCIMException, UniquenessException
-from sqlalchemy.exc import IntegrityError
 
 from asc_access.actions import execute_plan
 from asc_access.actions.reads import PersonState
-from asc_access.errors import AscAccessError
+from asc_access.errors import AscAccessError, StoreConflictError
 from asc_access.service import library
 from asc_access.service.context import ServiceContext
 from asc_access.service.people import PeopleFilter, people_page
@@ -21,6 +20,7 @@ from asc_access.service.scim.planning import Wanted, plan_person, wanted_of
 from asc_access.service.scim.resources import facts_extension, is_written
 from asc_access.service.scim.schema import ASC_SCHEMA
 from asc_access.store import scim as store
+from asc_access.store.handle import transaction
 from asc_access.store.queries import PersonRow
 
 __all__ = ["Snapshot", "Writer"]
@@ -67,14 +67,14 @@ class Writer:
         """People on the team (members win over invitations), with ids for each."""
         try:
             return self._snapshot(email)
-        except IntegrityError:
+        except StoreConflictError:
             # Two requests gave the same newcomer an id at once: the other one won; use it.
             return self._snapshot(email)
 
     def _snapshot(self, email: str | None) -> Snapshot:
         wanted = email.strip().lower() if email else None
         flt = PeopleFilter(connections=[self.connection], search=wanted or "")
-        with self.ctx.engine.begin() as conn:
+        with transaction(self.ctx.engine) as conn:
             page = people_page(conn, flt, limit=_ALL)
             people: dict[str, PersonRow] = {}
             for person in page.items:
