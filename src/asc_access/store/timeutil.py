@@ -38,12 +38,20 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any)  # noqa: ARG002 -> datetime | None:
+    def process_bind_param(
+        self,
+        value: datetime | None,
+        dialect: Any,  # noqa: ARG002
+    ) -> datetime | None:
         """Aware values are stored as UTC; naive ones are taken to be UTC already."""
         if value is None or value.tzinfo is None:
             return value
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any)  # noqa: ARG002 -> datetime | None:
+    def process_result_value(
+        self,
+        value: datetime | None,
+        dialect: Any,  # noqa: ARG002
+    ) -> datetime | None:
         """Always aware UTC."""
         return as_utc_or_none(value)
