@@ -13,8 +13,8 @@ from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_bo
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.mirror import changes_page, export_csv, review
-from asc_access.service.people import PeopleFilter, people_page
 from asc_access.store.changes import ChangeType
+from asc_access.store.people import PeopleFilter, people_page
 from asc_access.store.queries import export_rows, list_apps, list_invitations, resolve_connections
 
 __all__ = ["router"]

@@ -16,8 +16,8 @@ from asc_access.service.console.common import PageInfo, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.mirror import changes_page, review
-from asc_access.service.people import PeopleFilter, PeoplePage, people_page
 from asc_access.store.changes import ChangeType
+from asc_access.store.people import PeopleFilter, PeoplePage, people_page
 from asc_access.store.queries import list_apps
 from asc_access.store.review import SECTIONS
 

@@ -14,13 +14,13 @@ from asc_access.actions.reads import PersonState
 from asc_access.errors import AscAccessError, StoreConflictError
 from asc_access.service import library
 from asc_access.service.context import ServiceContext
-from asc_access.service.people import PeopleFilter, people_page
 from asc_access.service.scim.errors import execution_error, plan_error, scim_error
 from asc_access.service.scim.planning import Wanted, plan_person, wanted_of
 from asc_access.service.scim.resources import facts_extension, is_written
 from asc_access.service.scim.schema import ASC_SCHEMA
 from asc_access.store import scim as store
 from asc_access.store.handle import transaction
+from asc_access.store.people import PeopleFilter, people_page
 from asc_access.store.queries import PersonRow
 
 __all__ = ["Snapshot", "Writer"]
