@@ -5,6 +5,8 @@
 - Layers import downward only; ``api`` and ``store`` never import each other;
   ``sync`` and ``actions`` declare protocols instead of importing ``api``.
 - httpx is touched only by the transport (and the sandbox, which plays Apple).
+- SQLAlchemy is touched only by the store: everyone else holds its handle
+  (``store.handle.Database``) and calls named store functions.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ TOP_LEVEL = {"cli", "service", "workers", "runtime", "connection_rules", "__init
 DIAGNOSIS_PROBES = {"asc_access.diagnosis.probes", "asc_access.diagnosis.doctor"}
 SANDBOX_STARTERS = {"asc_access.cli.sandbox_cmd", "asc_access.cli.sync_cmd"}
 HTTPX_ALLOWED = {"asc_access.api.transport"}
+SQL_PART = "store"
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,17 @@ def test_httpx_only_in_transport() -> None:
         and i.module not in HTTPX_ALLOWED
     ]
     assert bad == []
+
+
+def test_sqlalchemy_only_in_store() -> None:
+    bad = sorted(
+        {
+            i.module
+            for i in IMPORTS
+            if i.target.split(".")[0] == "sqlalchemy" and _part(i.module) != SQL_PART
+        }
+    )
+    assert bad == [], "SQLAlchemy imported outside asc_access.store by: " + ", ".join(bad)
 
 
 @pytest.mark.parametrize(
