@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
@@ -39,10 +38,10 @@ from asc_access.ids import IssuerId, KeyId
 from asc_access.vault import Vault
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from asc_access.actions.locking import TeamLock
     from asc_access.store.connections import ConnectionRecord
+    from asc_access.store.handle import Database
+    from asc_access.store.refs import ConnectionRef
 
 # The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
 # so `doctor` with flags and the service's start-up path never pay for it.
@@ -68,7 +67,7 @@ DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total
 _KEY_PURPOSE = "private-key"
 
 
-def open_store(settings: Settings | None = None) -> Engine:
+def open_store(settings: Settings | None = None) -> Database:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
     from asc_access.store.db import open_engine  # lazy: see the note on the store above
 
@@ -82,19 +81,12 @@ def team_lock(settings: Settings) -> TeamLock:
         from asc_access.actions.locking import LOCAL_TEAM_LOCK
 
         return LOCAL_TEAM_LOCK
-    from asc_access.workers.dispatch import worker_config_for
+    from asc_access.queue.team_lock import shared_team_lock  # lazy: Redis
 
-    return _redis_team_lock(worker_config_for(settings))
-
-
-@cache
-def _redis_team_lock(config: Any) -> TeamLock:
-    from asc_access.workers.team_lock import RedisTeamLock
-
-    return RedisTeamLock.from_config(config)
+    return shared_team_lock(settings)
 
 
-def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
+def vault_for(settings: Settings, engine: Database | None = None) -> Vault:
     """The vault holding stored private keys (master key from env or the home-dir file).
 
     Given the store, the master key is checked against the store's check value
@@ -109,16 +101,18 @@ def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
 
 
 def credentials_for_connection(
-    engine: Engine, settings: Settings, name: str
-) -> tuple[ConnectionRecord, Credentials]:
-    """A saved connection and its decrypted credentials."""
-    from asc_access.store import connections as store  # lazy: see the note above
+    engine: Database, settings: Settings, connection: str | ConnectionRef
+) -> tuple[ConnectionRef, Credentials]:
+    """A saved connection (resolved by name, or as given) and its decrypted credentials."""
+    from asc_access.store.refs import resolve_ref  # lazy: see the note above
 
-    record = store.get_connection(engine, name)
-    return record, _credentials(record, vault_for(settings, engine), engine)
+    ref = resolve_ref(engine, connection) if isinstance(connection, str) else connection
+    return ref, _credentials(ref, vault_for(settings, engine), engine)
 
 
-def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Credentials:
+def _credentials(
+    record: ConnectionRecord | ConnectionRef, vault: Vault, engine: Database
+) -> Credentials:
     from asc_access.store import keycheck  # lazy: see the note above
 
     blob = record.encrypted_private_key
@@ -143,11 +137,11 @@ def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Cred
 
 
 def client_for_connection(
-    engine: Engine, settings: Settings, name: str, **client_kwargs: Any
+    engine: Database, settings: Settings, connection: str | ConnectionRef, **client_kwargs: Any
 ) -> AppStoreConnectClient:
-    """An API client for a saved connection, at the connection's own API URL."""
-    record, creds = credentials_for_connection(engine, settings, name)
-    client_kwargs.setdefault("base_url", record.api_url)
+    """An API client for a saved connection (a name, or a resolved ref), at its own API URL."""
+    ref, creds = credentials_for_connection(engine, settings, connection)
+    client_kwargs.setdefault("base_url", ref.api_url)
     client_kwargs["budget"] = _metered(client_kwargs)
     return AppStoreConnectClient(TokenManager(creds), **client_kwargs)
 
@@ -210,7 +204,7 @@ def _history(record: ConnectionRecord) -> History:
 
 
 async def diagnose_connection(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     *,
@@ -277,8 +271,25 @@ class ConnectOutcome:
         return self.record is not None
 
 
+def _check_new_name(engine: Database, name: str) -> None:
+    """Refuse an empty or malformed name, and one a saved connection already has."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
+    if not name.strip():
+        raise UsageError("a connection needs a name")
+    store.check_connection_name(name)
+    try:
+        store.get_connection(engine, name)
+    except UsageError:
+        return
+    raise UsageError(
+        f"a connection named {name!r} already exists: use `asc-access connections "
+        f"rotate-key {name}` to replace its key, or remove it first"
+    )
+
+
 async def connect(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     evaluation: Evaluation,
@@ -300,18 +311,7 @@ async def connect(
     from asc_access.store import connections as store  # lazy: see the note above
     from asc_access.store import keycheck
 
-    if not name.strip():
-        raise UsageError("a connection needs a name")
-    store.check_connection_name(name)
-    try:
-        store.get_connection(engine, name)
-    except UsageError:
-        pass
-    else:
-        raise UsageError(
-            f"a connection named {name!r} already exists: use `asc-access connections "
-            f"rotate-key {name}` to replace its key, or remove it first"
-        )
+    _check_new_name(engine, name)
     warnings = same_key_warnings(engine, evaluation.credentials, force=force)
     report = await diagnose_credentials(
         evaluation, api_url, client_factory=client_factory, wall_clock=wall_clock
@@ -342,7 +342,7 @@ async def connect(
 
 
 async def rotate_key(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     evaluation: Evaluation,
