@@ -36,9 +36,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from asc_access.errors import AscAccessError, RateLimitSnapshot, StoreError, SyncError
+from asc_access.errors import RateLimitSnapshot, StoreError, SyncError
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
-from asc_access.store.connections import update_health
 from asc_access.store.handle import Database, translate
 from asc_access.store.mirror import load_snapshot, lock_connection, write_snapshot
 from asc_access.store.refs import ConnectionRef, resolve_ref
@@ -46,7 +45,6 @@ from asc_access.store.runs import (
     RunRecord,
     RunStats,
     close_interrupted_runs,
-    fail_run,
     finish_run,
     last_succeeded_run,
     run_for_request_key,
@@ -55,8 +53,9 @@ from asc_access.store.runs import (
 )
 from asc_access.store.snapshot import Snapshot
 from asc_access.sync.diff import diff_snapshots
+from asc_access.sync.failures import record_failed, record_health, sync_error
 from asc_access.sync.progress import ProgressTracker, SyncProgress
-from asc_access.sync.rotation import after_failed_sync, check_and_confirm, forget_on_disk
+from asc_access.sync.rotation import check_and_confirm, forget_on_disk
 from asc_access.sync.source import SyncSource
 from asc_access.sync.streams import FetchStats, TeamReader
 
@@ -174,20 +173,6 @@ def _replay(engine: Database, request_key: str) -> SyncResult | None:
     return SyncResult.from_run(run, events)
 
 
-def _first_error(error: BaseException) -> BaseException:
-    """The error to report from a task group: ours first, else the first one."""
-    leaves: list[BaseException] = []
-    pending: list[BaseException] = [error]
-    while pending:
-        item = pending.pop(0)
-        if isinstance(item, BaseExceptionGroup):
-            pending.extend(item.exceptions)
-        else:
-            leaves.append(item)
-    ours = (leaf for leaf in leaves if isinstance(leaf, AscAccessError))
-    return next(ours, leaves[0] if leaves else error)
-
-
 async def sync_connection(
     engine: Database,
     source: SyncSource,
@@ -223,10 +208,9 @@ async def sync_connection(
         NotFoundLocallyError: no such connection.
     """
     ref = connection if isinstance(connection, ConnectionRef) else resolve_ref(engine, connection)
-    if request_key is not None:
-        replay = _replay(engine, request_key)
-        if replay is not None:
-            return replay
+    replay = _replay(engine, request_key) if request_key is not None else None
+    if replay is not None:
+        return replay
     started_at = clock()
     run_id = start_run(engine, ref.id, started_at=started_at, request_key=request_key)
     before = source.request_count
@@ -238,32 +222,39 @@ async def sync_connection(
     )
     meter = _Meter(source, before, tracker)
     reader = TeamReader(source, tracker, follow_up_concurrency=follow_up_concurrency, clock=clock)
-    t0 = monotonic()
     try:
-        new = await reader.read()
-        t1 = monotonic()
-        finished_at = clock()
-        result = _save(engine, run_id, ref, new, reader.stats, finished_at, meter.stats)
-        result = replace(
-            result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
+        return await _read_and_save(
+            engine, run_id, ref, reader, meter, started_at, clock, monotonic
         )
-        _record_health(engine, ref.name, None, finished_at)
     except BaseException as raised:
-        error = _first_error(raised)
-        failed_at = clock()
-        _record_failure(
-            engine,
-            run_id,
-            error,
-            failed_at,
-            meter.stats(follow_ups=reader.stats.follow_up_requests or None),
-        )
-        _record_health(engine, ref.name, error, failed_at)
-        after_failed_sync(engine, ref.id, error)
+        at, fetch = clock(), reader.stats
+        stats = meter.stats(follow_ups=fetch.follow_up_requests or None)
+        error = record_failed(engine, run_id, ref, raised, at, stats)
         if isinstance(error, Exception):
-            raise _sync_error(error, ref.name, run_id) from error
+            raise sync_error(error, ref.name, run_id) from error
         raise
-    return result
+
+
+async def _read_and_save(
+    engine: Database,
+    run_id: int,
+    ref: ConnectionRef,
+    reader: TeamReader,
+    meter: _Meter,
+    started_at: datetime,
+    clock: Callable[[], datetime],
+    monotonic: Callable[[], float],
+) -> SyncResult:
+    """Read the whole team, then swap the picture in one transaction; times both phases."""
+    t0 = monotonic()
+    new = await reader.read()
+    t1 = monotonic()
+    finished_at = clock()
+    result = _save(engine, run_id, ref, new, reader.stats, finished_at, meter.stats)
+    record_health(engine, ref.name, None, finished_at)
+    return replace(
+        result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
+    )
 
 
 @dataclass
@@ -283,17 +274,6 @@ class _Meter:
             progress=self.tracker.snapshot(),
             **extra,
         )
-
-
-def _sync_error(error: Exception, name: str, run_id: int) -> SyncError:
-    """The error a failed sync raises: the underlying one's code and cause, and the run."""
-    ours = error if isinstance(error, AscAccessError) else None
-    return SyncError(
-        f"the sync of {name!r} failed: {ours.message if ours else type(error).__name__}",
-        code=ours.code if ours else None,
-        cause=ours.cause if ours else None,
-        context={"run_id": run_id, "connection": name},
-    )
 
 
 def _save(
@@ -316,38 +296,6 @@ def _save(
             "nothing was changed",
             context={"dialect": engine.dialect.name},
         ) from raised
-
-
-#: Failures that say the key or the team is wrong (not a passing problem at Apple's end).
-_HEALTH_CODES = frozenset({"APP-101", "APP-102", "APP-103"})
-
-
-def _record_health(engine: Database, name: str, error: BaseException | None, at: datetime) -> None:
-    """A sync's verdict on the connection: Apple accepted the key, or refused it."""
-    try:
-        if error is None:
-            update_health(engine, name, healthy=True, accepted=True, now=at)
-        elif isinstance(error, AscAccessError) and error.code in _HEALTH_CODES:
-            update_health(engine, name, healthy=False, code=error.code, cause=error.cause, now=at)
-    except Exception:  # noqa: BLE001 - health is a side note; the run row holds the outcome
-        return
-
-
-def _record_failure(
-    engine: Database, run_id: int, error: BaseException, at: datetime, stats: RunStats
-) -> None:
-    if isinstance(error, AscAccessError):
-        code, cause, message = error.code, error.cause, str(error)
-    elif isinstance(error, Exception):
-        code, cause, message = None, None, f"{type(error).__name__}: {error}"
-    else:
-        code, cause, message = None, None, f"interrupted ({type(error).__name__})"
-    try:
-        fail_run(
-            engine, run_id, finished_at=at, code=code, cause=cause, message=message, stats=stats
-        )
-    except Exception:  # noqa: BLE001 - the original error matters more than the record
-        return
 
 
 def _commit(
