@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 import asc_access
-from asc_access.catalogue import CAUSES, EXIT_STATUS, code_of
+from asc_access.catalogue import CODE_CAUSES, EXIT_STATUS, code_of
 from asc_access.cli.main import app
 
 
@@ -19,4 +19,4 @@ def test_catalogue_exit_status_is_code_number() -> None:
     assert EXIT_STATUS["APP-101"] == 101
     assert EXIT_STATUS["APP-107"] == 107
     assert code_of("revoked_after_working") == "APP-101"
-    assert sum(len(c) for c in CAUSES.values()) == 20
+    assert sum(len(c) for c in CODE_CAUSES.values()) == 20

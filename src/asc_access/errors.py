@@ -24,8 +24,9 @@
     ├── SyncError                       a sync could not complete (wraps the ApiError as __cause__)
     └── ActionError                     a provisioning action was refused by our safety rules
 
-Errors carry structured context; the sentence a person reads comes from the
-diagnosis table (:mod:`asc_access.diagnosis`), not from here. Nothing in this
+Errors carry structured context; their default code and cause, and the sentence
+a person reads, come from the catalogue's one table (:mod:`asc_access.catalogue`),
+not from here. Nothing in this
 module may hold a secret: callers pass paths and sources, never key material.
 """
 
@@ -33,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from asc_access.catalogue import defaults_for
 
 __all__ = [
     "ActionError",
@@ -147,7 +150,7 @@ class CredentialError(AscAccessError):
     ``env ASC_KEY_ID``, ``file /path/AuthKey_X.p8``).
     """
 
-    default_code = "APP-101"
+    default_code = defaults_for("CredentialError")[0]
 
     def __init__(
         self,
@@ -248,53 +251,46 @@ class ApiError(AscAccessError):
 class AuthenticationError(ApiError):
     """401 NOT_AUTHORIZED: Apple refused the token (APP-101)."""
 
-    default_code = "APP-101"
-    default_cause = "rejected"
+    default_code, default_cause = defaults_for("AuthenticationError")
 
 
 class PermissionDeniedError(ApiError):
     """403 FORBIDDEN_ERROR: the key may not make this call (APP-102)."""
 
-    default_code = "APP-102"
-    default_cause = "key_role_insufficient"
+    default_code, default_cause = defaults_for("PermissionDeniedError")
 
 
 class AgreementsError(ApiError):
     """403 FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED (APP-103)."""
 
-    default_code = "APP-103"
-    default_cause = "agreements_missing"
+    default_code, default_cause = defaults_for("AgreementsError")
 
 
 class RateLimitedError(ApiError):
     """429, or our own pacing stopping before the hourly budget is burnt (APP-104)."""
 
-    default_code = "APP-104"
-    default_cause = "rate_limited"
+    default_code, default_cause = defaults_for("RateLimitedError")
     retriable = True
 
 
 class ServerError(ApiError):
     """Apple's service failed (5xx) and retries did not help (APP-105)."""
 
-    default_code = "APP-105"
-    default_cause = "apple_unavailable"
+    default_code, default_cause = defaults_for("ServerError")
     retriable = True
 
 
 class TransportError(ApiError):
     """Apple could not be reached: DNS, connect, TLS, proxy, timeout, dropped (APP-106)."""
 
-    default_code = "APP-106"
-    default_cause = "network_unreachable"
+    default_code, default_cause = defaults_for("TransportError")
     retriable = True
 
 
 class UnexpectedResponseError(ApiError):
     """Apple answered something we cannot read (APP-107)."""
 
-    default_code = "APP-107"
-    default_cause = "unexpected_response"
+    default_code, default_cause = defaults_for("UnexpectedResponseError")
 
 
 class RequestRejectedError(ApiError):

@@ -29,10 +29,9 @@ from asc_access.credentials import (
     TokenManager,
     parse_private_key,
 )
-from asc_access.diagnosis.doctor import History, diagnose
 from asc_access.diagnosis.findings import finding_for
-from asc_access.diagnosis.probes import ClientFactory
 from asc_access.diagnosis.report import DoctorReport
+from asc_access.doctor import ClientFactory, History, diagnose
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
 from asc_access.ids import IssuerId, KeyId
 from asc_access.vault import Vault

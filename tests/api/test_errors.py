@@ -226,8 +226,8 @@ async def test_error_without_rate_header_carries_the_latest_snapshot(
 
 
 def test_classification_agrees_with_the_diagnosis_table() -> None:
-    """``asc_access.diagnosis.apple_codes`` mirrors this table: same action, same cause."""
-    from asc_access.diagnosis.apple_codes import APPLE_CODES
+    """``asc_access.catalogue.APPLE_CODES`` agrees with the rules: same action, same cause."""
+    from asc_access.catalogue import APPLE_CODES
 
     for entry in APPLE_CODES:
         wording = "Program License Agreement" if entry.kind == "agreements" else "detail"

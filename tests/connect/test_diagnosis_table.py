@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from asc_access.api.classify import classify
-from asc_access.catalogue import CAUSES as CATALOGUE
+from asc_access.catalogue import CODE_CAUSES as CATALOGUE
 from asc_access.catalogue import code_of
 from asc_access.diagnosis import APPLE_CODES, CAUSES, fill, finding_for, lookup, make_finding
 from asc_access.diagnosis.docs import render_markdown

@@ -506,9 +506,9 @@ def test_a_breaking_skew_and_a_bad_key_are_both_reported(
 def test_every_catalogue_cause_is_staged_in_this_module() -> None:
     import ast
 
-    from asc_access.catalogue import CAUSES
+    from asc_access.catalogue import CODE_CAUSES
 
     tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
-    missing = [c for causes in CAUSES.values() for c in causes if c not in strings]
+    missing = [c for causes in CODE_CAUSES.values() for c in causes if c not in strings]
     assert missing == []

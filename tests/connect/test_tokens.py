@@ -167,3 +167,22 @@ def test_one_token_serves_many_real_requests(sandbox: Any) -> None:
     assert sent >= 50
     assert sandbox.stats()["requests"] == sent
     assert manager.minted == 1
+
+
+def test_signed_without_a_jwt_library_and_verifiable_by_one(pem: str) -> None:
+    """Our own ES256 signer: PyJWT (and so Apple) verifies it; the signature is raw r || s."""
+    creds = _creds(pem)
+    token = TokenManager(creds, clock=FakeClock()).token()
+    public = creds.private_key.signing_key().public_key()
+    header = jwt.get_unverified_header(token)
+    assert list(header) == ["alg", "kid", "typ"]
+    claims = jwt.decode(
+        token, public, algorithms=["ES256"], audience="appstoreconnect-v1",
+        options={"verify_exp": False, "verify_iat": False},
+    )  # fmt: skip
+    assert claims["iss"] == ISS
+    assert len(jwt.api_jws.base64url_decode(token.rsplit(".", 1)[1])) == 64
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(tampered, public, algorithms=["ES256"], options={"verify_aud": False,
+                   "verify_exp": False, "verify_iat": False})  # fmt: skip

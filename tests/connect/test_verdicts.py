@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from asc_access.diagnosis.probes import ProbeResult
+from asc_access.diagnosis.probe_results import ProbeResult
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.diagnosis.verdicts import History, permission_finding, rate_budget_verdict
 from asc_access.errors import PermissionDeniedError, RateLimitSnapshot

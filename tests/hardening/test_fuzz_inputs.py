@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from _support import keys
 from asc_access.actions.desired import load_desired_state, parse_desired_state
 from asc_access.api import RetryPolicy, parse_rate_limit, parse_retry_after
-from asc_access.catalogue import CAUSES
+from asc_access.catalogue import CODE_CAUSES
 from asc_access.credentials import (
     CredentialFlags,
     evaluate,
@@ -46,7 +46,7 @@ FUZZ = settings(
 )
 PEM = keys.p256_key_pem()
 BODY_LINES = [line for line in keys.pem_body(PEM).splitlines() if len(line) >= 16]
-ALL_CAUSES = {cause for causes in CAUSES.values() for cause in causes}
+ALL_CAUSES = {cause for causes in CODE_CAUSES.values() for cause in causes}
 
 
 def _quotes_no_key(message: str) -> bool:

@@ -5,7 +5,7 @@ resources: ``client.users``, ``client.invitations``, ``client.apps``. See
 ``docs/library.md``. Only :mod:`asc_access.api.transport` imports httpx.
 """
 
-from asc_access.api.classify import RULES, Rule, classify
+from asc_access.api.classify import RULES, ClassifyRule, classify
 from asc_access.api.client import AppStoreConnectClient
 from asc_access.api.jsonapi import associated_errors
 from asc_access.api.query import MAX_INCLUDED_LIMIT, MAX_LIMIT
@@ -20,13 +20,13 @@ __all__ = [
     "RULES",
     "AppStoreConnectClient",
     "AppsResource",
+    "ClassifyRule",
     "InvitationsResource",
     "PacingBudget",
     "Page",
     "RateBudget",
     "ResponseInfo",
     "RetryPolicy",
-    "Rule",
     "TokenSource",
     "UsersResource",
     "associated_errors",

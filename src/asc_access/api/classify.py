@@ -1,47 +1,36 @@
-"""The one table that turns (HTTP status, Apple error code) into an error class and an action.
+"""(HTTP status, Apple error code) → error class and action, read from the catalogue.
 
-Rules are tried in order; the first whose status set contains the status, whose
-Apple code prefix matches one of the document's ``errors[].code`` (by Apple's
-dotted hierarchy, never by text) and whose other conditions hold, wins.
+The catalogue's Apple-code table (:mod:`asc_access.catalogue.apple_codes`)
+says which cause (or, outside the catalogue, which kind of refusal) an answer
+is and what a client does about it; :data:`RULES` is derived from it, row by
+row, adding only the error class to raise. Rules are tried in order: the coded
+rows (in table order, matched by Apple's dotted hierarchy, never by text, but
+for the 2020 agreements wording), then each status's fallback, then 5xx, other
+4xx and everything else. The class of a catalogued cause is the one whose
+``default_cause`` it is (so the error tree, the client and the doctor read the
+same row); refusals outside the catalogue map by kind:
 
-======  ==================================================  ========================  ======
-status  Apple code (prefix)                                 error class               action
-======  ==================================================  ========================  ======
-401     any                                                 AuthenticationError       remint
-403     FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED    AgreementsError           fail
-403     FORBIDDEN, title/detail mention an agreement        AgreementsError           fail
-403     any other                                           PermissionDeniedError     fail
-429     any                                                 RateLimitedError          retry
-404     PATH_ERROR (wrong API URL, or a client bug)         UnexpectedResponseError   fail
-404     any, with an Apple error document                   ResourceNotFoundError     fail
-410     any                                                 ResourceNotFoundError     fail
-404     no Apple error document (not Apple at this URL?)    UnexpectedResponseError   fail
-409     any                                                 ConflictError             fail
-4xx     any other (400, 405, 406, 415, 422, ...)            RequestRejectedError      fail
-5xx     any                                                 ServerError               retry
-other   (1xx, 3xx)                                          UnexpectedResponseError   fail
-======  ==================================================  ========================  ======
+=====================  ========================
+kind                   error class
+=====================  ========================
+not_found, gone        ResourceNotFoundError
+conflict               ConflictError
+bad_request            RequestRejectedError
+=====================  ========================
 
-A 404 proves a resource absent only when Apple's own document says so: an
-unknown *path* (or a 404 from something that is not Apple) must never read as
-"already deleted" to a caller treating ``ResourceNotFoundError`` as done, so
-those are ``UnexpectedResponseError`` (APP-107, ``unexpected_response``), in
-step with :mod:`asc_access.diagnosis.apple_codes`.
-
-``remint`` means: drop the cached token, mint a new one and send the request
-once more (a 401 proves Apple did not act on the request). ``retry`` means the
-bounded retry loop may repeat the request when that is safe for its method
-(see :mod:`asc_access.api.retry`). This module imports nothing but the error
-tree, so :mod:`asc_access.diagnosis` can mirror it without importing the API
-layer.
+A status the table does not know is a refused request when it is a 4xx and an
+unreadable answer (APP-107) otherwise. ``remint`` means: drop the cached token,
+mint a new one and send the request once more (a 401 proves Apple did not act
+on the request). ``retry`` means the bounded retry loop may repeat the request
+when that is safe for its method (see :mod:`asc_access.api.retry`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
 
+from asc_access.catalogue import APPLE_CODES, Action, AppleCodeEntry, Kind
 from asc_access.errors import (
     AgreementsError,
     ApiError,
@@ -53,20 +42,42 @@ from asc_access.errors import (
     RequestRejectedError,
     ResourceNotFoundError,
     ServerError,
+    TransportError,
     UnexpectedResponseError,
 )
 
-__all__ = ["RULES", "Action", "Rule", "classify"]
-
-Action = Literal["remint", "retry", "fail"]
+__all__ = ["RULES", "Action", "ClassifyRule", "classify"]
 
 _CLIENT_ERRORS = frozenset(range(400, 500))
 _SERVER_ERRORS = frozenset(range(500, 600))
 
+_BY_CAUSE: dict[str | None, type[ApiError]] = {
+    cls.default_cause: cls
+    for cls in (
+        AuthenticationError,
+        PermissionDeniedError,
+        AgreementsError,
+        RateLimitedError,
+        ServerError,
+        TransportError,
+        UnexpectedResponseError,
+    )
+}
+_BY_KIND: dict[Kind, type[ApiError]] = {
+    "not_found": ResourceNotFoundError,
+    "gone": ResourceNotFoundError,
+    "conflict": ConflictError,
+    "bad_request": RequestRejectedError,
+}
+
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """One row of the classification table."""
+class ClassifyRule:
+    """One classification rule, derived from a row of the catalogue's Apple-code table.
+
+    ``statuses=None`` matches every status; ``code_prefix=None`` any document
+    (or none); ``needs_document`` requires Apple's error document.
+    """
 
     statuses: frozenset[int] | None
     code_prefix: str | None
@@ -75,7 +86,6 @@ class Rule:
     note: str
     wording: str | None = None
     needs_document: bool = False
-    no_document: bool = False
 
     def matches(self, status: int, errors: Sequence[AppleError]) -> bool:
         """Whether this rule applies to a response with ``status`` and ``errors``."""
@@ -83,72 +93,57 @@ class Rule:
             return False
         if self.needs_document and not errors:
             return False
-        if self.no_document and errors:
-            return False
         if self.code_prefix is None:
             return True
         for error in errors:
             if not error.matches(self.code_prefix):
                 continue
-            if self.wording is None:
-                return True
-            text = f"{error.title} {error.detail}".lower()
-            if self.wording in text:
+            if self.wording is None or self.wording in f"{error.title} {error.detail}".lower():
                 return True
         return False
 
 
-RULES: tuple[Rule, ...] = (
-    Rule(frozenset({401}), None, AuthenticationError, "remint", "token refused: re-mint once"),
-    Rule(
-        frozenset({403}),
-        "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED",
-        AgreementsError,
-        "fail",
-        "agreements not accepted (current code)",
-    ),
-    Rule(
-        frozenset({403}),
-        "FORBIDDEN",
-        AgreementsError,
-        "fail",
-        "agreements not accepted (2020 form: code FORBIDDEN, wording about the agreement)",
-        wording="agreement",
-    ),
-    Rule(frozenset({403}), None, PermissionDeniedError, "fail", "the key may not make this call"),
-    Rule(frozenset({429}), None, RateLimitedError, "retry", "rate limit reached"),
-    Rule(
-        frozenset({404}),
-        "PATH_ERROR",
-        UnexpectedResponseError,
-        "fail",
-        "unknown path: the API URL or the client is wrong, not the resource",
-    ),
-    Rule(
-        frozenset({404}),
-        None,
-        ResourceNotFoundError,
-        "fail",
-        "no such resource",
-        needs_document=True,
-    ),
-    Rule(frozenset({410}), None, ResourceNotFoundError, "fail", "resource gone"),
-    Rule(
-        frozenset({404}),
-        None,
-        UnexpectedResponseError,
-        "fail",
-        "404 without Apple's error document: probably not Apple's API at this URL",
-        no_document=True,
-    ),
-    Rule(frozenset({409}), None, ConflictError, "fail", "data unacceptable in the current state"),
-    Rule(_CLIENT_ERRORS, None, RequestRejectedError, "fail", "the request itself was refused"),
-    Rule(_SERVER_ERRORS, None, ServerError, "retry", "Apple's service failed"),
-    Rule(None, None, UnexpectedResponseError, "fail", "a status the client does not expect"),
-)
+def _error_class(item: AppleCodeEntry) -> type[ApiError]:
+    if item.cause is not None:
+        return _BY_CAUSE[item.cause]
+    return _BY_KIND[item.kind]
 
 
-def classify(status: int, errors: Sequence[AppleError] = ()) -> Rule:
+def _rule(item: AppleCodeEntry, *, fallback: bool = False) -> ClassifyRule:
+    return ClassifyRule(
+        frozenset({item.status}),
+        None if fallback else item.code,
+        _error_class(item),
+        item.action,
+        item.title,
+        wording=None if fallback else item.wording,
+        needs_document=item.any_code and fallback,
+    )
+
+
+def _rules() -> tuple[ClassifyRule, ...]:
+    """Coded rows (table order), then each status's fallbacks, then the status ranges."""
+    coded = [_rule(item) for item in APPLE_CODES if item.code is not None]
+    any_code = [_rule(item, fallback=True) for item in APPLE_CODES if item.any_code]
+    plain = [_rule(item, fallback=True) for item in APPLE_CODES if item.code is None]
+    server = next(r for r in plain if r.statuses == frozenset({500}))
+    return (
+        *coded,
+        *any_code,
+        *plain,
+        replace(server, statuses=_SERVER_ERRORS, note="Apple's service failed"),
+        ClassifyRule(_CLIENT_ERRORS, None, RequestRejectedError, "fail", "the request was refused"),
+        ClassifyRule(
+            None, None, UnexpectedResponseError, "fail", "a status the client does not expect"
+        ),
+    )
+
+
+#: The classification table, derived from :data:`asc_access.catalogue.APPLE_CODES`.
+RULES: tuple[ClassifyRule, ...] = _rules()
+
+
+def classify(status: int, errors: Sequence[AppleError] = ()) -> ClassifyRule:
     """The first rule of :data:`RULES` that matches an error response."""
     for rule in RULES:
         if rule.matches(status, errors):

@@ -42,10 +42,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Outcome", "RetryPolicy", "equal_jitter", "may_repeat"]
+from asc_access.errors import ApiError
+
+__all__ = ["AttemptOutcome", "FailedAttempt", "RetryPolicy", "equal_jitter", "may_repeat"]
 
 
-class Outcome(enum.Enum):
+class AttemptOutcome(enum.Enum):
     """What a failed attempt proves about whether Apple acted on it."""
 
     NOT_SENT = "not_sent"
@@ -53,9 +55,19 @@ class Outcome(enum.Enum):
     MAYBE_PROCESSED = "maybe_processed"
 
 
-def may_repeat(outcome: Outcome, *, replayable: bool) -> bool:
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """One failed send: the error to raise, what it proves, whether to re-mint the token."""
+
+    error: ApiError
+    outcome: AttemptOutcome | None
+    remint: bool = False
+    cause: BaseException | None = None
+
+
+def may_repeat(outcome: AttemptOutcome, *, replayable: bool) -> bool:
     """Whether a request with this replay safety may be sent again after ``outcome``."""
-    return replayable or outcome is not Outcome.MAYBE_PROCESSED
+    return replayable or outcome is not AttemptOutcome.MAYBE_PROCESSED
 
 
 def equal_jitter(delay: float) -> float:
@@ -91,6 +103,30 @@ class RetryPolicy:
     def never(cls) -> RetryPolicy:
         """A policy that sends every request once (the 401 re-mint still applies)."""
         return cls(max_attempts=1)
+
+    def next_delay(
+        self,
+        outcome: AttemptOutcome | None,
+        *,
+        replayable: bool,
+        attempt: int,
+        retry_after: float | None,
+        elapsed: Callable[[], float],
+    ) -> float | None:
+        """The wait before repeating failed attempt ``attempt``, or ``None`` to give up.
+
+        ``None`` when the failure may not be repeated for this request (see
+        :func:`may_repeat`), the attempts are used up, or the wait would end
+        after ``total_budget`` (``elapsed()`` is the time since the first send).
+        """
+        if outcome is None or not may_repeat(outcome, replayable=replayable):
+            return None
+        if attempt >= self.max_attempts:
+            return None
+        delay = retry_after if retry_after is not None else self.backoff(attempt)
+        if elapsed() + delay > self.total_budget:
+            return None
+        return delay
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based) without ``Retry-After``."""

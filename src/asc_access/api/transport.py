@@ -15,7 +15,10 @@ One request, one loop (never recursion)::
 httpx exceptions are translated here and only here: connection-level failures
 become :class:`~asc_access.errors.TransportError` (``context["kind"]`` says
 ``dns`` / ``tls`` / ``connect`` / ``proxy`` / ``timeout`` / ``dropped`` ...),
-chained with ``from``. The bearer token is never logged, never put in an error.
+chained with ``from``; Apple's error answers become errors in
+:mod:`asc_access.api.failures`, and the retry decisions are
+:mod:`asc_access.api.retry`'s. The bearer token is never logged, never put in
+an error.
 """
 
 from __future__ import annotations
@@ -25,37 +28,43 @@ import functools
 import json
 import logging
 import ssl
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
-import httpx
-
-from asc_access.api.classify import classify
-from asc_access.api.jsonapi import decode_errors
+from asc_access.api.failures import failed_answer
 from asc_access.api.ratelimit import PacingBudget, RateBudget, parse_rate_limit, parse_retry_after
 from asc_access.api.response import (
     ApiResponse,
-    error_message,
-    excerpt,
     http_date,
     redact,
     url_path,
 )
-from asc_access.api.retry import Outcome, RetryPolicy, may_repeat
+from asc_access.api.retry import AttemptOutcome, FailedAttempt, RetryPolicy
 from asc_access.api.types import ResponseInfo, TokenSource
 from asc_access.errors import (
-    ApiError,
     RateLimitedError,
     RateLimitSnapshot,
-    ResourceNotFoundError,
     TransportError,
     UnexpectedResponseError,
     UsageError,
 )
+
+# httpx imports its command-line client (click, rich's progress and syntax, pygments: a
+# third of its import time) only to expose ``httpx.main``. Hide it during the import so
+# ``httpx.main`` is httpx's own stub; a later ``import httpx._main`` still works.
+_HIDE_CLI = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+if _HIDE_CLI:
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+try:
+    import httpx
+finally:
+    if _HIDE_CLI:
+        del sys.modules["httpx._main"]
 
 __all__ = ["ApiResponse", "AsyncTransport", "Sleep", "Transport"]
 
@@ -75,57 +84,44 @@ def _user_agent() -> str:
         return "asc-access"
 
 
-def _exception_kind(exc: httpx.HTTPError) -> tuple[str, Outcome | None]:
+#: httpx's failures (after ``ConnectError``, told apart by its text), first match wins.
+_KINDS: tuple[tuple[type[httpx.HTTPError], str, AttemptOutcome | None], ...] = (
+    (httpx.ConnectTimeout, "connect_timeout", AttemptOutcome.NOT_SENT),
+    (httpx.PoolTimeout, "pool_timeout", AttemptOutcome.NOT_SENT),
+    (httpx.TimeoutException, "timeout", AttemptOutcome.MAYBE_PROCESSED),
+    (httpx.ProxyError, "proxy", AttemptOutcome.NOT_SENT),
+    (httpx.RemoteProtocolError, "dropped", AttemptOutcome.MAYBE_PROCESSED),
+    (httpx.NetworkError, "network", AttemptOutcome.MAYBE_PROCESSED),
+    (httpx.DecodingError, "decoding", None),
+    (httpx.UnsupportedProtocol, "unsupported_protocol", None),
+)
+
+
+def _exception_kind(exc: httpx.HTTPError) -> tuple[str, AttemptOutcome | None]:
     """What went wrong, and what it proves about whether Apple saw the request."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connect_timeout", Outcome.NOT_SENT
-    if isinstance(exc, httpx.PoolTimeout):
-        return "pool_timeout", Outcome.NOT_SENT
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", Outcome.MAYBE_PROCESSED
-    if isinstance(exc, httpx.ProxyError):
-        return "proxy", Outcome.NOT_SENT
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).lower()
         if "ssl" in text or "certificate" in text or "tls" in text:
-            return "tls", Outcome.NOT_SENT
+            return "tls", AttemptOutcome.NOT_SENT
         if any(w in text for w in ("name or service", "nodename", "getaddrinfo", "resolution")):
-            return "dns", Outcome.NOT_SENT
-        return "connect", Outcome.NOT_SENT
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "dropped", Outcome.MAYBE_PROCESSED
-    if isinstance(exc, httpx.NetworkError):
-        return "network", Outcome.MAYBE_PROCESSED
-    if isinstance(exc, httpx.DecodingError):
-        return "decoding", None
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return "unsupported_protocol", None
+            return "dns", AttemptOutcome.NOT_SENT
+        return "connect", AttemptOutcome.NOT_SENT
+    for kind_type, kind, outcome in _KINDS:
+        if isinstance(exc, kind_type):
+            return kind, outcome
     return "protocol", None
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    error: ApiError
-    outcome: Outcome | None
-    remint: bool = False
-    cause: BaseException | None = None
-
-
-#: A clock this far ahead of Apple's puts a token's ``iat`` in Apple's future even
-#: after the usual back-dating; this far behind, the token has expired on arrival.
-SKEW_AHEAD_REFUSED = 120.0
-SKEW_BEHIND_REFUSED = 600.0
-
-
-def skew_explains_refusal(skew_seconds: float) -> bool:
-    """Whether a clock ``skew_seconds`` off Apple's (positive: ahead) explains a 401."""
-    return skew_seconds >= SKEW_AHEAD_REFUSED or skew_seconds <= -SKEW_BEHIND_REFUSED
 
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One verifying TLS context for every client of this process (loading the CAs: ~40 ms)."""
     return httpx.create_ssl_context()
+
+
+def _bad_link() -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        "Apple's answer holds a link that is not a URL", context={"reason": "bad link"}
+    )
 
 
 def _verify_for(scheme: str) -> ssl.SSLContext:
@@ -197,18 +193,14 @@ class Transport:
         try:
             return str(self._http.build_request("GET", self._url(target, params)).url)
         except httpx.InvalidURL as exc:
-            raise UnexpectedResponseError(
-                "Apple's answer holds a link that is not a URL", context={"reason": "bad link"}
-            ) from exc
+            raise _bad_link() from exc
 
     def _url(self, target: str, params: Sequence[tuple[str, str]] | None) -> str:
         if "://" in target.partition("?")[0]:
             try:
                 url = httpx.URL(target)
             except httpx.InvalidURL as exc:
-                raise UnexpectedResponseError(
-                    "Apple's answer holds a link that is not a URL", context={"reason": "bad link"}
-                ) from exc
+                raise _bad_link() from exc
             if (url.scheme, url.host, url.port) != self._origin:
                 raise UnexpectedResponseError(
                     "Apple's answer links to another host; not sending credentials there",
@@ -246,7 +238,7 @@ class Transport:
         sends = 0
         reminted = False
         maybe_processed = False
-        previous: _Failure | None = None
+        previous: FailedAttempt | None = None
         while True:
             sends += 1
             try:
@@ -259,7 +251,7 @@ class Transport:
                 # The budget refused a retry: report what Apple said, noting the stop.
                 previous.error.context["budget_stopped_retries"] = True
                 raise previous.error from stop
-            previous = result if isinstance(result, _Failure) else None
+            previous = result if isinstance(result, FailedAttempt) else None
             if isinstance(result, ApiResponse):
                 return replace(result, after_retry=sends > 1)
             if result.remint and not reminted:
@@ -267,37 +259,40 @@ class Transport:
                 self._tokens.invalidate()
                 log.info("%s %s -> 401; token re-minted, sending once more", method, url_path(url))
                 continue
-            maybe_processed = maybe_processed or result.outcome is Outcome.MAYBE_PROCESSED
-            delay = self._delay(result, replayable, sends - int(reminted), started)
-            if delay is None:
-                raise result.error from result.cause
-            log.info(
-                "%s %s failed (%s); retry %d in %.2fs",
-                method,
-                url_path(url),
-                result.error.apple_code or result.error.context.get("kind") or result.error.status,
-                sends - int(reminted),
-                delay,
+            maybe_processed = maybe_processed or result.outcome is AttemptOutcome.MAYBE_PROCESSED
+            await self._wait_to_retry(
+                result, method, url, replayable, sends - int(reminted), started
             )
-            await self._sleep(delay)
 
-    def _delay(
-        self, failure: _Failure, replayable: bool, attempt: int, started: float
-    ) -> float | None:
-        policy = self.retry
-        if failure.outcome is None or not may_repeat(failure.outcome, replayable=replayable):
-            return None
-        if attempt >= policy.max_attempts:
-            return None
-        retry_after = failure.error.retry_after
-        delay = retry_after if retry_after is not None else policy.backoff(attempt)
-        if self._clock() - started + delay > policy.total_budget:
-            return None
-        return delay
+    async def _wait_to_retry(
+        self,
+        failure: FailedAttempt,
+        method: str,
+        url: str,
+        replayable: bool,
+        attempt: int,
+        started: float,
+    ) -> None:
+        """Sleep before the next attempt, or raise the failure's error when none may follow."""
+        error = failure.error
+        delay = self.retry.next_delay(
+            failure.outcome,
+            replayable=replayable,
+            attempt=attempt,
+            retry_after=error.retry_after,
+            elapsed=lambda: self._clock() - started,
+        )
+        if delay is None:
+            raise error from failure.cause
+        what = error.apple_code or error.context.get("kind") or error.status
+        log.info(
+            "%s %s failed (%s); retry %d in %.2fs", method, url_path(url), what, attempt, delay
+        )
+        await self._sleep(delay)
 
     async def _attempt(
         self, method: str, url: str, content: bytes | None, sends: int, *, after_retry: bool
-    ) -> ApiResponse | _Failure:
+    ) -> ApiResponse | FailedAttempt:
         path = url_path(url)
         try:
             await self.budget.before_request(self.key_id)
@@ -331,7 +326,7 @@ class Transport:
 
     def _transport_failure(
         self, exc: httpx.HTTPError, method: str, path: str, sends: int, after_retry: bool
-    ) -> _Failure:
+    ) -> FailedAttempt:
         kind, outcome = _exception_kind(exc)
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         detail = redact(detail)
@@ -348,7 +343,7 @@ class Transport:
             rate_limit=self.rate_limit,
             context=context,
         )
-        return _Failure(error, outcome, cause=exc)
+        return FailedAttempt(error, outcome, cause=exc)
 
     def _outcome(
         self,
@@ -358,18 +353,34 @@ class Transport:
         sends: int,
         after_retry: bool,
         elapsed: float,
-    ) -> ApiResponse | _Failure:
-        headers = response.headers
+    ) -> ApiResponse | FailedAttempt:
+        info = self._observe(method, path, response, sends, elapsed)
         status = response.status_code
+        if 200 <= status < 300:
+            return ApiResponse(info=info, body=response.content)
+        return failed_answer(
+            info,
+            response.content,
+            retry_after=parse_retry_after(response.headers.get("retry-after"), now=info.date),
+            rate_limit=info.rate_limit or self.rate_limit,
+            sends=sends,
+            after_retry=after_retry,
+            wall_clock=self._wall_clock,
+        )
+
+    def _observe(
+        self, method: str, path: str, response: httpx.Response, sends: int, elapsed: float
+    ) -> ResponseInfo:
+        """Read the answer's facts (rate limit, Date, request id); tell the budget; log."""
+        headers = response.headers
         snapshot = parse_rate_limit(headers.get("x-rate-limit"))
-        date = http_date(headers.get("date"))
         info = ResponseInfo(
             method=method,
             path=path,
-            status=status,
+            status=response.status_code,
             request_id=headers.get("x-request-id") or None,
             rate_limit=snapshot,
-            date=date,
+            date=http_date(headers.get("date")),
         )
         self.last_response = info
         if snapshot is not None:
@@ -379,53 +390,11 @@ class Transport:
             "%s %s -> %d in %.0f ms (request id %s, rate limit %s/%s, send %d)",
             method,
             path,
-            status,
+            info.status,
             elapsed * 1000,
             info.request_id,
             snapshot.remaining if snapshot else "?",
             snapshot.limit if snapshot else "?",
             sends,
         )
-        if 200 <= status < 300:
-            return ApiResponse(info=info, body=response.content)
-        errors = decode_errors(response.content)
-        rule = classify(status, errors)
-        context: dict[str, Any] = {"attempts": sends}
-        if not errors:
-            context["excerpt"] = excerpt(response.content)
-        message = error_message(status, errors)
-        if after_retry:
-            context["after_retry"] = True
-            if rule.error is ResourceNotFoundError and method == "DELETE":
-                message = (
-                    "Not found when the DELETE was repeated: the earlier attempt, "
-                    f"whose answer was lost, probably succeeded ({message})"
-                )
-        cause = None
-        if status == 401 and date is not None:
-            skew = self._wall_clock() - date.timestamp()
-            if skew_explains_refusal(skew):
-                # Apple's 401 says nothing; its Date header shows our tokens' times are off.
-                cause = "clock_skew"
-                context["clock_skew_seconds"] = round(skew, 1)
-                message += f"; this computer's clock is {abs(skew):.0f} s " + (
-                    "ahead of Apple's" if skew > 0 else "behind Apple's"
-                )
-        error = rule.error(
-            message,
-            method=method,
-            path=path,
-            status=status,
-            errors=errors,
-            request_id=info.request_id,
-            rate_limit=snapshot or self.rate_limit,
-            retry_after=parse_retry_after(headers.get("retry-after"), now=date),
-            cause=cause,
-            context=context,
-        )
-        outcome: Outcome | None = None
-        if status == 429:
-            outcome = Outcome.NOT_PROCESSED
-        elif rule.action == "retry":
-            outcome = Outcome.MAYBE_PROCESSED
-        return _Failure(error, outcome, remint=rule.action == "remint")
+        return info

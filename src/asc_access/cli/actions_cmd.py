@@ -20,7 +20,6 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -47,9 +46,7 @@ from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import client_for_connection, open_store, team_lock
 from asc_access.store.connections import get_connection, list_connections
-
-if TYPE_CHECKING:
-    from asc_access.store.handle import Database
+from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
@@ -61,6 +58,7 @@ ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER,
 APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 Planner = Callable[[dict[str, Team]], Awaitable[Plan]]
+TeamNames = Callable[[Database], list[str]]  # which teams a command acts on
 
 
 def _actor() -> str:
@@ -130,7 +128,7 @@ def _exit_status(execution: Execution) -> int:
 
 def _run(
     planner: Planner,
-    names: Callable[[Database], list[str]],
+    names: TeamNames,
     *,
     dry_run: bool,
     yes: bool,
@@ -202,9 +200,7 @@ async def _flow(
 
 def _incomplete_status(plan: Plan) -> int:
     """Non-zero when part of the request could not be planned (an unreadable team)."""
-    if not plan.incomplete:
-        return 0
-    return exit_status_for(plan.incomplete[0].code)
+    return exit_status_for(plan.incomplete[0].code) if plan.incomplete else 0
 
 
 def _report_incomplete(plan: Plan, as_json: bool) -> int:
@@ -216,7 +212,7 @@ def _report_incomplete(plan: Plan, as_json: bool) -> int:
     return status
 
 
-def _single(connection: str | None) -> Callable[[Database], list[str]]:
+def _single(connection: str | None) -> TeamNames:
     return lambda engine: [_one_connection(engine, connection)]
 
 
@@ -352,9 +348,7 @@ def offboard(
     _run(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
 
 
-def _desired(
-    file: Path, force: bool, action: str
-) -> tuple[Planner, Callable[[Database], list[str]]]:
+def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
     desired = load_desired_state(file)
 
     async def planner(teams: dict[str, Team]) -> Plan:

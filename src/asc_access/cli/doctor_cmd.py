@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
+from typer import _click as click
+from typer.core import TyperCommand
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.plain_params import plain_coercion
 from asc_access.config import Settings
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
-from asc_access.diagnosis.render import render_report
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import UsageError
 
@@ -54,6 +56,13 @@ connections_app = typer.Typer(
 )
 
 
+class _PlainParamsCommand(TyperCommand):
+    """A typer command whose plain parameters skip pydantic (see :mod:`.plain_params`)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return plain_coercion(super().get_params(ctx))
+
+
 def _flags(
     key_id: str | None,
     issuer_id: str | None,
@@ -77,6 +86,9 @@ def _evaluate(flags: CredentialFlags) -> Evaluation:
 
 
 def _print_report(report: DoctorReport) -> None:
+    # Imported when there is a report to draw: not on the way to the first request.
+    from asc_access.diagnosis.render import render_report
+
     render_report(report, console)
 
 
@@ -317,6 +329,6 @@ def connections_rotate_key(
 
 def register(app: typer.Typer) -> None:
     """Add ``doctor``, ``connect`` and ``connections`` to ``app``."""
-    app.command("doctor")(doctor)
-    app.command("connect")(connect)
+    app.command("doctor", cls=_PlainParamsCommand)(doctor)
+    app.command("connect", cls=_PlainParamsCommand)(connect)
     app.add_typer(connections_app)

@@ -22,6 +22,7 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
 from asc_access import __version__
+from asc_access.cli.plain_params import plain_coercion
 
 __all__ = ["COMMANDS", "Command", "app", "main"]
 
@@ -183,7 +184,7 @@ class _LazyGroup(TyperGroup):
     """Lists commands from :data:`COMMANDS`; imports one only to run it (or show its help)."""
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        params = super().get_params(ctx)
+        params = plain_coercion(super().get_params(ctx))
         for param in params:
             _plain_flag(param)
         return params

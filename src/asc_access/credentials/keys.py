@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -343,6 +342,8 @@ def _classify_unparsable(work: _Work, der: bytes, *, binary: bool) -> NoReturn:
 
 
 def _load_der_certificate(der: bytes) -> object:
+    from cryptography import x509  # only to name a wrong input; costly to import up front
+
     return x509.load_der_x509_certificate(der)
 
 

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from asc_access.errors import UsageError
 
@@ -112,6 +112,16 @@ class RawCredentials:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Candidates:
+    """Every value found for each credential, in precedence order (first wins)."""
+
+    key_ids: list[Sourced] = field(default_factory=list)
+    issuers: list[Sourced] = field(default_factory=list)
+    keys: list[KeyInput] = field(default_factory=list)
+    lifetimes: list[tuple[int, str]] = field(default_factory=list)
+
+
 def gather_credentials(
     flags: CredentialFlags | None = None,
     *,
@@ -130,58 +140,63 @@ def gather_credentials(
     raw = RawCredentials()
     if flags.private_key_file == "-" and flags.api_key_json == "-":
         raise UsageError("only one of --private-key-file and --api-key-json can read stdin (-)")
-
-    key_ids: list[Sourced] = []
-    issuers: list[Sourced] = []
-    keys: list[KeyInput] = []
-    lifetimes: list[tuple[int, str]] = []
-
-    if flags.key_id is not None:
-        key_ids.append(Sourced(flags.key_id, "flag --key-id"))
-    if flags.issuer_id is not None:
-        issuers.append(Sourced(flags.issuer_id, "flag --issuer-id"))
-    if flags.private_key_file is not None:
-        if flags.private_key_file == "-":
-            keys.append(KeyInput("stdin (--private-key-file -)", content=stdin()))
-        else:
-            path = _path(flags.private_key_file, "--private-key-file")
-            keys.append(KeyInput(f"file {path} (--private-key-file)", path=path))
-    if flags.token_lifetime is not None:
-        lifetimes.append((flags.token_lifetime, "flag --token-lifetime"))
-
+    found = _Candidates()
+    _from_flags(flags, stdin, found)
     if flags.api_key_json is not None:
-        _from_fastlane_json(flags.api_key_json, stdin, key_ids, issuers, keys, lifetimes, raw)
-
-    for name in _KEY_ID_ENV:
-        value = _env_value(env, name, raw)
-        if value is not None:
-            key_ids.append(value)
-    for name in _ISSUER_ENV:
-        value = _env_value(env, name, raw)
-        if value is not None:
-            issuers.append(value)
-    path_value = _env_value(env, "ASC_PRIVATE_KEY_PATH", raw)
-    if path_value is not None:
-        path = _path(path_value.value.strip().strip("'\""), path_value.source)
-        keys.append(KeyInput(f"file {path} ({path_value.source})", path=path))
-    for name in _KEY_CONTENT_ENV:
-        keys.extend(_env_key(env, name, raw))
-
-    raw.key_id = _first(key_ids, "Key ID", raw, lambda s: s.value.strip())
-    raw.issuer_id = _first(issuers, "Issuer ID", raw, lambda s: s.value.strip().lower())
-    raw.private_key = _first(keys, "private key", raw, lambda k: k.identity)
-    if lifetimes:
-        raw.token_lifetime, raw.token_lifetime_source = lifetimes[0]
-        for seconds, source in lifetimes[1:]:
-            if seconds != raw.token_lifetime:
-                raw.conflicts.append(
-                    f"token lifetime: {raw.token_lifetime_source} wins over {source}"
-                )
+        _from_fastlane_json(flags.api_key_json, stdin, found, raw)
+    _from_env(env, found, raw)
+    _settle(found, raw)
     if flags.individual:
         raw.individual_source = "flag --individual"
     elif raw.issuer_id is None:
         raw.individual_source = "no Issuer ID given"
     return raw
+
+
+def _from_flags(flags: CredentialFlags, stdin: Callable[[], bytes], found: _Candidates) -> None:
+    if flags.key_id is not None:
+        found.key_ids.append(Sourced(flags.key_id, "flag --key-id"))
+    if flags.issuer_id is not None:
+        found.issuers.append(Sourced(flags.issuer_id, "flag --issuer-id"))
+    if flags.private_key_file is not None:
+        if flags.private_key_file == "-":
+            found.keys.append(KeyInput("stdin (--private-key-file -)", content=stdin()))
+        else:
+            path = _path(flags.private_key_file, "--private-key-file")
+            found.keys.append(KeyInput(f"file {path} (--private-key-file)", path=path))
+    if flags.token_lifetime is not None:
+        found.lifetimes.append((flags.token_lifetime, "flag --token-lifetime"))
+
+
+def _from_env(env: Mapping[str, str], found: _Candidates, raw: RawCredentials) -> None:
+    for name in _KEY_ID_ENV:
+        value = _env_value(env, name, raw)
+        if value is not None:
+            found.key_ids.append(value)
+    for name in _ISSUER_ENV:
+        value = _env_value(env, name, raw)
+        if value is not None:
+            found.issuers.append(value)
+    path_value = _env_value(env, "ASC_PRIVATE_KEY_PATH", raw)
+    if path_value is not None:
+        path = _path(path_value.value.strip().strip("'\""), path_value.source)
+        found.keys.append(KeyInput(f"file {path} ({path_value.source})", path=path))
+    for name in _KEY_CONTENT_ENV:
+        found.keys.extend(_env_key(env, name, raw))
+
+
+def _settle(found: _Candidates, raw: RawCredentials) -> None:
+    """The winners into ``raw``, noting every conflict that lost."""
+    raw.key_id = _first(found.key_ids, "Key ID", raw, lambda s: s.value.strip())
+    raw.issuer_id = _first(found.issuers, "Issuer ID", raw, lambda s: s.value.strip().lower())
+    raw.private_key = _first(found.keys, "private key", raw, lambda k: k.identity)
+    if found.lifetimes:
+        raw.token_lifetime, raw.token_lifetime_source = found.lifetimes[0]
+        for seconds, source in found.lifetimes[1:]:
+            if seconds != raw.token_lifetime:
+                raw.conflicts.append(
+                    f"token lifetime: {raw.token_lifetime_source} wins over {source}"
+                )
 
 
 def _first(
@@ -245,15 +260,57 @@ def _env_key(env: Mapping[str, str], name: str, raw: RawCredentials) -> list[Key
     return [KeyInput(f"env {name}", content=value)]
 
 
+_FASTLANE_FIELDS = frozenset(
+    {
+        "key_id",
+        "issuer_id",
+        "key",
+        "key_content",
+        "key_filepath",
+        "is_key_content_base64",
+        "duration",
+        "in_house",
+    }
+)
+
+
 def _from_fastlane_json(
-    where: str,
-    stdin: Callable[[], bytes],
-    key_ids: list[Sourced],
-    issuers: list[Sourced],
-    keys: list[KeyInput],
-    lifetimes: list[tuple[int, str]],
-    raw: RawCredentials,
+    where: str, stdin: Callable[[], bytes], found: _Candidates, raw: RawCredentials
 ) -> None:
+    label, document = _fastlane_document(where, stdin)
+    if isinstance(document.get("key_id"), str):
+        found.key_ids.append(Sourced(document["key_id"], f"{label} key_id"))
+    if isinstance(document.get("issuer_id"), str) and document["issuer_id"].strip():
+        found.issuers.append(Sourced(document["issuer_id"], f"{label} issuer_id"))
+    content = document.get("key", document.get("key_content"))
+    if isinstance(content, str) and content.strip():
+        found.keys.append(
+            KeyInput(
+                f"{label} key",
+                content=content,
+                base64_content=bool(document.get("is_key_content_base64")),
+            )
+        )
+    elif isinstance(document.get("key_filepath"), str):
+        path = _path(document["key_filepath"], f"{label} key_filepath")
+        found.keys.append(KeyInput(f"file {path} ({label} key_filepath)", path=path))
+    duration = document.get("duration")
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        if not math.isfinite(duration) or abs(duration) > 2**31:
+            raise UsageError(f"{label} duration must be a number of seconds, like 1200")
+        found.lifetimes.append((int(duration), f"{label} duration"))
+    if document.get("in_house"):
+        raw.notes.append(
+            f"{label} has in_house: true (an Enterprise key); asc-access talks to the "
+            "App Store Connect API"
+        )
+    unknown = sorted(set(document) - _FASTLANE_FIELDS)
+    if unknown:
+        raw.notes.append(f"{label}: ignored unknown fields {', '.join(unknown)}")
+
+
+def _fastlane_document(where: str, stdin: Callable[[], bytes]) -> tuple[str, dict[str, Any]]:
+    """Where fastlane's API key JSON came from, and its object."""
     if where == "-":
         label = "stdin (--api-key-json -)"
         data = stdin()
@@ -275,45 +332,7 @@ def _from_fastlane_json(
         ) from None
     if not isinstance(document, dict):
         raise UsageError(f"{label} must hold a JSON object")
-    known = {
-        "key_id",
-        "issuer_id",
-        "key",
-        "key_content",
-        "key_filepath",
-        "is_key_content_base64",
-        "duration",
-        "in_house",
-    }
-    if isinstance(document.get("key_id"), str):
-        key_ids.append(Sourced(document["key_id"], f"{label} key_id"))
-    if isinstance(document.get("issuer_id"), str) and document["issuer_id"].strip():
-        issuers.append(Sourced(document["issuer_id"], f"{label} issuer_id"))
-    content = document.get("key", document.get("key_content"))
-    if isinstance(content, str) and content.strip():
-        keys.append(
-            KeyInput(
-                f"{label} key",
-                content=content,
-                base64_content=bool(document.get("is_key_content_base64")),
-            )
-        )
-    elif isinstance(document.get("key_filepath"), str):
-        path = _path(document["key_filepath"], f"{label} key_filepath")
-        keys.append(KeyInput(f"file {path} ({label} key_filepath)", path=path))
-    duration = document.get("duration")
-    if isinstance(duration, int | float) and not isinstance(duration, bool):
-        if not math.isfinite(duration) or abs(duration) > 2**31:
-            raise UsageError(f"{label} duration must be a number of seconds, like 1200")
-        lifetimes.append((int(duration), f"{label} duration"))
-    if document.get("in_house"):
-        raw.notes.append(
-            f"{label} has in_house: true (an Enterprise key); asc-access talks to the "
-            "App Store Connect API"
-        )
-    unknown = sorted(set(document) - known)
-    if unknown:
-        raw.notes.append(f"{label}: ignored unknown fields {', '.join(unknown)}")
+    return label, document
 
 
 def _path(text: str, what: str) -> Path:

@@ -12,20 +12,24 @@ forces a fresh one. Tokens live only in memory.
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from asc_access.credentials.types import Credentials
 from asc_access.credentials.validate import DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME
 from asc_access.errors import CredentialError
 from asc_access.ids import KeyId
 
-__all__ = ["AUDIENCE", "TokenManager"]
+__all__ = ["AUDIENCE", "TokenManager", "sign_es256"]
 
 AUDIENCE = "appstoreconnect-v1"
 
@@ -126,12 +130,8 @@ class TokenManager:
 
     def _mint(self, now: float) -> str:
         claims = self.claims(now)
-        token = jwt.encode(
-            claims,
-            self._credentials.private_key.signing_key(),
-            algorithm="ES256",
-            headers={"kid": self._credentials.key_id, "typ": "JWT"},
-        )
+        header = {"alg": "ES256", "kid": self._credentials.key_id, "typ": "JWT"}
+        token = sign_es256(header, claims, self._credentials.private_key.signing_key())
         self._expires_at = float(claims["exp"])
         self.minted += 1
         return token
@@ -141,3 +141,22 @@ class TokenManager:
             f"TokenManager({self._credentials.key_type} key {self._credentials.key_id}, "
             f"minted={self.minted})"
         )
+
+
+def _segment(value: dict[str, Any]) -> str:
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def sign_es256(
+    header: dict[str, Any], claims: dict[str, Any], key: ec.EllipticCurvePrivateKey
+) -> str:
+    """A compact JWS (RFC 7515) signed with ES256 (RFC 7518 §3.4: raw ``r || s``, 64 bytes).
+
+    Signed here rather than by a JWT library: importing one (with its X.509 support)
+    costs the doctor's first request more than minting takes.
+    """
+    signing_input = f"{_segment(header)}.{_segment(claims)}"
+    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode('ascii')}"

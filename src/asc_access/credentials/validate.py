@@ -16,11 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asc_access.credentials.keys import (
-    LoadedKey,
-    clean_text_value,
-    parse_private_key,
-    read_key_file,
+from asc_access.credentials.keys import LoadedKey, parse_private_key, read_key_file
+from asc_access.credentials.shapes import (
+    KEY_ID_PATTERN,
+    UUID_PATTERN,
+    clean,
+    issuer_problem,
+    key_id_problem,
+    shown,
 )
 from asc_access.credentials.sources import (
     CredentialFlags,
@@ -41,11 +44,6 @@ __all__ = [
     "load_credentials",
 ]
 
-KEY_ID_PATTERN = re.compile(r"^[A-Z0-9]{10}$")
-#: Shape only, case-insensitive: Apple's own sample is not an RFC 4122 UUID.
-UUID_PATTERN = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
-)
 _FILENAME = re.compile(r"^(?:AuthKey|ApiKey)_([A-Za-z0-9]+)\.p8$")
 #: Apple's cap on ``exp - iat`` for every call this project makes.
 MAX_TOKEN_LIFETIME = 20 * 60
@@ -53,8 +51,6 @@ MAX_TOKEN_LIFETIME = 20 * 60
 DEFAULT_TOKEN_LIFETIME = 11 * 60
 #: Above this, a client clock a little ahead was seen to make Apple refuse tokens.
 _RISKY_LIFETIME = 15 * 60
-#: Longest id value quoted back in a message (an Issuer ID has 36 characters).
-_QUOTE_MAX = 40
 
 
 @dataclass(slots=True)
@@ -159,126 +155,79 @@ def _check_sources(ev: Evaluation) -> None:
     ev.add("sources", "warn" if raw.conflicts else "pass", detail)
 
 
-def _clean(value: str) -> tuple[str, str]:
-    cleaned, notes = clean_text_value(value)
-    return cleaned, (f" ({'; '.join(notes)})" if notes else "")
-
-
 def _check_ids(ev: Evaluation) -> tuple[str | None, str | None]:
     raw = ev.raw
-    key_id = issuer_id = None
-    key_note = issuer_note = ""
-    if raw.key_id is not None:
-        key_id, key_note = _clean(raw.key_id.value)
-    if raw.issuer_id is not None:
-        issuer_id, issuer_note = _clean(raw.issuer_id.value)
-    if (
-        key_id
-        and issuer_id
-        and raw.key_id
-        and raw.issuer_id
-        and UUID_PATTERN.match(key_id)
-        and KEY_ID_PATTERN.match(issuer_id.upper())
-    ):
-        error = CredentialError(
-            f"the Key ID ({raw.key_id.source}) and the Issuer ID ({raw.issuer_id.source}) "
-            f"are swapped: {key_id} is shaped like an Issuer ID and {issuer_id} like a Key ID",
-            cause="ids_swapped",
-            source=raw.key_id.source,
-            context={"key_id": key_id, "issuer_id": issuer_id},
-        )
-        ev.fail("key_id_format", error)
-        ev.add("issuer_id_format", "fail", "holds a Key ID (the two values are swapped)")
+    key_id, key_note = clean(raw.key_id.value) if raw.key_id else (None, "")
+    issuer_id, issuer_note = clean(raw.issuer_id.value) if raw.issuer_id else (None, "")
+    if _swapped(ev, key_id, issuer_id):
         return None, None
+    return _check_key_id(ev, key_id, key_note), _check_issuer_id(ev, issuer_id, issuer_note)
+
+
+def _swapped(ev: Evaluation, key_id: str | None, issuer_id: str | None) -> bool:
+    raw = ev.raw
+    if not (key_id and issuer_id and raw.key_id and raw.issuer_id):
+        return False
+    if not (UUID_PATTERN.match(key_id) and KEY_ID_PATTERN.match(issuer_id.upper())):
+        return False
+    error = CredentialError(
+        f"the Key ID ({raw.key_id.source}) and the Issuer ID ({raw.issuer_id.source}) "
+        f"are swapped: {key_id} is shaped like an Issuer ID and {issuer_id} like a Key ID",
+        cause="ids_swapped",
+        source=raw.key_id.source,
+        context={"key_id": key_id, "issuer_id": issuer_id},
+    )
+    ev.fail("key_id_format", error)
+    ev.add("issuer_id_format", "fail", "holds a Key ID (the two values are swapped)")
+    return True
+
+
+def _check_key_id(ev: Evaluation, key_id: str | None, note: str) -> str | None:
+    raw = ev.raw
     if not key_id:
         ev.fail(
             "key_id_format",
             UsageError(
                 "no Key ID given: pass --key-id, set ASC_KEY_ID, or use --api-key-json"
-                + _filename_hint(ev.raw)
+                + _filename_hint(raw)
             ),
         )
-        key_id = None
-    else:
-        problem = _key_id_problem(key_id)
-        source = raw.key_id.source if raw.key_id else "?"
-        if problem:
-            ev.fail(
-                "key_id_format",
-                CredentialError(
-                    f"the Key ID from {source} is malformed: {problem}{_filename_hint(raw)}",
-                    cause="key_id_malformed",
-                    source=source,
-                    context={"key_id": _shown(key_id)},
-                ),
-            )
-            key_id = None
-        else:
-            ev.add("key_id_format", "pass", f"{key_id} from {source}{key_note}")
-    if issuer_id:
-        source = raw.issuer_id.source if raw.issuer_id else "?"
-        if UUID_PATTERN.match(issuer_id):
-            ev.add("issuer_id_format", "pass", f"{issuer_id} from {source}{issuer_note}")
-        else:
-            ev.fail(
-                "issuer_id_format",
-                CredentialError(
-                    f"the Issuer ID from {source} is malformed: {_issuer_problem(issuer_id)}",
-                    cause="issuer_id_malformed",
-                    source=source,
-                    context={"issuer_id": _shown(issuer_id)},
-                ),
-            )
-            issuer_id = None
-    else:
-        ev.add("issuer_id_format", "skip", "no Issuer ID given (individual key)")
-        issuer_id = None
-    return key_id, issuer_id
-
-
-def _key_id_problem(key_id: str) -> str | None:
-    if KEY_ID_PATTERN.match(key_id):
         return None
-    if UUID_PATTERN.match(key_id):
-        return (
-            "it is shaped like an Issuer ID (a UUID); the Key ID is the 10-character "
-            "value in the KEY ID column"
+    problem = key_id_problem(key_id)
+    source = raw.key_id.source if raw.key_id else "?"
+    if problem:
+        ev.fail(
+            "key_id_format",
+            CredentialError(
+                f"the Key ID from {source} is malformed: {problem}{_filename_hint(raw)}",
+                cause="key_id_malformed",
+                source=source,
+                context={"key_id": shown(key_id)},
+            ),
         )
-    problems = []
-    if len(key_id) != 10:
-        problems.append(f"it has {len(key_id)} characters, a Key ID has 10")
-    if any(c.islower() for c in key_id):
-        problems.append("it has lower-case letters, Key IDs are upper-case")
-    odd = sorted({c for c in key_id if not c.isalnum()})
-    if odd:
-        problems.append(f"it contains {', '.join(repr(c) for c in odd)}")
-    if not problems:
-        problems.append("it must be 10 upper-case letters and digits")
-    return "; ".join(problems) + f" (got {_shown(key_id)})"
+        return None
+    ev.add("key_id_format", "pass", f"{key_id} from {source}{note}")
+    return key_id
 
 
-def _issuer_problem(issuer_id: str) -> str:
-    if KEY_ID_PATTERN.match(issuer_id):
-        return (
-            f"{issuer_id!r} looks like a Key ID; the Issuer ID is the UUID shown at "
-            "the top of the Team Keys tab"
-        )
-    return (
-        f"expected 8-4-4-4-12 hexadecimal digits with hyphens "
-        f"(like 57246542-96fe-1a63-e053-0824d011072a), got {_shown(issuer_id)}"
+def _check_issuer_id(ev: Evaluation, issuer_id: str | None, note: str) -> str | None:
+    if not issuer_id:
+        ev.add("issuer_id_format", "skip", "no Issuer ID given (individual key)")
+        return None
+    source = ev.raw.issuer_id.source if ev.raw.issuer_id else "?"
+    if UUID_PATTERN.match(issuer_id):
+        ev.add("issuer_id_format", "pass", f"{issuer_id} from {source}{note}")
+        return issuer_id
+    ev.fail(
+        "issuer_id_format",
+        CredentialError(
+            f"the Issuer ID from {source} is malformed: {issuer_problem(issuer_id)}",
+            cause="issuer_id_malformed",
+            source=source,
+            context={"issuer_id": shown(issuer_id)},
+        ),
     )
-
-
-def _shown(value: str) -> str:
-    """How a message may quote an id value: verbatim when short, described otherwise.
-
-    A long or multi-line value is often a secret pasted into the wrong place (the
-    ``.p8``'s content in ``ASC_KEY_ID``); it must never be echoed into output or logs.
-    """
-    if len(value) <= _QUOTE_MAX and "\n" not in value and "PRIVATE KEY" not in value:
-        return repr(value)
-    looks = " that looks like a private key" if "PRIVATE KEY" in value or len(value) > 100 else ""
-    return f"a {len(value)}-character value{looks}, not shown"
+    return None
 
 
 def _filename_hint(raw: RawCredentials) -> str:

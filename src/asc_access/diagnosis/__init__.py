@@ -1,18 +1,27 @@
 """Diagnosis: what a failure means and what to do about it.
 
-- :mod:`~asc_access.diagnosis.causes`: the table, one entry per catalogue cause
-  (title, meaning, certainty rule, evidence template, resolution steps);
-- :mod:`~asc_access.diagnosis.apple_codes`: every Apple error code we know;
-- :func:`finding_for`: any asc-access error → a :class:`Finding`;
-- :func:`~asc_access.diagnosis.doctor.diagnose`: the doctor (offline checks,
-  then online probes) producing a :class:`DoctorReport`.
+The words come from the catalogue's one table (:mod:`asc_access.catalogue`:
+one entry per cause, and every Apple error code we know), re-exported here;
+this package turns failures into findings:
 
-The doctor and its probes import the API client, so they are not re-exported
-here: import them from :mod:`asc_access.diagnosis.doctor`.
+- :func:`finding_for`: any asc-access error → a :class:`Finding`;
+- :class:`DoctorReport`: the doctor's answer, rendered by :mod:`.render`;
+- :mod:`.verdicts` / :mod:`.suspects`: reading probe results into findings.
+
+The doctor itself, and its online probes, import the API client, so they live a
+layer higher, in :mod:`asc_access.doctor`.
 """
 
-from asc_access.diagnosis.apple_codes import APPLE_CODES, AppleCodeEntry, lookup
-from asc_access.diagnosis.causes import CAUSES, CauseEntry, Certainty, entry, fill
+from asc_access.catalogue import (
+    APPLE_CODES,
+    CAUSES,
+    AppleCodeEntry,
+    CauseEntry,
+    Certainty,
+    entry,
+    fill,
+    lookup,
+)
 from asc_access.diagnosis.findings import Finding, finding_for, make_finding
 from asc_access.diagnosis.report import CAPABILITIES, DoctorReport
 

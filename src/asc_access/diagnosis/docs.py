@@ -1,18 +1,15 @@
 """``docs/errors.md``, generated from the diagnosis table.
 
 Run ``python -m asc_access.diagnosis.docs > docs/errors.md`` after changing
-:mod:`asc_access.diagnosis.causes` or :mod:`asc_access.diagnosis.apple_codes`;
-a test fails while the file and the table differ.
+the catalogue (:mod:`asc_access.catalogue`); a test fails while the file and
+the table differ.
 """
 
 from __future__ import annotations
 
 import sys
 
-from asc_access.catalogue import CAUSES as CATALOGUE
-from asc_access.catalogue import CODES, EXIT_STATUS
-from asc_access.diagnosis.apple_codes import APPLE_CODES
-from asc_access.diagnosis.causes import CAUSES, fill
+from asc_access.catalogue import APPLE_CODES, CAUSES, CODE_CAUSES, CODES, EXIT_STATUS, fill
 
 __all__ = ["render_markdown"]
 
@@ -30,12 +27,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_markdown() -> str:
-    """The whole of ``docs/errors.md``."""
-    out: list[str] = [
+def _summary() -> list[str]:
+    out = [
         "# Error catalogue",
         "",
-        "<!-- Generated from src/asc_access/diagnosis/causes.py and apple_codes.py by",
+        "<!-- Generated from src/asc_access/catalogue/ (the one table) by",
         "     `python -m asc_access.diagnosis.docs > docs/errors.md`. Do not edit by hand:",
         "     tests/connect/test_diagnosis_table.py fails while file and table differ. -->",
         "",
@@ -52,28 +48,33 @@ def render_markdown() -> str:
         "|---|---|---|---|",
     ]
     for code, meaning in CODES.items():
-        causes = ", ".join(f"[`{c}`](#{c})" for c in CATALOGUE[code])
+        causes = ", ".join(f"[`{c}`](#{c})" for c in CODE_CAUSES[code])
         out.append(f"| {code} | {EXIT_STATUS[code]} | {_cell(meaning)} | {causes} |")
-    for code, meaning in CODES.items():
-        out += ["", f"## {code}: {meaning}", ""]
-        for cause in CATALOGUE[code]:
-            item = CAUSES[cause]
-            out += [
-                f'<a id="{cause}"></a>',
-                f"### `{cause}`: {item.title}",
-                "",
-                item.meaning,
-                "",
-                f"**How sure:** {item.certainty_rule}",
-                "",
-                f"**Evidence shown:** {fill(item.evidence, _DOC_FACTS)}",
-                "",
-                "**What to do:**",
-                "",
-            ]
-            out += [f"{n}. {fill(step, _DOC_FACTS)}" for n, step in enumerate(item.resolution, 1)]
-            out.append("")
-    out += [
+    return out
+
+
+def _cause_section(cause: str) -> list[str]:
+    item = CAUSES[cause]
+    out = [
+        f'<a id="{cause}"></a>',
+        f"### `{cause}`: {item.title}",
+        "",
+        item.meaning,
+        "",
+        f"**How sure:** {item.certainty_rule}",
+        "",
+        f"**Evidence shown:** {fill(item.evidence, _DOC_FACTS)}",
+        "",
+        "**What to do:**",
+        "",
+    ]
+    out += [f"{n}. {fill(step, _DOC_FACTS)}" for n, step in enumerate(item.resolution, 1)]
+    out.append("")
+    return out
+
+
+def _apple_codes() -> list[str]:
+    out = [
         "## Apple's error codes",
         "",
         (
@@ -94,7 +95,17 @@ def render_markdown() -> str:
             f"| {cause} | {known.action} |"
         )
     out.append("")
-    return "\n".join(out)
+    return out
+
+
+def render_markdown() -> str:
+    """The whole of ``docs/errors.md``."""
+    out = _summary()
+    for code, meaning in CODES.items():
+        out += ["", f"## {code}: {meaning}", ""]
+        for cause in CODE_CAUSES[code]:
+            out += _cause_section(cause)
+    return "\n".join(out + _apple_codes())
 
 
 if __name__ == "__main__":  # pragma: no cover

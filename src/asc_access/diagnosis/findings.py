@@ -11,9 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asc_access.catalogue import code_of
-from asc_access.diagnosis.apple_codes import lookup
-from asc_access.diagnosis.causes import CAUSES, Certainty, fill
+from asc_access.catalogue import (
+    CAUSES,
+    CONFLICT_STEP,
+    UNCATALOGUED,
+    Certainty,
+    Wording,
+    fill,
+    lookup,
+)
 from asc_access.errors import (
     ApiError,
     AscAccessError,
@@ -69,7 +75,7 @@ def make_finding(
     """A finding for a catalogue ``cause``, its templates filled from ``facts``."""
     item = CAUSES[cause]
     return Finding(
-        code=code_of(cause),
+        code=item.code,
         cause=cause,
         certainty=certainty or item.certainty,
         title=item.title,
@@ -136,42 +142,21 @@ def finding_for(error: AscAccessError, facts: Mapping[str, object] | None = None
             return make_finding(error.cause, merged)
         return _uncatalogued_api(error)
     if isinstance(error, SecretStoreError):
-        return Finding(
-            None,
-            None,
-            "certain",
-            "The stored private key cannot be decrypted",
-            error.message,
-            (
-                (
-                    "Use the master key the connection was saved with: set ASC_ACCESS_MASTER_KEY "
-                    "to it, or restore the master.key file in ASC_ACCESS_HOME."
-                ),
-                (
-                    "If it is lost, connect again: `asc-access connections remove <NAME>` then "
-                    "`asc-access connect <NAME> ...` with the key's .p8."
-                ),
-            ),
-        )
+        return _local(UNCATALOGUED["secret_store"], error)
     if isinstance(error, NotFoundLocallyError):
-        return Finding(
-            None,
-            None,
-            "certain",
-            "Unknown name",
-            error.message,
-            ("List the saved connections with `asc-access connections`.",),
-        )
+        return _local(UNCATALOGUED["unknown_name"], error)
     if isinstance(error, UsageError):
-        return Finding(
-            None, None, "certain", "The command is incomplete or malformed", error.message, ()
-        )
+        return _local(UNCATALOGUED["usage"], error)
     return Finding(error.code, error.cause, "certain", error.message, error.message, ())
+
+
+def _local(wording: Wording, error: AscAccessError) -> Finding:
+    return Finding(None, None, "certain", wording.title, error.message, wording.resolution)
 
 
 def _uncatalogued_api(error: ApiError) -> Finding:
     known = lookup(error.status, error.apple_code)
-    title = known.title if known else "Apple refused the request"
+    title = known.title if known else UNCATALOGUED["request_rejected"].title
     detail = _api_detail(error)
     if known:
         detail += f" {known.meaning}"
@@ -182,10 +167,5 @@ def _uncatalogued_api(error: ApiError) -> Finding:
         detail += f" (at {', '.join(str(v) for v in first.source.values())})"
     steps: tuple[str, ...] = ()
     if isinstance(error, RequestRejectedError) and known and known.kind == "conflict":
-        steps = (
-            (
-                "Read the current state (`asc-access sync`), then retry the change if it is "
-                "still needed."
-            ),
-        )
+        steps = (CONFLICT_STEP,)
     return Finding(error.code, error.cause, "certain", title, detail, steps)

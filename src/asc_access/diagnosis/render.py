@@ -7,7 +7,7 @@ import re
 from rich.console import Console
 from rich.markup import escape
 
-from asc_access.diagnosis.causes import CAUSES
+from asc_access.catalogue import CAUSES
 from asc_access.diagnosis.findings import Finding
 from asc_access.diagnosis.report import CAPABILITIES, DoctorReport
 from asc_access.diagnosis.verdicts import signed_seconds

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from asc_access.diagnosis.causes import Certainty
+from asc_access.catalogue import Certainty
 from asc_access.diagnosis.findings import Finding, make_finding
-from asc_access.diagnosis.probes import ProbeName, ProbeResult
+from asc_access.diagnosis.probe_results import ProbeName, ProbeResult
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import ApiError
 

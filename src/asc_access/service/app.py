@@ -1,4 +1,33 @@
-"""The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling."""
+"""The service's app factory: REST API under ``/api/v1``, the console, in-process scheduling.
+
+:func:`create_app` takes the settings and these keyword arguments (all optional):
+
+    settings: where the store is and which Apple URL new connections default to.
+    engine: an open store (default: :func:`asc_access.runtime.open_store`).
+    scheduler: run each connection's sync on its interval inside the app
+        (turn off in tests, or when ``asc-access scheduler`` runs with workers).
+    scheduler_tick: how often the scheduler looks for due connections (seconds).
+    session_secret: key that signs console cookies (default: derived from
+        ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
+        a deployment accepts the same sessions; see :mod:`.session_secret`).
+    secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
+        ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
+    on_admin_token: called once with a newly generated admin token (the CLI
+        prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
+    client_kwargs: extra keyword arguments for every API client built.
+    sync_runner, due_connections: replace how a sync runs and which
+        connections are due (tests); the defaults use the library.
+    clock: the service's notion of now (aware datetimes).
+    max_key_bytes: the largest private key upload accepted.
+    auth_throttle: how failed sign-ins and bearer tokens are throttled
+        (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
+    oidc: console single sign-on and whether local token sign-in is on
+        (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
+    approvals: four-eyes approval of risky actions (default: from
+        ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
+    url_policy: which API URLs the service may call (default: Apple's and
+        ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
+"""
 
 from __future__ import annotations
 
@@ -76,49 +105,19 @@ def create_app(
     approvals: ApprovalPolicy | None = None,
     url_policy: UrlPolicy | None = None,
 ) -> FastAPI:
-    """Build the service.
-
-    Args:
-        settings: where the store is and which Apple URL new connections default to.
-        engine: an open store (default: :func:`asc_access.runtime.open_store`).
-        scheduler: run each connection's sync on its interval inside the app
-            (turn off in tests, or when ``asc-access scheduler`` runs with workers).
-        scheduler_tick: how often the scheduler looks for due connections (seconds).
-        session_secret: key that signs console cookies (default: derived from
-            ``ASC_ACCESS_SESSION_SECRET`` or the master key, so every process of
-            a deployment accepts the same sessions; see :mod:`.session_secret`).
-        secure_cookies: set the ``Secure`` flag on cookies (browsers accept it on
-            ``http://127.0.0.1``; leave on everywhere else and serve over TLS).
-        on_admin_token: called once with a newly generated admin token (the CLI
-            prints it); never called when ``ASC_ACCESS_API_TOKEN`` is set.
-        client_kwargs: extra keyword arguments for every API client built.
-        sync_runner, due_connections: replace how a sync runs and which
-            connections are due (tests); the defaults use the library.
-        clock: the service's notion of now (aware datetimes).
-        max_key_bytes: the largest private key upload accepted.
-        auth_throttle: how failed sign-ins and bearer tokens are throttled
-            (default: ``ASC_ACCESS_AUTH_THROTTLE``, see :mod:`.throttle`).
-        oidc: console single sign-on and whether local token sign-in is on
-            (default: from ``ASC_ACCESS_OIDC_*`` / ``ASC_ACCESS_LOCAL_LOGIN``).
-        approvals: four-eyes approval of risky actions (default: from
-            ``ASC_ACCESS_FOUR_EYES`` / ``ASC_ACCESS_APPROVAL_TTL``).
-        url_policy: which API URLs the service may call (default: Apple's and
-            ``ASC_ACCESS_ALLOWED_API_URLS``; tests inject a resolver).
-    """
+    """Build the service (its keyword arguments are described in this module's docstring)."""
     engine = engine if engine is not None else library.open_store(settings)
     generated = ensure_admin_token(engine, settings.api_token, clock=clock)
     if generated is not None and on_admin_token is not None:
         on_admin_token(generated)
-
     kwargs = dict(client_kwargs or {})
     policy = url_policy or UrlPolicy.from_settings(settings)
     runner = sync_runner or library.sync_runner(engine, settings, kwargs, policy)
-    syncs = SyncManager(runner, clock=clock)
     ctx = ServiceContext(
         settings=settings,
         engine=engine,
         signer=SessionSigner(session_secret or session_secret_for(settings), secure=secure_cookies),
-        syncs=syncs,
+        syncs=SyncManager(runner, clock=clock),
         plans=PlanStore(),
         clock=clock,
         client_kwargs=kwargs,
@@ -126,22 +125,26 @@ def create_app(
         url_policy=policy,
         throttle=auth_throttle or AuthThrottle.from_env(settings.broker_url),
     )
-    ticker = Scheduler(
-        syncs,
-        due_connections or library.due_connections(engine, policy),
-        clock=clock,
-        tick=scheduler_tick,
-    )
+    due = due_connections or library.due_connections(engine, policy)
+    ticker = Scheduler(ctx.syncs, due, clock=clock, tick=scheduler_tick)
+    app = _fastapi(ctx, ticker, run_scheduler=scheduler)
+    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
+    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
+    return app
+
+
+def _fastapi(ctx: ServiceContext, ticker: Scheduler, *, run_scheduler: bool) -> FastAPI:
+    """The app around ``ctx``: lifespan (scheduler), error handlers, middleware, routes."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if scheduler:
+        if run_scheduler:
             ticker.start()
         try:
             yield
         finally:
             await ticker.stop()
-            await syncs.aclose()
+            await ctx.syncs.aclose()
 
     app = FastAPI(
         title="asc-access",
@@ -153,8 +156,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.oidc = oidc if oidc is not None else OidcSettings.from_env(os.environ)
-    app.state.approvals = approvals or ApprovalPolicy.from_env(os.environ)
     app.state.scheduler = ticker
     install_error_handlers(app, html=render_problem)
     install_openapi_roles(app)

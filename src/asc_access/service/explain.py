@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asc_access.catalogue import CODES
-from asc_access.diagnosis.causes import CAUSES
+from asc_access.catalogue import CAUSES, CODES
 from asc_access.diagnosis.findings import Finding, finding_for, make_finding
 from asc_access.errors import AscAccessError
 

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from asc_access.store.changes import ChangeRecord, count_changes, list_changes
+from asc_access.store.changes import ChangeFilters, ChangeRecord, count_changes, list_changes
 from asc_access.store.export import export_csv as write_csv
 from asc_access.store.handle import DatabaseConnection
+from asc_access.store.paging import Page
 from asc_access.store.queries import export_rows, resolve_connections
 from asc_access.store.review import Review, build_review, review_context
 
 __all__ = ["ChangesPage", "changes_page", "export_csv", "review"]
 
 
-@dataclass(frozen=True)
-class ChangesPage:
-    """Changes, newest first, and how many match in all."""
-
-    items: list[ChangeRecord]
-    total: int
-    limit: int
-    offset: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """The API's paging envelope."""
-        next_offset = self.offset + len(self.items)
-        return {
-            "items": [c.as_dict() for c in self.items],
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "next_offset": next_offset if next_offset < self.total else None,
-        }
+#: Changes, newest first, and how many match in all.
+ChangesPage = Page[ChangeRecord]
 
 
 def changes_page(
@@ -50,13 +32,9 @@ def changes_page(
 ) -> ChangesPage:
     """One page of the change timeline, newest first (paged in SQL)."""
     ids = list(resolve_connections(conn, list(connections) or None))
-    where: dict[str, Any] = {
-        "connection_ids": ids,
-        "since": since,
-        "types": list(types) or None,
-        "run_id": run_id,
-        "email": email,
-    }
+    where = ChangeFilters(
+        connection_ids=ids, since=since, types=list(types) or None, run_id=run_id, email=email
+    )
     total = count_changes(conn, **where)
     items = list_changes(conn, **where, newest_first=True, limit=limit, offset=offset)
     return ChangesPage(items, total, limit, offset)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.store import schema
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
 
 __all__ = [
     "ApprovalRecord",
@@ -75,20 +75,8 @@ class ApprovalRecord:
 
 
 def _record(row: Any) -> ApprovalRecord:
-    return ApprovalRecord(
-        id=row.id,
-        action=row.action,
-        target=row.target,
-        request=dict(row.request or {}),
-        reason=row.reason,
-        lines=tuple(row.lines or ()),
-        requested_by=row.requested_by,
-        requested_at=as_utc(row.requested_at),
-        expires_at=as_utc(row.expires_at),
-        status=row.status,
-        decided_by=row.decided_by,
-        decided_at=as_utc_or_none(row.decided_at),
-        audit_entry_id=row.audit_entry_id,
+    return record(
+        ApprovalRecord, row, request=dict(row.request or {}), lines=tuple(row.lines or ())
     )
 
 
@@ -116,8 +104,8 @@ def create_approval(
                 reason=reason[:200],
                 lines=lines,
                 requested_by=requested_by,
-                requested_at=as_utc(now),
-                expires_at=as_utc(expires_at),
+                requested_at=now,
+                expires_at=expires_at,
                 status="pending",
             )
         )
@@ -148,7 +136,7 @@ def claim(engine: Engine, approval_id: str, *, status: str, decided_by: str, now
         result = conn.execute(
             update(_T)
             .where(_T.c.id == approval_id, _T.c.status == "pending")
-            .values(status=status, decided_by=decided_by, decided_at=as_utc(now))
+            .values(status=status, decided_by=decided_by, decided_at=now)
         )
         return result.rowcount == 1
 

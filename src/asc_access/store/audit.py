@@ -20,18 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.store import schema
 from asc_access.store.handle import transaction
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
+from asc_access.store.timeutil import utc_or_now
 
 __all__ = [
     "AuditEntry",
+    "EntryFields",
     "finish_entry",
     "get_entry",
     "list_entries",
@@ -92,70 +94,36 @@ class AuditEntry:
         }
 
 
-def _now(at: datetime | None) -> datetime:
-    return as_utc(at) if at is not None else datetime.now(UTC)
+class EntryFields(TypedDict):
+    """What every audit entry records about the attempt."""
+
+    actor: str
+    action: str
+    target: str | None
+    connections: Sequence[str]
+    plan: dict[str, Any]
+    steps: Sequence[dict[str, Any]]
 
 
-def start_entry(
-    engine: Engine,
-    *,
-    actor: str,
-    action: str,
-    target: str | None,
-    connections: Sequence[str],
-    plan: dict[str, Any],
-    steps: Sequence[dict[str, Any]],
-    at: datetime | None = None,
-) -> int:
+def start_entry(engine: Engine, *, at: datetime | None = None, **entry: Unpack[EntryFields]) -> int:
     """Record a plan about to run (status ``running``) and return the entry id."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            insert(schema.audit_entries).values(
-                at=_now(at),
-                actor=actor,
-                action=action,
-                target=target,
-                connections=list(connections),
-                plan=plan,
-                steps=list(steps),
-                status="running",
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+    return _insert(engine, entry, at=utc_or_now(at), status="running")
 
 
 def record_entry(
-    engine: Engine,
-    *,
-    actor: str,
-    action: str,
-    target: str | None,
-    connections: Sequence[str],
-    plan: dict[str, Any],
-    steps: Sequence[dict[str, Any]],
-    status: str,
-    at: datetime | None = None,
+    engine: Engine, *, status: str, at: datetime | None = None, **entry: Unpack[EntryFields]
 ) -> int:
     """Record an attempt that ended without running (``refused`` | ``already``), finished."""
     if status not in STATUSES:
         raise ValueError(f"unknown audit status {status!r}")
-    moment = _now(at)
+    moment = utc_or_now(at)
+    return _insert(engine, entry, at=moment, status=status, finished_at=moment)
+
+
+def _insert(engine: Engine, entry: EntryFields, **more: Any) -> int:
+    values = {**entry, "connections": list(entry["connections"]), "steps": list(entry["steps"])}
     with engine.begin() as conn:
-        result = conn.execute(
-            insert(schema.audit_entries).values(
-                at=moment,
-                actor=actor,
-                action=action,
-                target=target,
-                connections=list(connections),
-                plan=plan,
-                steps=list(steps),
-                status=status,
-                finished_at=moment,
-            )
-        )
+        result = conn.execute(insert(schema.audit_entries).values(**values, **more))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -190,7 +158,7 @@ def finish_entry(
         conn.execute(
             update(schema.audit_entries)
             .where(schema.audit_entries.c.id == entry_id)
-            .values(steps=list(steps), status=status, finished_at=_now(at))
+            .values(steps=list(steps), status=status, finished_at=utc_or_now(at))
         )
 
 
@@ -205,19 +173,12 @@ def record_approval(engine: Engine, entry_id: int, *, requested_by: str, approve
 
 
 def _entry(row: Any) -> AuditEntry:
-    return AuditEntry(
-        id=row.id,
-        at=as_utc(row.at),
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
+    return record(
+        AuditEntry,
+        row,
         connections=tuple(row.connections or ()),
         plan=dict(row.plan or {}),
         steps=tuple(row.steps or ()),
-        status=row.status,
-        finished_at=as_utc_or_none(row.finished_at),
-        requested_by=getattr(row, "requested_by", None),
-        approved_by=getattr(row, "approved_by", None),
     )
 
 
@@ -242,7 +203,7 @@ def list_entries(
     a = schema.audit_entries
     query = select(a).order_by(a.c.id.desc())
     if since is not None:
-        query = query.where(a.c.at >= as_utc(since))
+        query = query.where(a.c.at >= since)
     if connection is None:
         query = query.limit(limit)
     entries: list[AuditEntry] = []

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.store.governance_schema import campaign_items, campaigns
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
 
 __all__ = [
     "Campaign",
@@ -121,18 +121,11 @@ class Item:
 
 
 def _campaign(row: Any) -> Campaign:
-    return Campaign(
-        id=row.id,
-        name=row.name,
-        status=row.status,
-        due_date=row.due_date,
+    return record(
+        Campaign,
+        row,
         connections=tuple(row.connections or ()),
         reviewers=tuple(row.reviewers or ()),
-        created_by=row.created_by,
-        created_at=as_utc(row.created_at),
-        closed_by=row.closed_by,
-        closed_at=as_utc_or_none(row.closed_at),
-        audit_id=row.audit_id,
     )
 
 
@@ -141,26 +134,15 @@ def _tuple(value: Any) -> tuple[str, ...] | None:
 
 
 def _item(row: Any) -> Item:
-    return Item(
-        id=row.id,
-        campaign_id=row.campaign_id,
-        connection=row.connection,
-        email=row.email,
-        status=row.status,
-        name=row.name,
+    return record(
+        Item,
+        row,
         roles=tuple(row.roles or ()),
         all_apps_visible=bool(row.all_apps_visible),
         apps=tuple(row.apps or ()),
         flags=tuple(row.flags or ()),
-        decision=row.decision,
         decision_roles=_tuple(row.decision_roles),
         decision_apps=_tuple(row.decision_apps),
-        comment=row.comment,
-        decided_by=row.decided_by,
-        decided_at=as_utc_or_none(row.decided_at),
-        outcome=row.outcome,
-        outcome_detail=row.outcome_detail,
-        after=row.after,
     )
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
@@ -39,14 +39,15 @@ from asc_access.errors import UsageError
 from asc_access.store import schema
 from asc_access.store.rows import record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
-from asc_access.store.timeutil import as_utc
 
 __all__ = [
     "ChangeEvent",
+    "ChangeFilters",
     "ChangeRecord",
     "ChangeType",
     "app_events",
     "check_change_types",
+    "count_changes",
     "insert_changes",
     "invitation_events",
     "list_changes",
@@ -150,86 +151,59 @@ def check_change_types(types: Sequence[str]) -> list[str]:
     return wanted
 
 
-def _change_filters(
-    *,
-    connection_ids: Sequence[int] | None,
-    since: datetime | None,
-    types: Sequence[str] | None,
-    subject_id: str | None,
-    run_id: int | None,
-    email: str | None,
-) -> list[ColumnElement[bool]]:
+class ChangeFilters(TypedDict, total=False):
+    """What :func:`list_changes` and :func:`count_changes` keep (every key optional)."""
+
+    connection_ids: Sequence[int] | None
+    since: datetime | None
+    types: Sequence[str] | None
+    subject_id: str | None
+    run_id: int | None
+    #: Changes whose e-mail contains this text (case-insensitive).
+    email: str | None
+
+
+def _where(filters: ChangeFilters) -> list[ColumnElement[bool]]:
     c = schema.changes.c
     where: list[ColumnElement[bool]] = []
-    if connection_ids is not None:
+    if (connection_ids := filters.get("connection_ids")) is not None:
         where.append(c.connection_id.in_(list(connection_ids)))
-    if since is not None:
-        where.append(c.at >= as_utc(since))
-    if types:
+    if (since := filters.get("since")) is not None:
+        where.append(c.at >= since)
+    if types := filters.get("types"):
         where.append(c.change_type.in_(check_change_types(types)))
-    if subject_id is not None:
+    if (subject_id := filters.get("subject_id")) is not None:
         where.append(c.subject_id == subject_id)
-    if run_id is not None:
+    if (run_id := filters.get("run_id")) is not None:
         where.append(c.run_id == run_id)
-    if email:
+    if email := filters.get("email"):
         where.append(func.lower(c.email).contains(email.strip().lower(), autoescape=True))
     return where
 
 
-def count_changes(
-    conn: Connection,
-    *,
-    connection_ids: Sequence[int] | None = None,
-    since: datetime | None = None,
-    types: Sequence[str] | None = None,
-    subject_id: str | None = None,
-    run_id: int | None = None,
-    email: str | None = None,
-) -> int:
+def count_changes(conn: Connection, **filters: Unpack[ChangeFilters]) -> int:
     """How many changes :func:`list_changes` with the same filters would list."""
-    where = _change_filters(
-        connection_ids=connection_ids,
-        since=since,
-        types=types,
-        subject_id=subject_id,
-        run_id=run_id,
-        email=email,
-    )
-    return int(conn.execute(select(func.count()).where(*where)).scalar_one())
+    return int(conn.execute(select(func.count()).where(*_where(filters))).scalar_one())
 
 
 def list_changes(
     conn: Connection,
     *,
-    connection_ids: Sequence[int] | None = None,
-    since: datetime | None = None,
-    types: Sequence[str] | None = None,
-    subject_id: str | None = None,
-    run_id: int | None = None,
-    email: str | None = None,
     newest_first: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    **filters: Unpack[ChangeFilters],
 ) -> list[ChangeRecord]:
     """Changes, oldest first, filtered by connection, time, type, subject, run or e-mail.
 
-    ``email`` keeps changes whose e-mail contains that text (case-insensitive);
     ``newest_first`` reverses the order before ``offset`` and ``limit`` page it.
     """
     c = schema.changes
-    where = _change_filters(
-        connection_ids=connection_ids,
-        since=since,
-        types=types,
-        subject_id=subject_id,
-        run_id=run_id,
-        email=email,
-    )
     query = select(c, schema.connections.c.name).join(
         schema.connections, schema.connections.c.id == c.c.connection_id
     )
     order = (c.c.at.desc(), c.c.id.desc()) if newest_first else (c.c.at, c.c.id)
-    query = query.where(*where).order_by(*order).offset(offset)
+    query = query.where(*_where(filters)).order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -22,8 +22,9 @@ from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import name_problem, shown_name
 from asc_access.store.db import checkpoint_wal
 from asc_access.store.rotation import as_previous
+from asc_access.store.rows import record
 from asc_access.store.schema import connections
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.timeutil import utc_or_now
 
 __all__ = [
     "ConnectionRecord",
@@ -103,31 +104,13 @@ def _iso(value: datetime | None) -> str | None:
 
 def _record(row: Any) -> ConnectionRecord:
     m = row._mapping
-    return ConnectionRecord(
-        id=m["id"],
-        name=m["name"],
-        key_id=m["key_id"],
-        issuer_id=m["issuer_id"],
-        key_type=m["key_type"],
-        api_url=m["api_url"],
-        sync_interval_seconds=m["sync_interval_seconds"],
+    return record(
+        ConnectionRecord,
+        row,
         healthy=bool(m["healthy"]),
-        health_code=m["health_code"],
-        health_cause=m["health_cause"],
-        health_checked_at=as_utc_or_none(m["health_checked_at"]),
-        last_ok_at=as_utc_or_none(m["last_ok_at"]),
         capabilities=dict(m["capabilities"]) if m["capabilities"] else None,
-        created_at=as_utc(m["created_at"]),
-        updated_at=as_utc(m["updated_at"]),
-        encrypted_private_key=m["encrypted_private_key"],
-        previous_key_id=m["previous_key_id"],
-        previous_issuer_id=m["previous_issuer_id"],
         rotation_move=bool(m["rotation_move"]),
     )
-
-
-def _now(now: datetime | None) -> datetime:
-    return as_utc(now) if now is not None else datetime.now(UTC)
 
 
 def check_connection_name(name: str) -> str:
@@ -163,7 +146,7 @@ def add_connection(
 ) -> ConnectionRecord:
     """Save a new connection; :class:`UsageError` when the name is taken or not allowed."""
     check_connection_name(name)
-    moment = _now(now)
+    moment = utc_or_now(now)
     values = {
         "name": name,
         "key_id": key_id,
@@ -253,7 +236,7 @@ def update_health(
     ``accepted`` (Apple accepted the key in this check) moves ``last_ok_at``
     forward; ``capabilities`` (when measured) replaces the stored ones.
     """
-    moment = _now(now)
+    moment = utc_or_now(now)
     values: dict[str, Any] = {
         "healthy": healthy,
         "health_code": None if healthy else code,
@@ -282,7 +265,7 @@ def set_sync_interval(db: Engine, name: str, seconds: int) -> ConnectionRecord:
         result = conn.execute(
             update(connections)
             .where(connections.c.name == name)
-            .values(sync_interval_seconds=seconds, updated_at=_now(None))
+            .values(sync_interval_seconds=seconds, updated_at=utc_or_now(None))
         )
         if result.rowcount == 0:
             raise NotFoundLocallyError(f"no connection named {name!r}")
@@ -313,7 +296,7 @@ def set_key(
     an earlier rotation is still unconfirmed, its previous key (the last one known
     to work) is the one kept. ``move`` marks an explicit move to another team or URL.
     """
-    moment = _now(now)
+    moment = utc_or_now(now)
     values: dict[str, Any] = {
         "key_id": key_id,
         "issuer_id": issuer_id,

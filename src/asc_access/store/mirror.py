@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -37,8 +38,9 @@ from asc_access.store.changes import (
     invitation_events,
     user_events,
 )
+from asc_access.store.rows import record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.timeutil import utc_or_now
 from asc_access.store.writer import write_snapshot
 
 __all__ = [
@@ -66,6 +68,27 @@ def lock_connection(conn: Connection, connection_id: int) -> None:
         conn.execute(update(schema.connections).where(c.id == connection_id).values(id=c.id))
 
 
+def _app_ids(conn: Connection, query: Any) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for person_id, app_id in conn.execute(query):
+        out.setdefault(person_id, set()).add(app_id)
+    return out
+
+
+def _people(
+    conn: Connection, table: Any, links: Any, id_col: str, connection_id: int, ids: Any
+) -> list[tuple[Any, frozenset[str]]]:
+    """Rows of ``table`` (members or invitations) of one connection, with their app ids."""
+    t, link = table.c, links.c
+    rows = select(table).where(t.connection_id == connection_id)
+    apps = select(link[id_col], link.app_id).where(link.connection_id == connection_id)
+    if ids is not None:
+        rows = rows.where(t[id_col].in_(list(ids)))
+        apps = apps.where(link[id_col].in_(list(ids)))
+    app_ids = _app_ids(conn, apps)
+    return [(row, frozenset(app_ids.get(row._mapping[id_col], ()))) for row in conn.execute(rows)]
+
+
 def load_snapshot(
     conn: Connection,
     connection_id: int,
@@ -81,63 +104,32 @@ def load_snapshot(
     :func:`write_snapshot` touches only what it holds.
     """
     snapshot = Snapshot()
-    u, ua = schema.users.c, schema.user_apps.c
-    user_query = select(schema.users).where(u.connection_id == connection_id)
-    ua_query = select(ua.user_id, ua.app_id).where(ua.connection_id == connection_id)
-    if users is not None:
-        user_query = user_query.where(u.user_id.in_(list(users)))
-        ua_query = ua_query.where(ua.user_id.in_(list(users)))
-    i, ia = schema.invitations.c, schema.invitation_apps.c
-    inv_query = select(schema.invitations).where(i.connection_id == connection_id)
-    ia_query = select(ia.invitation_id, ia.app_id).where(ia.connection_id == connection_id)
-    if invitations is not None:
-        inv_query = inv_query.where(i.invitation_id.in_(list(invitations)))
-        ia_query = ia_query.where(ia.invitation_id.in_(list(invitations)))
-    user_apps: dict[str, set[str]] = {}
-    for user_id, app_id in conn.execute(ua_query):
-        user_apps.setdefault(user_id, set()).add(app_id)
-    inv_apps: dict[str, set[str]] = {}
-    for invitation_id, app_id in conn.execute(ia_query):
-        inv_apps.setdefault(invitation_id, set()).add(app_id)
-    for row in conn.execute(user_query):
-        snapshot.users[row.user_id] = MirrorUser(
-            user_id=row.user_id,
-            username=row.username,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            roles=tuple(row.roles),
-            all_apps_visible=row.all_apps_visible,
-            provisioning_allowed=row.provisioning_allowed,
-            app_ids=frozenset(user_apps.get(row.user_id, ())),
+    members = _people(conn, schema.users, schema.user_apps, "user_id", connection_id, users)
+    for row, app_ids in members:
+        snapshot.users[row.user_id] = record(
+            MirrorUser, row, roles=tuple(row.roles), app_ids=app_ids
         )
-    for row in conn.execute(inv_query):
-        snapshot.invitations[row.invitation_id] = MirrorInvitation(
-            invitation_id=row.invitation_id,
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            roles=tuple(row.roles),
-            all_apps_visible=row.all_apps_visible,
-            provisioning_allowed=row.provisioning_allowed,
-            expiration_date=as_utc_or_none(row.expiration_date),
-            expired=row.expired,
-            app_ids=frozenset(inv_apps.get(row.invitation_id, ())),
+    invited = _people(
+        conn,
+        schema.invitations,
+        schema.invitation_apps,
+        "invitation_id",
+        connection_id,
+        invitations,
+    )
+    for row, app_ids in invited:
+        snapshot.invitations[row.invitation_id] = record(
+            MirrorInvitation, row, roles=tuple(row.roles), app_ids=app_ids
         )
     if not apps:
         return snapshot
     a = schema.apps.c
     for row in conn.execute(select(schema.apps).where(a.connection_id == connection_id)):
-        snapshot.apps[row.app_id] = MirrorApp(
-            row.app_id, row.name, row.bundle_id, row.sku, row.primary_locale
-        )
+        snapshot.apps[row.app_id] = record(MirrorApp, row)
     return snapshot
 
 
 # -- applied actions --
-
-
-def _now(at: datetime | None) -> datetime:
-    return as_utc(at) if at is not None else datetime.now(UTC)
 
 
 def _apply(
@@ -164,7 +156,7 @@ def apply_user_removed(
     at: datetime | None = None,
 ) -> list[ChangeEvent]:
     """A member was removed from the team: drop them from the mirror (``user_removed``)."""
-    now = _now(at)
+    now = utc_or_now(at)
     old, before = _one_user(conn, connection_id, user_id)
     if before is None:
         return []
@@ -197,7 +189,7 @@ def apply_user_updated(
     The app list is ``app_ids`` when given, else the user's included list when it
     is complete (not capped), else the one already mirrored.
     """
-    now = _now(at)
+    now = utc_or_now(at)
     old, before = _one_user(conn, connection_id, user.id)
     ids: Iterable[str]
     if app_ids is not None:
@@ -223,7 +215,7 @@ def apply_user_visible_apps(
     at: datetime | None = None,
 ) -> list[ChangeEvent]:
     """A restricted member's full app list is now ``app_ids`` (``user_apps_changed``)."""
-    now = _now(at)
+    now = utc_or_now(at)
     old, before = _one_user(conn, connection_id, user_id)
     if before is None or before.all_apps_visible:
         return []
@@ -244,7 +236,7 @@ def apply_invitation_created(
     at: datetime | None = None,
 ) -> list[ChangeEvent]:
     """An invitation was sent; ``invitation`` is Apple's answer (``invitation_created``)."""
-    now = _now(at)
+    now = utc_or_now(at)
     lock_connection(conn, connection_id)
     old = load_snapshot(conn, connection_id, users=(), invitations={invitation.id}, apps=False)
     before = old.invitations.get(invitation.id)
@@ -263,7 +255,7 @@ def apply_invitation_deleted(
     at: datetime | None = None,
 ) -> list[ChangeEvent]:
     """An invitation was cancelled: drop it from the mirror (``invitation_cancelled``)."""
-    now = _now(at)
+    now = utc_or_now(at)
     lock_connection(conn, connection_id)
     old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
     before = old.invitations.get(invitation_id)

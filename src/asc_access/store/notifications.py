@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import notifications
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record as from_row
 
 __all__ = ["Delivery", "claim", "list_deliveries", "pending", "queue", "record"]
 
@@ -51,17 +51,7 @@ class Delivery:
 
 
 def _row(row: Any) -> Delivery:
-    return Delivery(
-        id=row.id,
-        violation_id=row.violation_id,
-        event=row.event,
-        channel=row.channel,
-        status=row.status,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=as_utc(row.created_at),
-        delivered_at=as_utc_or_none(row.delivered_at),
-    )
+    return from_row(Delivery, row)
 
 
 def queue(

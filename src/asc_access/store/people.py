@@ -31,6 +31,7 @@ from sqlalchemy import (
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.models import ALWAYS_ALL_APPS_ROLES, Role, describe_app_choices, match_app
 from asc_access.store import schema
+from asc_access.store.paging import Page
 from asc_access.store.queries import AppRef, PersonRow, resolve_connections, synced_at
 from asc_access.store.rows import record
 from asc_access.store.timeutil import UtcDateTime
@@ -65,25 +66,8 @@ class PeopleFilter:
         return sorted({r.strip().upper() for r in asked if r.strip()})
 
 
-@dataclass(frozen=True)
-class PeoplePage:
-    """One page of people and how many match in all (``limit=None``: everyone)."""
-
-    items: list[PersonRow]
-    total: int
-    limit: int | None
-    offset: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """The API's paging envelope."""
-        next_offset = self.offset + len(self.items)
-        return {
-            "items": [p.as_dict() for p in self.items],
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "next_offset": next_offset if next_offset < self.total else None,
-        }
+#: One page of people, and how many match in all.
+PeoplePage = Page[PersonRow]
 
 
 def _role_match(column: Any, role: str) -> ColumnElement[bool]:

@@ -21,10 +21,12 @@ T = TypeVar("T")
 def record(cls: type[T], row: Any, **values: Any) -> T:
     """``cls`` from ``row``'s columns of the same names; ``values`` win over the row.
 
+    ``row`` is a result row or its mapping (``row._mapping``).
+
     Raises:
         TypeError: a field without a default is neither in ``row`` nor in ``values``.
     """
-    mapping = row._mapping
+    mapping = getattr(row, "_mapping", row)  # a Row, or already a RowMapping
     chosen: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if not f.init:

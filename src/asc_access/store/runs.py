@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.redaction import redact
 from asc_access.store import schema
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
 
 __all__ = [
     "RunRecord",
@@ -137,7 +137,7 @@ def start_run(
                 connection_id=connection_id,
                 request_key=request_key,
                 status=RUNNING,
-                started_at=as_utc(started_at),
+                started_at=started_at,
                 requests_used=0,
             )
         )
@@ -162,7 +162,7 @@ def finish_run(conn: Connection, run_id: int, *, finished_at: datetime, stats: R
     conn.execute(
         update(schema.sync_runs)
         .where(schema.sync_runs.c.id == run_id)
-        .values(status=SUCCEEDED, finished_at=as_utc(finished_at), **stats.values())
+        .values(status=SUCCEEDED, finished_at=finished_at, **stats.values())
     )
 
 
@@ -182,7 +182,7 @@ def close_interrupted_runs(
         .where(r.connection_id == connection_id, r.id < before_run_id, r.status == RUNNING)
         .values(
             status=FAILED,
-            finished_at=as_utc(at),
+            finished_at=at,
             error_code=None,
             error_cause=INTERRUPTED,
             error_message=(
@@ -211,7 +211,7 @@ def fail_run(
             .where(schema.sync_runs.c.id == run_id)
             .values(
                 status=FAILED,
-                finished_at=as_utc(finished_at),
+                finished_at=finished_at,
                 error_code=code,
                 error_cause=cause,
                 error_message=redact(message)[:2000],
@@ -221,31 +221,8 @@ def fail_run(
 
 
 def _record(row: Any) -> RunRecord:
-    return RunRecord(
-        id=row.id,
-        connection_id=row.connection_id,
-        connection=row.name,
-        request_key=row.request_key,
-        status=row.status,
-        started_at=as_utc(row.started_at),
-        finished_at=as_utc_or_none(row.finished_at),
-        error_code=row.error_code,
-        error_cause=row.error_cause,
-        error_message=row.error_message,
-        stats=RunStats(
-            requests_used=row.requests_used or 0,
-            lower_bound=row.lower_bound,
-            follow_ups=row.follow_ups,
-            rate_limit=row.rate_limit,
-            rate_remaining=row.rate_remaining,
-            users_count=row.users_count,
-            invitations_count=row.invitations_count,
-            apps_count=row.apps_count,
-            changes_count=row.changes_count,
-            baseline=row.baseline,
-            progress=row.progress,
-        ),
-    )
+    stats = record(RunStats, row, requests_used=row.requests_used or 0)
+    return record(RunRecord, row, connection=row.name, stats=stats)
 
 
 def _runs_query() -> Any:

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from asc_access.store.rows import record
 from asc_access.store.schema import scim_group_access, scim_groups, scim_users
-from asc_access.store.timeutil import as_utc
 
 __all__ = [
     "GroupAccess",
@@ -95,27 +95,11 @@ class GroupAccess:
 
 
 def _user(row: Any) -> ScimUserRecord:
-    return ScimUserRecord(
-        id=row.id,
-        connection_id=row.connection_id,
-        email=row.email,
-        external_id=row.external_id,
-        document=dict(row.document or {}),
-        active=bool(row.active),
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-    )
+    return record(ScimUserRecord, row, document=dict(row.document or {}), active=bool(row.active))
 
 
 def _group(row: Any) -> ScimGroupRecord:
-    return ScimGroupRecord(
-        id=row.id,
-        connection_id=row.connection_id,
-        display_name=row.display_name,
-        document=dict(row.document or {}),
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-    )
+    return record(ScimGroupRecord, row, document=dict(row.document or {}))
 
 
 def new_id() -> str:

@@ -2,7 +2,7 @@
 
 SQLite hands datetimes back naive; :class:`UtcDateTime` (the type of every
 timestamp column in :mod:`asc_access.store.schema`) re-attaches UTC on the way
-out and turns aware values into UTC on the way in, so no reader converts.
+out and binds every value as UTC on the way in, so neither readers nor writers convert.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "as_utc", "as_utc_or_none"]
+__all__ = ["UtcDateTime", "as_utc", "as_utc_or_none", "utc_or_now"]
 
 
 def as_utc(value: datetime) -> datetime:
@@ -28,6 +28,11 @@ def as_utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
+def utc_or_now(value: datetime | None) -> datetime:
+    """:func:`as_utc` of ``value``, or the current time when ``None`` (writers' ``at=``)."""
+    return as_utc(value) if value is not None else datetime.now(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """``DateTime(timezone=True)`` whose values are always aware UTC in Python.
 
@@ -38,20 +43,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self,
-        value: datetime | None,
-        dialect: Any,  # noqa: ARG002
-    ) -> datetime | None:
-        """Aware values are stored as UTC; naive ones are taken to be UTC already."""
-        if value is None or value.tzinfo is None:
-            return value
-        return value.astimezone(UTC)
-
-    def process_result_value(
-        self,
-        value: datetime | None,
-        dialect: Any,  # noqa: ARG002
-    ) -> datetime | None:
-        """Always aware UTC."""
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        """Aware UTC both ways: stored as UTC, read back aware (naive values are UTC)."""
         return as_utc_or_none(value)
+
+    process_result_value = process_bind_param

@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import name_problem, shown_name
+from asc_access.store.rows import record as from_row
 from asc_access.store.schema import api_tokens
 
 __all__ = [
@@ -101,23 +102,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _record(row: RowMapping) -> TokenRecord:
-    created = _aware(row["created_at"])
-    assert created is not None
-    return TokenRecord(
+    return from_row(
+        TokenRecord,
+        row,
         id=int(row["id"]),
         name=str(row["name"]),
         is_admin=bool(row["is_admin"]),
-        created_at=created,
-        revoked_at=_aware(row["revoked_at"]),
-        last_used_at=_aware(row["last_used_at"]),
         token_hash=str(row["token_hash"]),
         role=str(row.get("role") or "admin"),
         scim_connection_id=row.get("scim_connection_id"),

@@ -9,14 +9,14 @@ moves ``last_seen`` on, an open row whose key was not found is resolved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import policy_violations
-from asc_access.store.timeutil import as_utc, as_utc_or_none
+from asc_access.store.rows import record
 
 __all__ = [
     "Reconciled",
@@ -81,18 +81,7 @@ class Reconciled:
 
 
 def _row(row: Any) -> Violation:
-    return Violation(
-        id=row.id,
-        policy=row.policy,
-        kind=row.kind,
-        key=row.key,
-        connection=row.connection,
-        email=row.email,
-        detail=row.detail,
-        first_seen=as_utc(row.first_seen),
-        last_seen=as_utc(row.last_seen),
-        resolved_at=as_utc_or_none(row.resolved_at),
-    )
+    return record(Violation, row)
 
 
 def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) -> Reconciled:
@@ -108,7 +97,7 @@ def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) ->
                 conn.execute(
                     update(policy_violations).where(v.id == row.id).values(resolved_at=now)
                 )
-                out.resolved.append(Violation(**{**_fields(row), "resolved_at": now}))
+                out.resolved.append(replace(row, resolved_at=now))
         for key, item in wanted.items():
             if key in current:
                 conn.execute(
@@ -117,38 +106,14 @@ def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) ->
                     .values(last_seen=now, detail=item.detail, connection=item.connection)
                 )
                 continue
+            values = {f.name: getattr(item, f.name) for f in fields(ViolationFound)}
             result = conn.execute(
-                insert(policy_violations).values(
-                    policy=item.policy,
-                    kind=item.kind,
-                    key=key,
-                    connection=item.connection,
-                    email=item.email,
-                    detail=item.detail,
-                    first_seen=now,
-                    last_seen=now,
-                )
+                insert(policy_violations).values(**values, first_seen=now, last_seen=now)
             )
             (new_id,) = result.inserted_primary_key or (0,)
-            out.opened.append(
-                Violation(
-                    int(new_id),
-                    item.policy,
-                    item.kind,
-                    key,
-                    item.connection,
-                    item.email,
-                    item.detail,
-                    now,
-                    now,
-                )
-            )
+            out.opened.append(Violation(id=int(new_id), **values, first_seen=now, last_seen=now))
     out.open = list_violations(engine)
     return out
-
-
-def _fields(row: Violation) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in Violation.__slots__}
 
 
 def list_violations(engine: Engine, *, resolved: bool = False) -> list[Violation]:

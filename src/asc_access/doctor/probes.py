@@ -20,52 +20,16 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from asc_access.api import AppStoreConnectClient, TokenSource
-from asc_access.errors import ApiError, AuthenticationError, RateLimitSnapshot
+from asc_access.diagnosis.probe_results import PROBES, ProbeName, ProbeResult
+from asc_access.errors import ApiError, RateLimitSnapshot
 
 __all__ = ["PROBES", "ClientFactory", "ProbeName", "ProbeResult", "ProbeSession", "run_probe"]
 
-ProbeName = Literal["apps", "users", "invitations"]
-
-#: Probe name → the request it sends (for evidence).
-PROBES: dict[ProbeName, str] = {
-    "apps": "GET /v1/apps?limit=1",
-    "users": "GET /v1/users?limit=1",
-    "invitations": "GET /v1/userInvitations?limit=1",
-}
-
 #: Builds a client for a token source (the CLI binds the API URL, retry policy, transport).
 ClientFactory = Callable[[TokenSource], AbstractAsyncContextManager[AppStoreConnectClient]]
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
-    """The outcome of one probe.
-
-    ``skew_seconds`` is Apple's ``Date`` minus this computer's clock at the
-    moment of the answer (``None`` when Apple sent no answer).
-    """
-
-    name: ProbeName
-    request: str
-    error: ApiError | None
-    skew_seconds: float | None
-    server_date: datetime | None
-    rate_limit: RateLimitSnapshot | None
-
-    @property
-    def ok(self) -> bool:
-        """Apple answered 2xx."""
-        return self.error is None
-
-    @property
-    def unauthorized(self) -> bool:
-        """Apple answered 401."""
-        return isinstance(self.error, AuthenticationError)
 
 
 def _first_page(client: AppStoreConnectClient, name: ProbeName) -> AsyncIterator[Any]:

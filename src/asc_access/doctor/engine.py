@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 from asc_access.credentials import Credentials, Evaluation, KeyType, TokenManager
 from asc_access.diagnosis.findings import finding_for, make_finding
-from asc_access.diagnosis.probes import ClientFactory, ProbeName, ProbeResult, ProbeSession
+from asc_access.diagnosis.probe_results import ProbeName, ProbeResult
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.diagnosis.suspects import rank_suspects
 from asc_access.diagnosis.verdicts import (
@@ -41,6 +41,7 @@ from asc_access.diagnosis.verdicts import (
     signed_seconds,
     skew_text,
 )
+from asc_access.doctor.probes import ClientFactory, ProbeSession
 from asc_access.errors import (
     CredentialError,
     PermissionDeniedError,

@@ -1,49 +1,23 @@
-"""Every Apple error code we know: (HTTP status, Apple code) → what it means and what to do.
+"""Every Apple error code we know: (HTTP status, Apple code) → what it means and how it classifies.
 
 Sources: Apple's documentation and captured responses (``asc-api-notes.md``
 §3.3, including the 409 sub-codes seen in the wild). Codes are matched by
-Apple's dotted hierarchy (longest known prefix wins), never by title text;
-entries with ``code=None`` are the fallback for their status. The API client's
-own classification (which error class, retry or not) lives in
-``asc_access.api.classify``; a test keeps the two consistent.
+Apple's dotted hierarchy, never by title text (one exception: the 2020 form of
+the agreements block is told apart by its ``wording``). The API client
+derives its classification rules from this table in table order (the first
+entry one of the document's errors matches wins, so the order sets precedence:
+an agreements block outranks a permission refusal, an unknown path outranks a
+missing resource); the doctor explains with :func:`lookup` (the longest known
+prefix).
+A 404 proves a resource absent only when Apple's own document says so: a 404
+without a document, or with ``PATH_ERROR``, is ``unexpected_response``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from asc_access.catalogue.model import Action, AppleCodeEntry, Kind
 
-__all__ = ["APPLE_CODES", "AppleCodeEntry", "Kind", "lookup"]
-
-Kind = Literal[
-    "authentication",
-    "permission",
-    "agreements",
-    "not_found",
-    "gone",
-    "bad_request",
-    "conflict",
-    "rate_limit",
-    "server",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class AppleCodeEntry:
-    """One known Apple error.
-
-    ``cause`` names the catalogue cause when the error is a catalogued failure
-    (the doctor may refine it with more evidence); ``action`` is what a client
-    does: ``remint`` the token once, ``retry`` when safe, or ``fail``.
-    """
-
-    status: int
-    code: str | None
-    kind: Kind
-    title: str
-    meaning: str
-    cause: str | None
-    action: Literal["remint", "retry", "fail"]
+__all__ = ["APPLE_CODES", "lookup"]
 
 
 def _c(
@@ -53,9 +27,12 @@ def _c(
     title: str,
     meaning: str,
     cause: str | None = None,
-    action: Literal["remint", "retry", "fail"] = "fail",
+    action: Action = "fail",
+    *,
+    wording: str | None = None,
+    any_code: bool = False,
 ) -> AppleCodeEntry:
-    return AppleCodeEntry(status, code, kind, title, meaning, cause, action)
+    return AppleCodeEntry(status, code, kind, title, meaning, cause, action, wording, any_code)
 
 
 _DUP = "Apple refused the data: "
@@ -65,9 +42,6 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
        "revoked key, token shape, lifetime or clock.", "rejected", "remint"),
     _c(401, None, "authentication", "Apple refused the token",
        "A 401 without Apple's usual code; treated like NOT_AUTHORIZED.", "rejected", "remint"),
-    _c(403, "FORBIDDEN_ERROR", "permission", "The key may not make this call",
-       "'The API key in use does not allow this request': the key's role (or an individual "
-       "key's owner) lacks the permission.", "key_role_insufficient"),
     _c(403, "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED", "agreements",
        "The team's agreements must be accepted",
        "Every call is blocked until the Account Holder accepts the latest agreements "
@@ -75,16 +49,23 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
     _c(403, "FORBIDDEN", "agreements", "Access unavailable (agreements)",
        "The 2020 form of the agreements block: code FORBIDDEN, title 'Access Unavailable', "
        "detail naming the Program License Agreement. Without that wording: a permission "
-       "problem.", "agreements_missing"),
+       "problem.", "agreements_missing", wording="agreement"),
+    _c(403, "FORBIDDEN_ERROR", "permission", "The key may not make this call",
+       "'The API key in use does not allow this request': the key's role (or an individual "
+       "key's owner) lacks the permission.", "key_role_insufficient"),
     _c(403, None, "permission", "The key may not make this call",
        "Apple lists a revoked key, a malformed token or an operation not allowed.",
        "key_role_insufficient"),
-    _c(404, "NOT_FOUND", "not_found", "No such resource",
-       "There is no resource of that type with that id on this team (already deleted, "
-       "or another team's id).", None),
     _c(404, "PATH_ERROR", "not_found", "Unknown API path",
        "The URL path does not exist: the API URL or the client is wrong, not the data.",
        "unexpected_response"),
+    _c(404, "NOT_FOUND", "not_found", "No such resource",
+       "There is no resource of that type with that id on this team (already deleted, "
+       "or another team's id). Any other code with a 404 reads the same.",
+       None, any_code=True),
+    _c(404, None, "not_found", "Not Apple's API at this URL",
+       "A 404 without Apple's error document: probably not App Store Connect's API at "
+       "this URL (a wrong API URL, or a proxy answering).", "unexpected_response"),
     _c(405, "METHOD_NOT_ALLOWED", "bad_request", "Method not allowed",
        "The path exists but does not support this method.", None),
     _c(400, "PARAMETER_ERROR.INVALID", "bad_request", "A parameter has an invalid value",
@@ -170,6 +151,19 @@ APPLE_CODES: tuple[AppleCodeEntry, ...] = (
 )  # fmt: skip
 
 
+def _fallback(status: int, *, document: bool) -> AppleCodeEntry | None:
+    if document:
+        for item in APPLE_CODES:
+            if item.status == status and item.any_code:
+                return item
+    for item in APPLE_CODES:
+        if item.status == status and item.code is None:
+            return item
+    if 500 <= status < 600:
+        return _fallback(500, document=False)
+    return None
+
+
 def lookup(status: int | None, code: str | None) -> AppleCodeEntry | None:
     """The entry for ``(status, code)``: longest matching code prefix, else the status fallback."""
     if status is None:
@@ -182,11 +176,4 @@ def lookup(status: int | None, code: str | None) -> AppleCodeEntry | None:
             best is None or len(item.code) > len(best.code or "")
         ):
             best = item
-    if best is not None:
-        return best
-    for item in APPLE_CODES:
-        if item.status == status and item.code is None:
-            return item
-    if 500 <= status < 600:
-        return lookup(500, None)
-    return None
+    return best or _fallback(status, document=code is not None)
