@@ -46,7 +46,16 @@ ALLOWED: dict[str, set[str]] = {
     # What the shells share about scale-out (settings, dispatch by task name, locks, health).
     "queue": LAYER1 | {"store"},
 }
-TOP_LEVEL = {"cli", "service", "workers", "runtime", "connection_rules", "syncs", "__init__"}
+TOP_LEVEL = {
+    "cli",
+    "service",
+    "workers",
+    "runtime",
+    "connection_rules",
+    "syncs",
+    "clients",
+    "__init__",
+}
 SANDBOX_STARTERS = {"asc_access.cli.sandbox_cmd", "asc_access.cli.sync_cmd"}
 HTTPX_ALLOWED = {"asc_access.api.transport"}
 SQL_PART = "store"

@@ -3,7 +3,8 @@
 Used by the CLI, the service and the workers, so all three open connections,
 decrypt keys and record health the same way:
 
-- :func:`open_store` / :func:`vault_for` / :func:`client_for_connection`;
+- :func:`open_store`; :func:`vault_for` / :func:`client_for_connection`
+  (from :mod:`asc_access.clients`);
 - :func:`doctor_client_factory`: clients for the doctor (short retries, no pacing);
 - :func:`diagnose_credentials` / :func:`diagnose_connection`: run the doctor;
 - :func:`connect` / :func:`rotate_key`: save a connection, or replace its key,
@@ -15,32 +16,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
+from asc_access.clients import (
+    KEY_PURPOSE,
+    client_for_connection,
+    credentials_for_connection,
+    stored_credentials,
+    vault_for,
+)
 from asc_access.config import Settings
 from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
-    Credentials,
     Evaluation,
     RawCredentials,
     Sourced,
-    TokenManager,
-    parse_private_key,
 )
 from asc_access.diagnosis.findings import finding_for
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.doctor import ClientFactory, History, diagnose
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
-from asc_access.ids import IssuerId, KeyId
-from asc_access.vault import Vault
 
 if TYPE_CHECKING:
     from asc_access.actions.locking import TeamLock
     from asc_access.store.connections import ConnectionRecord
     from asc_access.store.handle import Database
-    from asc_access.store.refs import ConnectionRef
 
 # The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
 # so `doctor` with flags and the service's start-up path never pay for it.
@@ -63,7 +65,6 @@ __all__ = [
 
 #: The doctor answers a person waiting at a terminal: few, short retries.
 DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total_budget=10.0)
-_KEY_PURPOSE = "private-key"
 
 
 def open_store(settings: Settings | None = None) -> Database:
@@ -83,79 +84,6 @@ def team_lock(settings: Settings) -> TeamLock:
     from asc_access.queue.team_lock import shared_team_lock  # lazy: Redis
 
     return shared_team_lock(settings)
-
-
-def vault_for(settings: Settings, engine: Database | None = None) -> Vault:
-    """The vault holding stored private keys (master key from env or the home-dir file).
-
-    Given the store, the master key is checked against the store's check value
-    first, and a missing key file is never replaced while ciphertext exists
-    (:mod:`asc_access.store.keycheck`).
-    """
-    if engine is None:
-        return Vault.from_settings(settings)
-    from asc_access.store import keycheck  # lazy: see the note above
-
-    return keycheck.open_vault(settings, engine)
-
-
-def credentials_for_connection(
-    engine: Database, settings: Settings, connection: str | ConnectionRef
-) -> tuple[ConnectionRef, Credentials]:
-    """A saved connection (resolved by name, or as given) and its decrypted credentials."""
-    from asc_access.store.refs import resolve_ref  # lazy: see the note above
-
-    ref = resolve_ref(engine, connection) if isinstance(connection, str) else connection
-    return ref, _credentials(ref, vault_for(settings, engine), engine)
-
-
-def _credentials(
-    record: ConnectionRecord | ConnectionRef, vault: Vault, engine: Database
-) -> Credentials:
-    from asc_access.store import keycheck  # lazy: see the note above
-
-    blob = record.encrypted_private_key
-    if not blob:
-        raise SecretStoreError(f"connection {record.name!r} has no stored private key")
-    pem = vault.decrypt(
-        blob,
-        purpose=_KEY_PURPOSE,
-        what=f"private key of connection {record.name!r}",
-        bound_to=keycheck.binding_for(record.name),
-    )
-    keycheck.rebind(engine, vault, record.name, blob, pem)  # an old-format blob: bind it now
-    source = f"connection {record.name}"
-    key = parse_private_key(pem, source=f"the stored key of {source}").key
-    return Credentials(
-        key_id=KeyId(record.key_id),
-        issuer_id=IssuerId(record.issuer_id) if record.issuer_id else None,
-        key_type="individual" if record.key_type == "individual" else "team",
-        private_key=key,
-        sources={"key_id": source, "issuer_id": source, "private_key": source},
-    )
-
-
-def client_for_connection(
-    engine: Database, settings: Settings, connection: str | ConnectionRef, **client_kwargs: Any
-) -> AppStoreConnectClient:
-    """An API client for a saved connection (a name, or a resolved ref), at its own API URL."""
-    ref, creds = credentials_for_connection(engine, settings, connection)
-    client_kwargs.setdefault("base_url", ref.api_url)
-    client_kwargs["budget"] = _metered(client_kwargs)
-    return AppStoreConnectClient(TokenManager(creds), **client_kwargs)
-
-
-def _metered(client_kwargs: dict[str, Any]) -> Any:
-    """The client's rate budget, counted in the metrics (Apple requests, budget left per key)."""
-    from asc_access.metrics import MeteredBudget
-
-    inner = client_kwargs.get("budget")
-    if inner is None:
-        pacing: dict[str, Any] = {
-            k: client_kwargs[k] for k in ("sleep", "clock") if k in client_kwargs
-        }
-        inner = PacingBudget(**pacing)
-    return inner if isinstance(inner, MeteredBudget) else MeteredBudget(inner)
 
 
 def doctor_client_factory(
@@ -216,7 +144,7 @@ async def diagnose_connection(
 
     record = store.get_connection(engine, name)
     try:
-        creds = _credentials(record, vault_for(settings, engine), engine)
+        creds = stored_credentials(record, vault_for(settings, engine), engine)
     except (SecretStoreError, CredentialError) as error:
         # A local problem: report it in the doctor's shape, leave the health alone.
         report = DoctorReport(api_url=record.api_url, connection=name, key_id=record.key_id)
@@ -320,7 +248,7 @@ async def connect(
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None, warnings)
     blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
     )
     record = store.add_connection(
         engine,
@@ -381,7 +309,7 @@ async def rotate_key(
     if refusal is not None:
         raise UsageError(refusal, context={"conflict": True, "input": "key"})
     blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
     )
     saved = store.set_key(
         engine,
