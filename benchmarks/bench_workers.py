@@ -46,13 +46,13 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 from asc_access.config import Settings
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.dispatch import enqueue_sync
+from asc_access.queue.health import worker_health
 from asc_access.runtime import vault_for
 from asc_access.store.connections import add_connection
 from asc_access.store.db import open_engine
 from asc_access.workers.celery_app import create_app
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.dispatch import enqueue_sync
-from asc_access.workers.health import worker_health
 
 ASC_ACCESS = str(Path(sys.executable).parent / "asc-access")
 

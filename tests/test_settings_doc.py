@@ -12,7 +12,7 @@ import pytest
 from asc_access.cli.settings_doc import render
 from asc_access.config import Settings
 from asc_access.errors import UsageError
-from asc_access.workers.config import WorkerConfig
+from asc_access.queue.config import WorkerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "settings.md"

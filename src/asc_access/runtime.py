@@ -3,7 +3,8 @@
 Used by the CLI, the service and the workers, so all three open connections,
 decrypt keys and record health the same way:
 
-- :func:`open_store` / :func:`vault_for` / :func:`client_for_connection`;
+- :func:`open_store`; :func:`vault_for` / :func:`client_for_connection`
+  (from :mod:`asc_access.clients`);
 - :func:`doctor_client_factory`: clients for the doctor (short retries, no pacing);
 - :func:`diagnose_credentials` / :func:`diagnose_connection`: run the doctor;
 - :func:`connect` / :func:`rotate_key`: save a connection, or replace its key,
@@ -15,33 +16,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
+from asc_access.clients import (
+    KEY_PURPOSE,
+    client_for_connection,
+    credentials_for_connection,
+    stored_credentials,
+    vault_for,
+)
 from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
-    Credentials,
     Evaluation,
     RawCredentials,
     Sourced,
-    TokenManager,
-    parse_private_key,
 )
 from asc_access.diagnosis.findings import finding_for
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.doctor import ClientFactory, History, diagnose
 from asc_access.errors import CredentialError, SecretStoreError, UsageError
-from asc_access.ids import IssuerId, KeyId
-from asc_access.vault import Vault
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from asc_access.actions.locking import TeamLock
     from asc_access.config import Settings
     from asc_access.store.connections import ConnectionRecord
+    from asc_access.store.handle import Database
 
 # The store (SQLAlchemy, Alembic: ~0.25 s) is imported inside the functions that use it,
 # so `doctor` with flags and the service's start-up path never pay for it.
@@ -64,10 +65,9 @@ __all__ = [
 
 #: The doctor answers a person waiting at a terminal: few, short retries.
 DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total_budget=10.0)
-_KEY_PURPOSE = "private-key"
 
 
-def open_store(settings: Settings | None = None) -> Engine:
+def open_store(settings: Settings | None = None) -> Database:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
     from asc_access.config import Settings  # pydantic only once a store is opened
     from asc_access.store.db import open_engine  # lazy: see the note on the store above
@@ -82,87 +82,9 @@ def team_lock(settings: Settings) -> TeamLock:
         from asc_access.actions.locking import LOCAL_TEAM_LOCK
 
         return LOCAL_TEAM_LOCK
-    from asc_access.workers.dispatch import worker_config_for
+    from asc_access.queue.team_lock import shared_team_lock  # lazy: Redis
 
-    return _redis_team_lock(worker_config_for(settings))
-
-
-@cache
-def _redis_team_lock(config: Any) -> TeamLock:
-    from asc_access.workers.team_lock import RedisTeamLock
-
-    return RedisTeamLock.from_config(config)
-
-
-def vault_for(settings: Settings, engine: Engine | None = None) -> Vault:
-    """The vault holding stored private keys (master key from env or the home-dir file).
-
-    Given the store, the master key is checked against the store's check value
-    first, and a missing key file is never replaced while ciphertext exists
-    (:mod:`asc_access.store.keycheck`).
-    """
-    if engine is None:
-        return Vault.from_settings(settings)
-    from asc_access.store import keycheck  # lazy: see the note above
-
-    return keycheck.open_vault(settings, engine)
-
-
-def credentials_for_connection(
-    engine: Engine, settings: Settings, name: str
-) -> tuple[ConnectionRecord, Credentials]:
-    """A saved connection and its decrypted credentials."""
-    from asc_access.store import connections as store  # lazy: see the note above
-
-    record = store.get_connection(engine, name)
-    return record, _credentials(record, vault_for(settings, engine), engine)
-
-
-def _credentials(record: ConnectionRecord, vault: Vault, engine: Engine) -> Credentials:
-    from asc_access.store import keycheck  # lazy: see the note above
-
-    blob = record.encrypted_private_key
-    if not blob:
-        raise SecretStoreError(f"connection {record.name!r} has no stored private key")
-    pem = vault.decrypt(
-        blob,
-        purpose=_KEY_PURPOSE,
-        what=f"private key of connection {record.name!r}",
-        bound_to=keycheck.binding_for(record.name),
-    )
-    keycheck.rebind(engine, vault, record.name, blob, pem)  # an old-format blob: bind it now
-    source = f"connection {record.name}"
-    key = parse_private_key(pem, source=f"the stored key of {source}").key
-    return Credentials(
-        key_id=KeyId(record.key_id),
-        issuer_id=IssuerId(record.issuer_id) if record.issuer_id else None,
-        key_type="individual" if record.key_type == "individual" else "team",
-        private_key=key,
-        sources={"key_id": source, "issuer_id": source, "private_key": source},
-    )
-
-
-def client_for_connection(
-    engine: Engine, settings: Settings, name: str, **client_kwargs: Any
-) -> AppStoreConnectClient:
-    """An API client for a saved connection, at the connection's own API URL."""
-    record, creds = credentials_for_connection(engine, settings, name)
-    client_kwargs.setdefault("base_url", record.api_url)
-    client_kwargs["budget"] = _metered(client_kwargs)
-    return AppStoreConnectClient(TokenManager(creds), **client_kwargs)
-
-
-def _metered(client_kwargs: dict[str, Any]) -> Any:
-    """The client's rate budget, counted in the metrics (Apple requests, budget left per key)."""
-    from asc_access.metrics import MeteredBudget
-
-    inner = client_kwargs.get("budget")
-    if inner is None:
-        pacing: dict[str, Any] = {
-            k: client_kwargs[k] for k in ("sleep", "clock") if k in client_kwargs
-        }
-        inner = PacingBudget(**pacing)
-    return inner if isinstance(inner, MeteredBudget) else MeteredBudget(inner)
+    return shared_team_lock(settings)
 
 
 def doctor_client_factory(
@@ -210,7 +132,7 @@ def _history(record: ConnectionRecord) -> History:
 
 
 async def diagnose_connection(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     *,
@@ -223,7 +145,7 @@ async def diagnose_connection(
 
     record = store.get_connection(engine, name)
     try:
-        creds = _credentials(record, vault_for(settings, engine), engine)
+        creds = stored_credentials(record, vault_for(settings, engine), engine)
     except (SecretStoreError, CredentialError) as error:
         # A local problem: report it in the doctor's shape, leave the health alone.
         report = DoctorReport(api_url=record.api_url, connection=name, key_id=record.key_id)
@@ -277,8 +199,25 @@ class ConnectOutcome:
         return self.record is not None
 
 
+def _check_new_name(engine: Database, name: str) -> None:
+    """Refuse an empty or malformed name, and one a saved connection already has."""
+    from asc_access.store import connections as store  # lazy: see the note above
+
+    if not name.strip():
+        raise UsageError("a connection needs a name")
+    store.check_connection_name(name)
+    try:
+        store.get_connection(engine, name)
+    except UsageError:
+        return
+    raise UsageError(
+        f"a connection named {name!r} already exists: use `asc-access connections "
+        f"rotate-key {name}` to replace its key, or remove it first"
+    )
+
+
 async def connect(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     evaluation: Evaluation,
@@ -300,18 +239,7 @@ async def connect(
     from asc_access.store import connections as store  # lazy: see the note above
     from asc_access.store import keycheck
 
-    if not name.strip():
-        raise UsageError("a connection needs a name")
-    store.check_connection_name(name)
-    try:
-        store.get_connection(engine, name)
-    except UsageError:
-        pass
-    else:
-        raise UsageError(
-            f"a connection named {name!r} already exists: use `asc-access connections "
-            f"rotate-key {name}` to replace its key, or remove it first"
-        )
+    _check_new_name(engine, name)
     warnings = same_key_warnings(engine, evaluation.credentials, force=force)
     report = await diagnose_credentials(
         evaluation, api_url, client_factory=client_factory, wall_clock=wall_clock
@@ -321,7 +249,7 @@ async def connect(
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None, warnings)
     blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
     )
     record = store.add_connection(
         engine,
@@ -342,7 +270,7 @@ async def connect(
 
 
 async def rotate_key(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     name: str,
     evaluation: Evaluation,
@@ -382,7 +310,7 @@ async def rotate_key(
     if refusal is not None:
         raise UsageError(refusal, context={"conflict": True, "input": "key"})
     blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=_KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
     )
     saved = store.set_key(
         engine,

@@ -19,10 +19,10 @@ from _support.service import lifespan
 from asc_access.api import RetryPolicy
 from asc_access.api import response as api_response
 from asc_access.config import Settings
+from asc_access.queue import logging as worker_logging
 from asc_access.redaction import redact
 from asc_access.service import create_app
 from asc_access.store import runs
-from asc_access.workers import logging as worker_logging
 
 PEM = (
     "-----BEGIN PRIVATE KEY-----\n"

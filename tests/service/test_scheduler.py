@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from _support.service import ADMIN_TOKEN, lifespan
@@ -144,3 +145,19 @@ async def test_the_scheduler_can_be_turned_off(tmp_path: Path) -> None:
         await asyncio.sleep(0.1)
         assert not app.state.scheduler.running
     assert calls == []
+
+
+async def test_serve_s_factory_turns_the_scheduler_off_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `asc-access serve` loads the service by uvicorn's factory string (app_from_env);
+    # --no-scheduler reaches it through ASC_ACCESS_SERVE_SCHEDULER.
+    from asc_access.service.app import app_from_env
+
+    monkeypatch.setenv("ASC_ACCESS_HOME", str(tmp_path))
+    monkeypatch.setenv("ASC_ACCESS_API_TOKEN", ADMIN_TOKEN)
+    for flag, running in (("0", False), ("1", True)):
+        monkeypatch.setenv("ASC_ACCESS_SERVE_SCHEDULER", flag)
+        app = app_from_env()
+        async with lifespan(app):
+            assert app.state.scheduler.running is running

@@ -19,7 +19,8 @@ from tests.workers._helpers import connect_sandbox_key
 from asc_access.api import PacingBudget
 from asc_access.cli.sync_run import run_syncs
 from asc_access.config import Settings
-from asc_access.runtime import client_for_connection, open_store
+from asc_access.runtime import open_store
+from asc_access.store.refs import resolve_refs
 from asc_access.store.runs import list_runs
 from asc_access.sync.admission import MINIMUM_COST, expected_cost
 
@@ -43,8 +44,8 @@ def test_sixteen_fit_the_rest_wait_for_the_next_window(
         return asyncio.run(
             run_syncs(
                 engine,
-                targets,
-                lambda n: client_for_connection(engine, settings, n, budget=budget),
+                settings,
+                resolve_refs(engine, targets),
                 console=None,
                 budget=budget,
             )

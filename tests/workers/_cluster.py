@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from celery import Celery
 
-from asc_access.workers.health import worker_health
+from asc_access.queue.health import worker_health
 
 ASC_ACCESS = str(Path(sys.executable).parent / "asc-access")
 

@@ -13,7 +13,11 @@ from asc_access.store import schema
 def add_connection(
     engine: Engine, name: str, *, key_id: str = "KEYID12345", interval: int = 3600
 ) -> int:
-    """Insert a bare connection row (no key: for tests whose runner never calls Apple)."""
+    """Insert a bare connection row (a placeholder key: for tests whose runner never calls Apple).
+
+    The placeholder makes it a connection the scheduler considers (one without any
+    key is never due: it cannot sync).
+    """
     now = datetime.now(UTC)
     with engine.begin() as conn:
         result = conn.execute(
@@ -23,6 +27,7 @@ def add_connection(
                 issuer_id=None,
                 key_type="team",
                 api_url="http://127.0.0.1:9",
+                encrypted_private_key=b"placeholder: never decrypted",
                 sync_interval_seconds=interval,
                 healthy=True,
                 created_at=now,

@@ -26,10 +26,10 @@ from redis import Redis
 
 from _support.sandbox import RunningSandbox
 from asc_access.config import Settings
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.lock import ConnectionLock
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.lock import ConnectionLock
+from asc_access.queue.team_lock import ACTION_PREFIX, RedisTeamLock
 from asc_access.workers.tasks import WorkerContext, run_sync_task
-from asc_access.workers.team_lock import ACTION_PREFIX, RedisTeamLock
 from workers._cluster import ASC_ACCESS
 
 PRIYA = "priya.raman@northwindlabs.example.com"

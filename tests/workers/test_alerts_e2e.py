@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from asc_access.config import Settings
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.dispatch import enqueue_sync
 from asc_access.store.db import open_engine
 from asc_access.store.notifications import list_deliveries
 from asc_access.workers.celery_app import create_app
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.dispatch import enqueue_sync
 from governance.support import SECRET, WebhookReceiver
 from workers._cluster import WorkerProcess, subprocess_env, wait_for_workers
 from workers._helpers import connect_sandbox_key

@@ -26,12 +26,13 @@ from typer.testing import CliRunner
 from _support.sandbox import RunningSandbox
 from asc_access.cli.main import app as main_app
 from asc_access.config import Settings
+from asc_access.queue.app import SYNC_TASK
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.dispatch import enqueue_sync
+from asc_access.queue.health import queue_depth
 from asc_access.store import schema
 from asc_access.store.db import open_engine
-from asc_access.workers.celery_app import SYNC_TASK, create_app
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.dispatch import enqueue_sync
-from asc_access.workers.health import queue_depth
+from asc_access.workers.celery_app import create_app
 from workers._cluster import WorkerProcess, subprocess_env, wait_for_workers
 from workers._helpers import connect_sandbox_key, run_rows
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from redis import Redis
 
-from asc_access.workers.lock import ConnectionLock
+from asc_access.queue.lock import ConnectionLock
 
 
 def _lock(client: Redis[Any], prefix: str, ttl: float = 5.0) -> ConnectionLock:

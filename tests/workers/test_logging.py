@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from asc_access.workers.logging import JsonFormatter, log_context, redact
+from asc_access.queue.logging import JsonFormatter, log_context, redact
 
 PEM = (
     "-----BEGIN PRIVATE KEY-----\n"

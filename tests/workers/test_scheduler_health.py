@@ -11,12 +11,12 @@ from redis import Redis
 from sqlalchemy import Engine
 
 from asc_access.config import Settings
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.health import connection_health, queue_depth, worker_health
+from asc_access.queue.scheduler import Scheduler, due_syncs
 from asc_access.store import runs
 from asc_access.store.db import open_engine
 from asc_access.workers.celery_app import create_app
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.health import connection_health, queue_depth, worker_health
-from asc_access.workers.scheduler import Scheduler, due_syncs
 from workers._helpers import add_connection
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 
 from asc_access.config import Settings
 from asc_access.errors import SecretStoreError, ServerError
+from asc_access.queue.config import WorkerConfig
 from asc_access.store import runs
 from asc_access.store.db import open_engine
 from asc_access.workers.budget import RedisRateBudget
-from asc_access.workers.config import WorkerConfig
 from asc_access.workers.tasks import ConnectionRef, WorkerContext, run_sync_task
 from workers._helpers import add_connection, run_rows
 

@@ -19,10 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from _support.sandbox import RunningSandbox
 from asc_access.config import Settings
+from asc_access.queue.config import WorkerConfig
 from asc_access.service.app import create_app as create_service
 from asc_access.store.db import open_engine
 from asc_access.workers.celery_app import create_app
-from asc_access.workers.config import WorkerConfig
 from workers._cluster import WorkerProcess, subprocess_env, wait_for_workers
 from workers._helpers import connect_sandbox_key
 

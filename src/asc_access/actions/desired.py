@@ -39,14 +39,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from asc_access.actions.building import validate_roles
-from asc_access.actions.desired_plan import plan_desired_state
+from asc_access.actions.desired_plan import DesiredPerson, DesiredState, plan_desired_state
 from asc_access.actions.reads import normalise_email
 from asc_access.actions.safety import needs_all_apps
 from asc_access.errors import UsageError
@@ -63,28 +62,6 @@ __all__ = [
 _PERSON_KEYS = {"email", "first_name", "last_name", "roles", "apps", "all_apps", "provisioning"}
 _TOP_KEYS = {"connections", "remove_unlisted"}
 _TEAM_KEYS = {"people", "remove_unlisted"}
-
-
-@dataclass(frozen=True, slots=True)
-class DesiredPerson:
-    """One person as the file describes them."""
-
-    email: str
-    first_name: str
-    last_name: str
-    roles: tuple[str, ...]
-    apps: tuple[str, ...] | None
-    all_apps: bool
-    provisioning: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DesiredState:
-    """The whole file: people per connection name."""
-
-    source: str
-    teams: Mapping[str, tuple[DesiredPerson, ...]]
-    remove_unlisted: Mapping[str, bool] = field(default_factory=dict)
 
 
 def _fail(where: str, message: str) -> UsageError:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from asc_access.actions.building import PlanBuilder, plan_invite_on
 from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
@@ -15,10 +15,29 @@ from asc_access.actions.staleness import team_note
 from asc_access.errors import UsageError
 from asc_access.models import Invitation, Role, User
 
-if TYPE_CHECKING:
-    from asc_access.actions.desired import DesiredPerson, DesiredState
+__all__ = ["DesiredPerson", "DesiredState", "plan_desired_state"]
 
-__all__ = ["plan_desired_state"]
+
+@dataclass(frozen=True, slots=True)
+class DesiredPerson:
+    """One person as the file describes them."""
+
+    email: str
+    first_name: str
+    last_name: str
+    roles: tuple[str, ...]
+    apps: tuple[str, ...] | None
+    all_apps: bool
+    provisioning: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The whole file: people per connection name."""
+
+    source: str
+    teams: Mapping[str, tuple[DesiredPerson, ...]]
+    remove_unlisted: Mapping[str, bool] = field(default_factory=dict)
 
 
 def _is_admin(user: User) -> bool:

@@ -11,7 +11,7 @@ The actions layer only declares what it needs (:class:`TeamLock`) and offers
 the in-process variant (:class:`LocalTeamLock`: one :class:`asyncio.Lock` per
 team per event loop, shared by the CLI, the service's requests and its
 in-process syncs). The shells provide the Redis variant when a broker is
-configured (:mod:`asc_access.workers.team_lock`), which takes the very lock
+configured (:mod:`asc_access.queue.team_lock`), which takes the very lock
 the workers' sync task takes.
 """
 

@@ -31,6 +31,7 @@ from asc_access.diagnosis.report import CAPABILITIES, DoctorReport
 from asc_access.errors import UsageError
 from asc_access.store import connections as connection_store
 from asc_access.store.queries import export_rows, list_apps, list_invitations, synced_at
+from asc_access.store.refs import resolve_refs
 from asc_access.store.review import build_review
 
 __all__ = ["CONNECTION", "run_tour"]
@@ -123,12 +124,7 @@ def _sync(console: Console, settings: Settings) -> bool:
     engine = runtime.open_store(settings)
     console.print(f"[dim]$ {escape(_command(settings, f'sync {CONNECTION}'))}[/]")
     outcomes = asyncio.run(
-        run_syncs(
-            engine,
-            [CONNECTION],
-            lambda name: runtime.client_for_connection(engine, settings, name),
-            console=console,
-        )
+        run_syncs(engine, settings, resolve_refs(engine, [CONNECTION]), console=console)
     )
     with engine.connect() as conn:
         names = {a.id: a.name for a in list_apps(conn)}

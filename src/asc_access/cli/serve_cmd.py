@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+from typing import Any
 
 import typer
 
@@ -10,6 +13,9 @@ from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, 
 from asc_access.cli.launch import PORT_IN_USE_STATUS, port_in_use, port_in_use_message
 
 __all__ = ["register"]
+
+#: uvicorn's import string of the service factory (the CLI never imports the service).
+SERVICE_FACTORY = "asc_access.service.app:app_from_env"
 
 tokens_app = typer.Typer(
     name="tokens",
@@ -46,36 +52,18 @@ def serve(
 
     Exit status 1 with one line when the port is already in use.
     """
-    import uvicorn
-
-    from asc_access.config import Settings
-    from asc_access.service import create_app
-
     if port_in_use(host, port):
         err_console.print(
             f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=False)}"
         )
         raise typer.Exit(PORT_IN_USE_STATUS)
-    generated: list[str] = []
-
-    def show_admin_token(token: str) -> None:
-        generated.append(token)
-        err_console.print(
-            "[bold]A new admin API token was generated. It is shown only this once:[/]\n\n"
-            f"    {token}\n\n"
-            "Sign in to the console with it, or send it as 'Authorization: Bearer <token>'. "
-            "Only its hash is stored; set ASC_ACCESS_API_TOKEN to choose your own."
-        )
-
-    with handle_errors():
-        settings = Settings.from_env()
-        app = create_app(settings, scheduler=not no_scheduler, on_admin_token=show_admin_token)
     if bool(ssl_certfile) != bool(ssl_keyfile):
         err_console.print("[red]--ssl-certfile and --ssl-keyfile go together.[/]")
         raise typer.Exit(2)
+    config = _load_service(
+        host, port, scheduler=not no_scheduler, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
+    )
     scheme = "https" if ssl_certfile else "http"
-    if not generated:
-        _sign_in_hint(from_env=settings.api_token is not None)
     if not _is_loopback(host) and not ssl_certfile:
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
@@ -83,24 +71,69 @@ def serve(
             "only over https (or to localhost).[/]"
         )
     err_console.print(f"asc-access console: {scheme}://{host}:{port}/  (API: /api/v1)")
-    try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="info",
-            proxy_headers=True,
-            ssl_certfile=ssl_certfile,
-            ssl_keyfile=ssl_keyfile,
-        )
-    except SystemExit as stopped:  # uvicorn's startup failure (3): lost a race for the port
-        if stopped.code in (0, None):
-            raise
+    _run_service(config, host, port)
+
+
+def _load_service(
+    host: str, port: int, *, scheduler: bool, ssl_certfile: str | None, ssl_keyfile: str | None
+) -> Any:
+    """uvicorn's configuration with the service loaded (by its import string) and checked.
+
+    The admin token is made sure of first, so a new one is printed once, here.
+    """
+    import uvicorn
+
+    from asc_access.config import Settings
+    from asc_access.runtime import open_store
+    from asc_access.store.tokens import ensure_admin_token
+
+    config = uvicorn.Config(
+        SERVICE_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
+    with handle_errors():
+        settings = Settings.from_env()
+        engine = open_store(settings)
+        try:
+            generated = ensure_admin_token(engine, settings.api_token)
+        finally:
+            engine.dispose()
+        if generated is not None:
+            _show_admin_token(generated)
+        os.environ["ASC_ACCESS_SERVE_SCHEDULER"] = "1" if scheduler else "0"
+        config.load()  # builds the app: its errors are shown like any other
+    if generated is None:
+        _sign_in_hint(from_env=settings.api_token is not None)
+    return config
+
+
+def _show_admin_token(token: str) -> None:
+    err_console.print(
+        "[bold]A new admin API token was generated. It is shown only this once:[/]\n\n"
+        f"    {token}\n\n"
+        "Sign in to the console with it, or send it as 'Authorization: Bearer <token>'. "
+        "Only its hash is stored; set ASC_ACCESS_API_TOKEN to choose your own."
+    )
+
+
+def _run_service(config: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stopped gracefully on Ctrl-C
+        server.run()
+    if not server.started:  # uvicorn's startup failure: lost a race for the port
         err_console.print(
             f"[bold red]Error:[/] could not listen on {host}:{port} (see above); "
             f"{port_in_use_message(host, port, free_port_hint=False)}"
         )
-        raise typer.Exit(PORT_IN_USE_STATUS) from None
+        raise typer.Exit(PORT_IN_USE_STATUS)
 
 
 def _sign_in_hint(*, from_env: bool) -> None:
@@ -133,7 +166,7 @@ def tokens_create(
 ) -> None:
     """Create a named API token and print it once."""
     from asc_access.config import Settings
-    from asc_access.service.library import open_store
+    from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.tokens import create_token
 
@@ -165,7 +198,7 @@ def tokens_revoke(
 ) -> None:
     """Revoke a named API token at once (its console sessions end too)."""
     from asc_access.config import Settings
-    from asc_access.service.library import open_store
+    from asc_access.runtime import open_store
     from asc_access.store.tokens import revoke_token
 
     with handle_errors(as_json=as_json):
@@ -182,7 +215,7 @@ def tokens_list(as_json: bool = JSON_OPTION) -> None:
     from rich.table import Table
 
     from asc_access.config import Settings
-    from asc_access.service.library import open_store
+    from asc_access.runtime import open_store
     from asc_access.store.connections import list_connections
     from asc_access.store.tokens import list_tokens
 

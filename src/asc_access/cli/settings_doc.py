@@ -3,7 +3,7 @@
 Run ``python -m asc_access.cli.settings_doc > docs/settings.md``; a test keeps the
 file identical to this output and checks that every ``ASC_ACCESS_`` name in
 ``src/`` is listed. :class:`~asc_access.config.Settings` and
-:class:`~asc_access.workers.config.WorkerConfig` describe their own fields; the
+:class:`~asc_access.queue.config.WorkerConfig` describe their own fields; the
 service's sign-in, approval, throttle and SCIM switches and the alert channels
 are read by the module that uses them, listed in :data:`READ_WHERE_USED`.
 """
@@ -15,7 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from asc_access.config import env_name
 from asc_access.config.settings import EnvSettings, Settings
-from asc_access.workers.config import WorkerConfig
+from asc_access.queue.config import WorkerConfig
 
 __all__ = ["READ_WHERE_USED", "render"]
 
@@ -61,6 +61,12 @@ READ_WHERE_USED: tuple[tuple[str, str, str, str], ...] = (
         "`20/minute;200/minute`",
         "failed sign-ins allowed per client;overall (`limits` notation)",
         "throttle",
+    ),
+    (
+        "ASC_ACCESS_SERVE_SCHEDULER",
+        "`1`",
+        "`0` = the service runs no in-process scheduler (set by `serve --no-scheduler`)",
+        "serve",
     ),
     (
         "ASC_ACCESS_SCIM_DEFAULT_ROLE",
@@ -134,7 +140,7 @@ def render() -> str:
         "## Everywhere (`asc_access.config.Settings`)\n",
         head,
         *_model_rows(Settings, seen),
-        "\n## Workers (`asc_access.workers.config.WorkerConfig`)\n",
+        "\n## Workers (`asc_access.queue.config.WorkerConfig`)\n",
         head,
         *_model_rows(WorkerConfig, seen),
         "\n## Service and alerts (read by the module named)\n",

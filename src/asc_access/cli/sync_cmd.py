@@ -12,7 +12,7 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -33,7 +33,7 @@ from asc_access.cli.mirror_views import (
     print_people,
     print_review,
 )
-from asc_access.cli.sync_run import SyncOutcome, print_summary, run_syncs
+from asc_access.cli.sync_run import SyncOutcome, print_summary, request_cli_syncs
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.store.changes import list_changes
@@ -46,6 +46,7 @@ from asc_access.store.queries import (
     resolve_connections,
     synced_at,
 )
+from asc_access.store.refs import ConnectionRef, resolve_refs
 from asc_access.store.review import build_review, load_directory, review_context
 from asc_access.sync import SyncResult
 
@@ -91,22 +92,19 @@ def _hint_if_empty(engine: Database) -> None:
 # -- sync ------------------------------------------------------------------------------
 
 
-def _targets(engine: Database, name: str | None, all_: bool) -> list[str]:
-    with engine.connect() as conn:
-        known = list(resolve_connections(conn).values())
-        if name and all_:
-            raise UsageError("give a connection NAME or --all, not both")
-        if name:
-            return list(resolve_connections(conn, [name]).values())
-    if all_ or len(known) == 1:
-        if not known:
-            raise UsageError("no connections yet: run `asc-access connect NAME …` first")
-        return known
+def _targets(engine: Database, name: str | None, all_: bool) -> list[ConnectionRef]:
+    """The connections to sync, each resolved once (a NAME, or all with ``--all``)."""
+    if name and all_:
+        raise UsageError("give a connection NAME or --all, not both")
+    if name:
+        return resolve_refs(engine, [name])
+    known = resolve_refs(engine)
     if not known:
         raise UsageError("no connections yet: run `asc-access connect NAME …` first")
-    raise UsageError(
-        f"name the connection to sync, or pass --all (connections: {', '.join(known)})"
-    )
+    if all_ or len(known) == 1:
+        return known
+    names = ", ".join(ref.name for ref in known)
+    raise UsageError(f"name the connection to sync, or pass --all (connections: {names})")
 
 
 def _change_lines(result: SyncResult, app_names: dict[str, str]) -> list[str]:
@@ -124,27 +122,18 @@ def sync_command(
     """Mirror teams into the store: members, roles, app access, invitations, apps."""
     with handle_errors(as_json=as_json):
         settings, engine = _store()
-        names = _targets(engine, name, all_)
-        if settings.broker_url:
-            _sync_queued(settings, engine, names, wait=wait, as_json=as_json)
-            return
-        from asc_access.api import PacingBudget
-        from asc_access.runtime import client_for_connection
-
-        budget = PacingBudget()  # one budget for all these syncs: they may share keys
-        outcomes = asyncio.run(
-            run_syncs(
-                engine,
-                names,
-                lambda n: client_for_connection(engine, settings, n, budget=budget),
-                console=None if as_json else err_console,
-                budget=budget,
-            )
+        refs = _targets(engine, name, all_)
+        console_ = None if as_json else err_console
+        requested = asyncio.run(
+            request_cli_syncs(engine, settings, refs, console=console_, wait=wait)
         )
+        if requested.by_workers:
+            _report_queued(requested.queued, as_json=as_json)
+            return
         from asc_access.governance.check import after_sync
 
-        after_sync(engine, settings)  # policies; never fails the sync
-        _report_syncs(engine, outcomes, as_json=as_json, single=name is not None)
+        after_sync(engine, settings)  # policies, once after every sync; never fails one
+        _report_syncs(engine, requested.ran, as_json=as_json, single=name is not None)
 
 
 def _report_syncs(
@@ -164,12 +153,7 @@ def _report_syncs(
         exit_with(status)
 
 
-def _sync_queued(
-    settings: Settings, engine: Database, names: list[str], *, wait: bool, as_json: bool
-) -> None:
-    from asc_access.workers.dispatch import enqueue_sync
-
-    docs = enqueue_sync(settings, names, wait, engine=engine)
+def _report_queued(docs: list[dict[str, Any]], *, as_json: bool) -> None:
     failed = [
         d for d in docs if d["status"] not in {"queued", "succeeded", "coalesced", "deferred"}
     ]

@@ -7,27 +7,32 @@ on stderr, so stdout stays clean (and ``--json`` shows no bar at all).
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from sqlalchemy import Engine, select
 
 from asc_access.catalogue import exit_status_for
+from asc_access.config import Settings
 from asc_access.errors import AscAccessError
-from asc_access.store import schema
-from asc_access.sync import SyncResult, SyncSource, sync_connection
-from asc_access.sync.admission import SyncDeferred, admitted
+from asc_access.store.handle import Database
+from asc_access.store.refs import ConnectionRef
+from asc_access.sync import SyncResult
+from asc_access.sync.admission import SyncDeferred
+from asc_access.syncs import Requested, request_syncs, sync_connection
 
-__all__ = ["RichSyncProgress", "SyncOutcome", "print_summary", "run_syncs"]
-
-#: Builds a client (an async context manager satisfying ``SyncSource``) for a connection name.
-ClientFactory = Callable[[str], Any]
+__all__ = [
+    "RichSyncProgress",
+    "SyncOutcome",
+    "print_summary",
+    "request_cli_syncs",
+    "run_syncs",
+    "sync_here",
+]
 
 
 _STREAM_LABELS = {"users": "members", "app lists": "long app lists"}
@@ -83,69 +88,75 @@ class SyncOutcome:
         }
 
 
-def _connection(engine: Engine, name: str) -> tuple[int, str]:
-    c = schema.connections.c
-    with engine.connect() as conn:
-        row = conn.execute(select(c.id, c.key_id).where(c.name == name)).one()
-    return int(row.id), str(row.key_id)
+def _bars(console: Console | None) -> Progress | None:
+    if console is None:
+        return None
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+async def sync_here(
+    engine: Database,
+    settings: Settings,
+    ref: ConnectionRef,
+    *,
+    console: Console | None,
+    budget: object = None,
+) -> SyncOutcome:
+    """One connection's sync in this process, drawn as progress bars on ``console``.
+
+    With ``budget`` (the rate budget the syncs share) it is admitted only when the
+    key's budget covers its expected cost, else deferred (nothing spent). The
+    policies are the caller's to check, once after every sync.
+    """
+    bars = _bars(console)
+    listener = RichSyncProgress(bars, ref.name) if bars is not None else None
+    try:
+        with bars if bars is not None else nullcontext():
+            result = await sync_connection(
+                engine, settings, ref, budget=budget, progress=listener, policies=False
+            )
+        return SyncOutcome(ref.name, result=result)
+    except SyncDeferred as deferral:
+        return SyncOutcome(ref.name, deferred=deferral)
+    except AscAccessError as error:
+        return SyncOutcome(ref.name, error=error)
 
 
 async def run_syncs(
-    engine: Engine,
-    names: Sequence[str],
-    client_for: ClientFactory,
+    engine: Database,
+    settings: Settings,
+    refs: Sequence[ConnectionRef],
     *,
     console: Console | None,
     budget: object = None,
 ) -> list[SyncOutcome]:
-    """Sync each named connection in turn; a failure does not stop the others.
-
-    With ``budget`` (the rate budget the clients share) each sync is admitted only
-    when the key's budget covers its expected cost, else deferred (nothing spent).
-    """
-    outcomes: list[SyncOutcome] = []
-    for name in names:
-        progress = (
-            Progress(
-                TextColumn("{task.description:<28}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=console,
-                transient=True,
-            )
-            if console is not None
-            else None
-        )
-        try:
-            connection_id, key_id = _connection(engine, name)
-            with admitted(
-                engine,
-                connection_id,
-                name,
-                budget,
-                key_id,
-                secrets.token_hex(8),
-                clock=time.time,
-            ):
-                result = await _one(engine, client_for(name), connection_id, name, progress)
-            outcomes.append(SyncOutcome(name, result=result))
-        except SyncDeferred as deferral:
-            outcomes.append(SyncOutcome(name, deferred=deferral))
-        except AscAccessError as error:
-            outcomes.append(SyncOutcome(name, error=error))
-    return outcomes
+    """Sync each connection here in turn; a failure does not stop the others."""
+    return [await sync_here(engine, settings, ref, console=console, budget=budget) for ref in refs]
 
 
-async def _one(
-    engine: Engine, client: Any, connection_id: int, name: str, progress: Progress | None
-) -> SyncResult:
-    async with client:
-        source: SyncSource = client
-        if progress is None:
-            return await sync_connection(engine, source, connection_id)
-        with progress:
-            listener = RichSyncProgress(progress, name)
-            return await sync_connection(engine, source, connection_id, progress=listener)
+async def request_cli_syncs(
+    engine: Database,
+    settings: Settings,
+    refs: Sequence[ConnectionRef],
+    *,
+    console: Console | None,
+    wait: bool,
+) -> Requested[SyncOutcome]:
+    """``sync``: queued for the workers with a broker, else here, one budget for all."""
+    from asc_access.api import PacingBudget
+
+    budget = PacingBudget()  # one budget for all these syncs: they may share keys
+
+    async def here(ref: ConnectionRef) -> SyncOutcome:
+        return await sync_here(engine, settings, ref, console=console, budget=budget)
+
+    return await request_syncs(engine, settings, refs, here, wait=wait)
 
 
 def _count(n: int, noun: str) -> str:

@@ -8,6 +8,7 @@ interval. Both need ``ASC_ACCESS_BROKER_URL`` and share the store named by
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from typing import Any
@@ -33,37 +34,37 @@ def worker(
     loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning, error."),
 ) -> None:
     """Run a Celery worker that takes syncs from the queue (JSON logs on stderr)."""
-    from celery.signals import setup_logging
+    from celery.bin.celery import celery as celery_command
+    from click.exceptions import Exit as ClickExit
 
     from asc_access.config import Settings
+    from asc_access.queue.app import WORKER_APP
+    from asc_access.queue.config import WorkerConfig
+    from asc_access.queue.logging import configure_json_logging
     from asc_access.store.db import open_engine
-    from asc_access.workers.celery_app import create_app
-    from asc_access.workers.config import WorkerConfig
-    from asc_access.workers.logging import configure_json_logging
 
     with handle_errors():
         config = WorkerConfig.from_env()
         settings = Settings.from_env()
         open_engine(settings).dispose()  # migrate once, before the pool forks
     configure_json_logging(loglevel)
-
-    @setup_logging.connect  # type: ignore[untyped-decorator]
-    def _keep_json_logging(**_: Any) -> None:  # Celery must not install its own handlers
-        configure_json_logging(loglevel)
-
-    app = create_app(config)
-    app.worker_main(
-        [
-            "worker",
-            f"--concurrency={concurrency}",
-            f"--loglevel={loglevel.upper()}",
-            f"--queues={config.queue}",
-            f"--hostname=asc-access-{os.getpid()}@%h",
-            "--pool=prefork",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    # Celery loads the workers' app by its import string: the CLI never imports that package.
+    with contextlib.suppress(ClickExit):  # Celery's own "done" (as app.worker_main does)
+        celery_command.main(
+            args=[
+                f"--app={WORKER_APP}",
+                "worker",
+                f"--concurrency={concurrency}",
+                f"--loglevel={loglevel.upper()}",
+                f"--queues={config.queue}",
+                f"--hostname=asc-access-{os.getpid()}@%h",
+                "--pool=prefork",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            prog_name="asc-access worker",
+            standalone_mode=False,
+        )
 
 
 def scheduler(
@@ -75,17 +76,17 @@ def scheduler(
     from redis import Redis
 
     from asc_access.config import Settings
+    from asc_access.queue.app import sender_for
+    from asc_access.queue.config import WorkerConfig
+    from asc_access.queue.logging import configure_json_logging
+    from asc_access.queue.scheduler import Scheduler
     from asc_access.store.db import open_engine
-    from asc_access.workers.celery_app import create_app
-    from asc_access.workers.config import WorkerConfig
-    from asc_access.workers.logging import configure_json_logging
-    from asc_access.workers.scheduler import Scheduler
 
     with handle_errors(as_json=as_json):
         config = WorkerConfig.from_env()
         engine = open_engine(Settings.from_env())
     redis: Redis[Any] = Redis.from_url(config.broker_url)
-    loop = Scheduler(create_app(config), engine, redis, config, tick=tick)
+    loop = Scheduler(sender_for(config), engine, redis, config, tick=tick)
     if once:
         sent = loop.tick_once()
         docs = [
@@ -115,8 +116,8 @@ def status(
 ) -> None:
     """Workers alive, queue depth, and each connection's last success and last error."""
     from asc_access.config import Settings
+    from asc_access.queue.health import status_for_settings
     from asc_access.store.db import open_engine
-    from asc_access.workers.health import status_for_settings
 
     with handle_errors(as_json=as_json):
         settings = Settings.from_env()

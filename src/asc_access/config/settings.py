@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from asc_access.config import APPLE_API_URL, env_name
+from asc_access.config.env import APPLE_API_URL, env_name
 
 __all__ = ["KEEP_EMPTY", "EnvSettings", "EnvironSource", "Settings"]
 

@@ -49,6 +49,7 @@ from asc_access.service.api import router as api_router
 from asc_access.service.approvals import ApprovalPolicy
 from asc_access.service.auth import LoginRequired
 from asc_access.service.console import router as console_router
+from asc_access.service.console.render import render_problem
 from asc_access.service.context import ServiceContext, utcnow
 from asc_access.service.errors import install_error_handlers
 from asc_access.service.json_depth import JsonDepthMiddleware
@@ -156,7 +157,7 @@ def _fastapi(ctx: ServiceContext, ticker: Scheduler, *, run_scheduler: bool) -> 
     )
     app.state.ctx = ctx
     app.state.scheduler = ticker
-    install_error_handlers(app)
+    install_error_handlers(app, html=render_problem)
     install_openapi_roles(app)
 
     @app.exception_handler(LoginRequired)
@@ -177,3 +178,13 @@ def _fastapi(ctx: ServiceContext, ticker: Scheduler, *, run_scheduler: bool) -> 
     app.include_router(console_router)
     app.mount("/scim/v2", create_scim_app(ctx), name="scim")  # type: ignore[arg-type]
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The service from the environment, for ``uvicorn --factory`` (``asc-access serve``).
+
+    ``ASC_ACCESS_SERVE_SCHEDULER=0`` turns the in-process scheduler off
+    (``asc-access serve --no-scheduler`` sets it).
+    """
+    scheduler = os.environ.get("ASC_ACCESS_SERVE_SCHEDULER", "1") != "0"
+    return create_app(Settings.from_env(), scheduler=scheduler)

@@ -11,7 +11,7 @@ API paths answer JSON; console pages render the same content as HTML.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,7 +244,11 @@ def wants_html(request: Request) -> bool:
     return not (path.startswith(("/api/", "/static/")) or path in {"/api", "/metrics"})
 
 
-async def _handle(request: Request, error: Exception) -> Response:
+#: Draws a problem as a console page (the console's renderer, given at installation).
+HtmlRenderer = Callable[[Request, Problem], Response]
+
+
+async def _handle(request: Request, error: Exception, html: HtmlRenderer | None) -> Response:
     problem = problem_for(error)
     if problem.status >= 500:
         log.error(
@@ -255,16 +259,21 @@ async def _handle(request: Request, error: Exception) -> Response:
             type(error).__name__,
             exc_info=not isinstance(error, AscAccessError),
         )
-    if wants_html(request):
-        # Imported here: the console module needs this one for its own error pages.
-        from asc_access.service.console.render import render_problem
-
-        return render_problem(request, problem)
+    if html is not None and wants_html(request):
+        return html(request, problem)
     return JSONResponse(problem.body(), status_code=problem.status, headers=problem.headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the one handler for every error type the service can meet."""
+def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> None:
+    """Register the one handler for every error type the service can meet.
+
+    ``html`` draws the problem for console pages (:func:`wants_html`); the console
+    passes its renderer in, so this module never imports the console (which needs it).
+    """
+
+    async def handle(request: Request, error: Exception) -> Response:
+        return await _handle(request, error, html)
+
     for kind in (
         ServiceError,
         AscAccessError,
@@ -273,4 +282,4 @@ def install_error_handlers(app: FastAPI) -> None:
         REFUSED_VALUE,
         Exception,
     ):
-        app.add_exception_handler(kind, _handle)
+        app.add_exception_handler(kind, handle)

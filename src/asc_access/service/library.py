@@ -7,27 +7,24 @@ shell: the store, connections, diagnosis, sync and actions modules do the work.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine, func, select
 
 from asc_access import runtime
 from asc_access.actions import Team
 from asc_access.actions.locking import TeamLock
 from asc_access.api import PacingBudget
 from asc_access.config import Settings
-from asc_access.metrics import metered_sync
 from asc_access.service.explain import explain_cause as _explain_cause
 from asc_access.service.scheduler import DueConnections
 from asc_access.service.syncing import SyncRunner
-from asc_access.store import connections, schema
-from asc_access.store.timeutil import as_utc
-from asc_access.sync import sync_connection
-from asc_access.sync.admission import admitted
+from asc_access.store import connections
+from asc_access.store.handle import Database
+from asc_access.store.refs import ConnectionRef, resolve_ref
+from asc_access.store.schedule import due_syncs
+from asc_access.syncs import request_syncs, sync_connection
 from asc_access.urlpolicy import UrlPolicy
 
 if TYPE_CHECKING:
@@ -46,62 +43,56 @@ __all__ = [
 ]
 
 
-def open_store(settings: Settings) -> Engine:
+def open_store(settings: Settings) -> Database:
     """The store for ``settings`` (home created, schema current)."""
     return runtime.open_store(settings)
 
 
 def sync_runner(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     client_kwargs: dict[str, Any],
     policy: UrlPolicy | None = None,
 ) -> SyncRunner:
     """How the service runs one sync of a named connection (the sync records its run).
 
-    A connection whose stored URL the ``policy`` refuses (saved before the rule,
-    or by the CLI) is not synced: nothing is sent there.
+    The connection is resolved once; :func:`asc_access.syncs.request_syncs` decides
+    where it runs (the workers with a broker, else here under the team lock). A
+    connection whose stored URL the ``policy`` refuses (saved before the rule, or by
+    the CLI) is not synced: nothing is sent there.
     """
     allowed = policy or UrlPolicy.from_settings(settings)
 
     kwargs = dict(client_kwargs)
     # One budget for every sync of this process: syncs sharing a key are admitted together.
-    budget = kwargs.setdefault("budget", PacingBudget())
+    budget = kwargs.pop("budget", None) or PacingBudget()
+
+    async def here(ref: ConnectionRef, request_key: str) -> object:
+        return await sync_connection(
+            engine,
+            settings,
+            ref,
+            request_key=request_key,
+            budget=budget,
+            lock=runtime.team_lock(settings),  # a sync never interleaves with an action step
+            progress_interval=0.5,
+            client_kwargs=kwargs,
+        )
 
     async def run(name: str, request_key: str) -> object:
-        api_url = connections.get_connection(engine, name).api_url
-        await asyncio.to_thread(allowed.check, api_url)
-        if settings.broker_url:
-            # Scale-out: the workers run it (with their lock and shared rate budget).
-            return await asyncio.to_thread(_queued_sync, engine, settings, name, request_key)
-        record = connections.get_connection(engine, name)
-        with admitted(engine, record.id, name, budget, record.key_id, request_key, clock=time.time):
-            client = runtime.client_for_connection(engine, settings, name, **kwargs)
-            try:
-                # The lock action steps on this team take: a sync never interleaves with one.
-                async with client, runtime.team_lock(settings).hold(name, record.id):
-                    return await metered_sync(
-                        sync_connection(
-                            engine,
-                            client,
-                            record.id,
-                            request_key=request_key,
-                            progress_interval=0.5,
-                        )
-                    )
-            finally:
-                from asc_access.governance.check import after_sync
-
-                await asyncio.to_thread(after_sync, engine, settings)  # never fails the sync
+        ref = resolve_ref(engine, name)
+        await asyncio.to_thread(allowed.check, ref.api_url)
+        requested = await request_syncs(
+            engine,
+            settings,
+            [ref],
+            lambda r: here(r, request_key),
+            wait=True,
+            request_key=request_key,
+        )
+        return (requested.queued or requested.ran)[0]
 
     return run
-
-
-def _queued_sync(engine: Engine, settings: Settings, name: str, request_key: str) -> object:
-    from asc_access.workers.dispatch import enqueue_sync
-
-    (doc,) = enqueue_sync(settings, [name], wait=True, engine=engine, request_key=request_key)
-    return doc
 
 
 def team_lock(settings: Settings) -> TeamLock:
@@ -109,54 +100,37 @@ def team_lock(settings: Settings) -> TeamLock:
     return runtime.team_lock(settings)
 
 
-def worker_status(engine: Engine, settings: Settings) -> dict[str, Any]:
+def worker_status(engine: Database, settings: Settings) -> dict[str, Any]:
     """The workers' view (pings, queue depth, per-connection last success / error).
 
     Without a broker everything runs inside this process: say so.
     """
     if not settings.broker_url:
         return {"mode": "in-process", "broker": None, "ok": True}
-    from asc_access.workers.health import status_for_settings
+    from asc_access.queue.health import status_for_settings
 
     report = status_for_settings(settings, engine)
     return {"mode": "workers", **report}
 
 
-def due_connections(engine: Engine, policy: UrlPolicy | None = None) -> DueConnections:
-    """Which connections' next scheduled sync is due: interval passed since their last run.
+def due_connections(engine: Database, policy: UrlPolicy | None = None) -> DueConnections:
+    """Which connections' next scheduled sync is due (the store's one rule, shared with
+    the workers' scheduler: :mod:`asc_access.store.schedule`).
 
     Connections at a URL the ``policy`` does not list are never due.
     """
-    c, r = schema.connections.c, schema.sync_runs.c
 
     def due(now: datetime) -> list[str]:
-        last = (
-            select(r.connection_id, func.max(r.started_at).label("last"))
-            .group_by(r.connection_id)
-            .subquery()
-        )
-        query = (
-            select(c.name, c.sync_interval_seconds, last.c.last, c.api_url)
-            .select_from(schema.connections.outerjoin(last, last.c.connection_id == c.id))
-            .where(c.encrypted_private_key.is_not(None))
-            .order_by(c.name)
-        )
-        with engine.connect() as conn:
-            rows = conn.execute(query).all()
-        names = []
-        for name, interval, last_started, api_url in rows:
-            if interval is None or interval <= 0:
-                continue  # 0 turns scheduling off for that connection
-            if policy is not None and not policy.listed(str(api_url)):
-                continue
-            if last_started is None or as_utc(last_started) + timedelta(seconds=interval) <= now:
-                names.append(str(name))
-        return names
+        return [
+            d.ref.name
+            for d in due_syncs(engine, now)
+            if policy is None or policy.listed(d.ref.api_url)
+        ]
 
     return due
 
 
-def connection_id(engine: Engine, name: str) -> int:
+def connection_id(engine: Database, name: str) -> int:
     """The store id of the connection ``name``; :class:`NotFoundLocallyError` if unknown."""
     return connections.get_connection(engine, name).id
 
@@ -167,7 +141,7 @@ def explain_cause(code: str | None, cause: str | None, **facts: object) -> dict[
     return explanation.as_dict() if explanation is not None else None
 
 
-def connection_names(engine: Engine) -> list[str]:
+def connection_names(engine: Database) -> list[str]:
     """Every connection's name, sorted."""
     return [r.name for r in connections.list_connections(engine)]
 

@@ -23,8 +23,8 @@ router = APIRouter(tags=["service"])
 def _broker_depth(ctx: ServiceContext) -> int | None:
     from redis import Redis
 
-    from asc_access.workers.dispatch import worker_config_for
-    from asc_access.workers.health import queue_depth
+    from asc_access.queue.app import worker_config_for
+    from asc_access.queue.health import queue_depth
 
     config = worker_config_for(ctx.settings)
     client: Redis[Any] = Redis.from_url(config.broker_url, socket_timeout=1.0)

@@ -36,25 +36,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
-
-from asc_access.errors import (
-    AscAccessError,
-    NotFoundLocallyError,
-    RateLimitSnapshot,
-    StoreError,
-    SyncError,
-)
-from asc_access.store import schema
+from asc_access.errors import RateLimitSnapshot, StoreError, SyncError
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
-from asc_access.store.connections import update_health
+from asc_access.store.handle import Database, translate
 from asc_access.store.mirror import load_snapshot, lock_connection, write_snapshot
+from asc_access.store.refs import ConnectionRef, resolve_ref
 from asc_access.store.runs import (
     RunRecord,
     RunStats,
     close_interrupted_runs,
-    fail_run,
     finish_run,
     last_succeeded_run,
     run_for_request_key,
@@ -63,8 +53,9 @@ from asc_access.store.runs import (
 )
 from asc_access.store.snapshot import Snapshot
 from asc_access.sync.diff import diff_snapshots
+from asc_access.sync.failures import record_failed, record_health, sync_error
 from asc_access.sync.progress import ProgressTracker, SyncProgress
-from asc_access.sync.rotation import after_failed_sync, check_and_confirm, forget_on_disk
+from asc_access.sync.rotation import check_and_confirm, forget_on_disk
 from asc_access.sync.source import SyncSource
 from asc_access.sync.streams import FetchStats, TeamReader
 
@@ -162,17 +153,7 @@ class SyncResult:
         )
 
 
-def _connection_name(engine: Engine, connection_id: int) -> str:
-    with engine.connect() as conn:
-        name = conn.execute(
-            select(schema.connections.c.name).where(schema.connections.c.id == connection_id)
-        ).scalar_one_or_none()
-    if name is None:
-        raise NotFoundLocallyError(f"no connection with id {connection_id} in the store")
-    return str(name)
-
-
-def _replay(engine: Engine, request_key: str) -> SyncResult | None:
+def _replay(engine: Database, request_key: str) -> SyncResult | None:
     with engine.connect() as conn:
         run = run_for_request_key(conn, request_key)
         if run is None:
@@ -192,28 +173,10 @@ def _replay(engine: Engine, request_key: str) -> SyncResult | None:
     return SyncResult.from_run(run, events)
 
 
-def _first_error(error: BaseException) -> BaseException:
-    """The error to report from a task group: ours first, else the first one."""
-    if not isinstance(error, BaseExceptionGroup):
-        return error
-    leaves: list[BaseException] = []
-    pending: list[BaseException] = [error]
-    while pending:
-        item = pending.pop(0)
-        if isinstance(item, BaseExceptionGroup):
-            pending.extend(item.exceptions)
-        else:
-            leaves.append(item)
-    for leaf in leaves:
-        if isinstance(leaf, AscAccessError):
-            return leaf
-    return leaves[0] if leaves else error
-
-
 async def sync_connection(
-    engine: Engine,
+    engine: Database,
     source: SyncSource,
-    connection_id: int,
+    connection: ConnectionRef | int,
     *,
     progress: SyncProgress | None = None,
     request_key: str | None = None,
@@ -227,7 +190,8 @@ async def sync_connection(
     Args:
         engine: the store.
         source: what to read from (the API client satisfies :class:`SyncSource`).
-        connection_id: the ``connections`` row to sync.
+        connection: the connection to sync, resolved once by the caller
+            (:class:`~asc_access.store.refs.ConnectionRef`), or its store id.
         progress: told about items done per stream (the CLI's progress bar).
         request_key: idempotency key (a queued sync's task id): a key that already
             ran successfully returns the stored result without reading again.
@@ -243,111 +207,99 @@ async def sync_connection(
             underlying error; that error is its ``__cause__``).
         NotFoundLocallyError: no such connection.
     """
-    name = _connection_name(engine, connection_id)
-    if request_key is not None:
-        replay = _replay(engine, request_key)
-        if replay is not None:
-            return replay
+    ref = connection if isinstance(connection, ConnectionRef) else resolve_ref(engine, connection)
+    replay = _replay(engine, request_key) if request_key is not None else None
+    if replay is not None:
+        return replay
     started_at = clock()
-    run_id = start_run(engine, connection_id, started_at=started_at, request_key=request_key)
-    requests_before = source.request_count
+    run_id = start_run(engine, ref.id, started_at=started_at, request_key=request_key)
+    before = source.request_count
     tracker = ProgressTracker(
         progress,
-        flush=lambda doc: update_progress(
-            engine, run_id, doc, source.request_count - requests_before
-        ),
+        flush=lambda doc: update_progress(engine, run_id, doc, source.request_count - before),
         interval=progress_interval,
         monotonic=monotonic,
     )
+    meter = _Meter(source, before, tracker)
     reader = TeamReader(source, tracker, follow_up_concurrency=follow_up_concurrency, clock=clock)
+    try:
+        return await _read_and_save(
+            engine, run_id, ref, reader, meter, started_at, clock, monotonic
+        )
+    except BaseException as raised:
+        at, fetch = clock(), reader.stats
+        stats = meter.stats(follow_ups=fetch.follow_up_requests or None)
+        error = record_failed(engine, run_id, ref, raised, at, stats)
+        if isinstance(error, Exception):
+            raise sync_error(error, ref.name, run_id) from error
+        raise
 
-    def stats(**extra: Any) -> RunStats:
-        limit = source.rate_limit
+
+async def _read_and_save(
+    engine: Database,
+    run_id: int,
+    ref: ConnectionRef,
+    reader: TeamReader,
+    meter: _Meter,
+    started_at: datetime,
+    clock: Callable[[], datetime],
+    monotonic: Callable[[], float],
+) -> SyncResult:
+    """Read the whole team, then swap the picture in one transaction; times both phases."""
+    t0 = monotonic()
+    new = await reader.read()
+    t1 = monotonic()
+    finished_at = clock()
+    result = _save(engine, run_id, ref, new, reader.stats, finished_at, meter.stats)
+    record_health(engine, ref.name, None, finished_at)
+    return replace(
+        result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
+    )
+
+
+@dataclass
+class _Meter:
+    """What one run has cost so far, as the run row records it."""
+
+    source: SyncSource
+    before: int
+    tracker: ProgressTracker
+
+    def stats(self, **extra: Any) -> RunStats:
+        limit = self.source.rate_limit
         return RunStats(
-            requests_used=source.request_count - requests_before,
+            requests_used=self.source.request_count - self.before,
             rate_limit=limit.limit if limit else None,
             rate_remaining=limit.remaining if limit else None,
-            progress=tracker.snapshot(),
+            progress=self.tracker.snapshot(),
             **extra,
         )
 
-    t0 = monotonic()
+
+def _save(
+    engine: Database,
+    run_id: int,
+    ref: ConnectionRef,
+    new: Snapshot,
+    fetch: FetchStats,
+    finished_at: datetime,
+    stats: Callable[..., RunStats],
+) -> SyncResult:
+    """:func:`_commit`, a database failure told as the store's error (nothing changed)."""
     try:
-        new = await reader.read()
-        t1 = monotonic()
-        finished_at = clock()
-        try:
-            result = _commit(
-                engine, run_id, connection_id, name, new, reader.stats, finished_at, stats
-            )
-        except SQLAlchemyError as db_error:
-            raise StoreError(
-                f"the store failed while saving the new picture ({type(db_error).__name__}); "
-                "nothing was changed",
-                context={"dialect": engine.dialect.name},
-            ) from db_error
-        result = replace(
-            result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
-        )
-        _record_health(engine, name, None, finished_at)
-    except BaseException as raised:
-        error = _first_error(raised)
-        failed_at = clock()
-        _record_failure(engine, run_id, error, failed_at, stats(**_partial_counts(reader.stats)))
-        _record_health(engine, name, error, failed_at)
-        after_failed_sync(engine, connection_id, error)
-        if isinstance(error, Exception):
-            code = error.code if isinstance(error, AscAccessError) else None
-            cause = error.cause if isinstance(error, AscAccessError) else None
-            detail = error.message if isinstance(error, AscAccessError) else type(error).__name__
-            raise SyncError(
-                f"the sync of {name!r} failed: {detail}",
-                code=code,
-                cause=cause,
-                context={"run_id": run_id, "connection": name},
-            ) from error
-        raise
-    return result
-
-
-#: Failures that say the key or the team is wrong (not a passing problem at Apple's end).
-_HEALTH_CODES = frozenset({"APP-101", "APP-102", "APP-103"})
-
-
-def _record_health(engine: Engine, name: str, error: BaseException | None, at: datetime) -> None:
-    """A sync's verdict on the connection: Apple accepted the key, or refused it."""
-    try:
-        if error is None:
-            update_health(engine, name, healthy=True, accepted=True, now=at)
-        elif isinstance(error, AscAccessError) and error.code in _HEALTH_CODES:
-            update_health(engine, name, healthy=False, code=error.code, cause=error.cause, now=at)
-    except Exception:  # noqa: BLE001 - health is a side note; the run row holds the outcome
-        return
-
-
-def _partial_counts(fetch: FetchStats) -> dict[str, Any]:
-    return {"follow_ups": fetch.follow_up_requests or None}
-
-
-def _record_failure(
-    engine: Engine, run_id: int, error: BaseException, at: datetime, stats: RunStats
-) -> None:
-    if isinstance(error, AscAccessError):
-        code, cause, message = error.code, error.cause, str(error)
-    elif isinstance(error, Exception):
-        code, cause, message = None, None, f"{type(error).__name__}: {error}"
-    else:
-        code, cause, message = None, None, f"interrupted ({type(error).__name__})"
-    try:
-        fail_run(
-            engine, run_id, finished_at=at, code=code, cause=cause, message=message, stats=stats
-        )
-    except Exception:  # noqa: BLE001 - the original error matters more than the record
-        return
+        return _commit(engine, run_id, ref.id, ref.name, new, fetch, finished_at, stats)
+    except Exception as raised:
+        if translate(raised) is None:
+            raise
+        raise StoreError(
+            f"the store failed while saving the new picture ({type(raised).__name__}); "
+            "nothing was changed",
+            context={"dialect": engine.dialect.name},
+        ) from raised
 
 
 def _commit(
-    engine: Engine,
+    engine: Database,
     run_id: int,
     connection_id: int,
     name: str,

@@ -1,11 +1,10 @@
-"""Scale-out: Celery workers, the scheduler, and what keeps them correct together.
+"""Scale-out: the Celery worker process and its idempotent sync task.
 
-- :mod:`.celery_app` - the Celery app (Redis broker, late acks, JSON).
-- :mod:`.tasks` - the idempotent ``sync_connection_task``; :mod:`.idempotency` its run bookkeeping.
-- :mod:`.lock` - one sync per connection at a time, expiring with a dead holder.
+- :mod:`.celery_app` - the workers' Celery app (``celery -A asc_access.workers.celery_app``).
+- :mod:`.tasks` - the idempotent ``sync_connection_task``; :mod:`.idempotency` its answers.
 - :mod:`.budget` - one rate budget per API key shared by every worker.
-- :mod:`.scheduler` - periodic dispatch with deterministic request keys.
-- :mod:`.dispatch` - ``enqueue_sync`` for the CLI and the service.
-- :mod:`.health` - workers, queue depth, each connection's last success and error.
-- :mod:`.logging` - JSON log lines carrying connection and run ids.
+
+What senders share with the workers (settings, task names, dispatch, the
+scheduler, health, locks, JSON logs) is :mod:`asc_access.queue`: no other shell
+imports this package.
 """

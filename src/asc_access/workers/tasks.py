@@ -38,25 +38,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Engine, select
 
 from asc_access.config import Settings
 from asc_access.errors import AscAccessError
-from asc_access.store import runs, schema
-from asc_access.sync.admission import SyncDeferred, admitted
-from asc_access.workers.budget import RedisRateBudget
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.idempotency import (
+from asc_access.queue.app import ALERTS_TASK, SYNC_TASK, send_alerts
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.lock import ConnectionLock
+from asc_access.queue.logging import bind, log_context
+from asc_access.queue.team_lock import ACTION_PREFIX
+from asc_access.store.handle import Database
+from asc_access.store.refs import ConnectionRef, find_ref
+from asc_access.store.task_runs import (
     finished_run,
     ran_recently,
     reclaim_stale_run,
     record_early_failure,
-    run_summary,
-    time_limit_summary,
+    run_of_request,
 )
-from asc_access.workers.lock import ConnectionLock
-from asc_access.workers.logging import bind, log_context
-from asc_access.workers.team_lock import ACTION_PREFIX
+from asc_access.sync.admission import SyncDeferred
+from asc_access.workers.budget import RedisRateBudget
+from asc_access.workers.idempotency import run_summary, time_limit_summary
 
 __all__ = [
     "ConnectionRef",
@@ -70,7 +71,7 @@ __all__ = [
 log = logging.getLogger("asc_access.workers.tasks")
 
 #: Runs one sync: (engine, settings, connection, request_key, budget) → anything.
-SyncRunner = Callable[[Engine, Settings, "ConnectionRef", str, RedisRateBudget], Awaitable[object]]
+SyncRunner = Callable[[Database, Settings, ConnectionRef, str, RedisRateBudget], Awaitable[object]]
 
 
 class LockBusyError(Exception):
@@ -81,56 +82,23 @@ class LockBusyError(Exception):
         self.retry_in = retry_in
 
 
-@dataclass(frozen=True)
-class ConnectionRef:
-    """The few facts of a connection the task needs."""
-
-    id: int
-    name: str
-    key_id: str
-    sync_interval_seconds: int
-
-
 async def default_runner(
-    engine: Engine,
+    engine: Database,
     settings: Settings,
     connection: ConnectionRef,
     request_key: str,
     budget: RedisRateBudget,
 ) -> object:
-    """Sync through the real API client, paced by the shared budget (admitted first)."""
-    from asc_access.metrics import metered_sync
-    from asc_access.runtime import client_for_connection
-    from asc_access.sync import sync_connection
+    """The one sync (:func:`asc_access.syncs.sync_connection`), paced by the shared budget.
 
-    with admitted(
-        engine,
-        connection.id,
-        connection.name,
-        budget,
-        connection.key_id,
-        request_key,
-        clock=time.time,
-    ):
-        client = client_for_connection(engine, settings, connection.name, budget=budget)
-        try:
-            async with client:
-                return await metered_sync(
-                    sync_connection(engine, client, connection.id, request_key=request_key)
-                )
-        finally:
-            from asc_access.governance.check import after_sync
+    The connection's lock is already held (the team lock's very key); the policies'
+    alerts go out as a task of their own.
+    """
+    from asc_access.syncs import sync_connection
 
-            # policies (never failing the sync); their alerts go out as a task of their own
-            await asyncio.to_thread(after_sync, engine, settings, dispatch=_send_alerts_task)
-
-
-def _send_alerts_task() -> None:
-    from celery import current_app
-
-    from asc_access.workers.celery_app import ALERTS_TASK
-
-    current_app.send_task(ALERTS_TASK)
+    return await sync_connection(
+        engine, settings, connection, request_key=request_key, budget=budget, alerts=send_alerts
+    )
 
 
 @dataclass
@@ -141,7 +109,7 @@ class WorkerContext:
     config: WorkerConfig
     runner: SyncRunner = default_runner
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _engine: Engine | None = None
+    _engine: Database | None = None
     _redis: Redis[Any] | None = None
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -151,7 +119,7 @@ class WorkerContext:
         return cls(settings=Settings.from_env(), config=WorkerConfig.from_env())
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Database:
         """The store (opened, schema ensured, on first use in this process)."""
         with self._guard:
             if self._engine is None:
@@ -187,18 +155,6 @@ class WorkerContext:
         )
 
 
-def find_connection(engine: Engine, connection: str | int) -> ConnectionRef | None:
-    """A connection by id (int) or name (str)."""
-    c = schema.connections.c
-    query = select(c.id, c.name, c.key_id, c.sync_interval_seconds)
-    query = query.where(c.id == connection if isinstance(connection, int) else c.name == connection)
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None:
-        return None
-    return ConnectionRef(row.id, row.name, row.key_id, int(row.sync_interval_seconds or 0))
-
-
 async def _run_watched(coro: Awaitable[object], lost: threading.Event, poll: float = 0.2) -> object:
     """Run ``coro``; cancel it if the lock is lost."""
     task = asyncio.ensure_future(coro)
@@ -216,6 +172,17 @@ class LockLostError(Exception):
     """The connection's lock expired under a running sync (it was cancelled)."""
 
 
+def _answer(ref: ConnectionRef, request_key: str, status: str, **extra: Any) -> dict[str, Any]:
+    """The task's JSON answer when no run of its own was recorded."""
+    return {
+        "connection": ref.name,
+        "connection_id": ref.id,
+        "request_key": request_key,
+        "status": status,
+        **extra,
+    }
+
+
 def _acquire(ctx: WorkerContext, ref: ConnectionRef, request_key: str) -> str | dict[str, Any]:
     """The lock token, or a finished answer (coalesced / duplicate)."""
     lock = ctx.lock_for(ref.id)
@@ -228,13 +195,7 @@ def _acquire(ctx: WorkerContext, ref: ConnectionRef, request_key: str) -> str | 
         action_holds = holder is not None and holder.request_key.startswith(ACTION_PREFIX)
         if holder is not None and holder.request_key != request_key and not action_holds:
             log.info("sync already running; joining it", extra={"holder": holder.request_key})
-            return {
-                "connection": ref.name,
-                "connection_id": ref.id,
-                "request_key": request_key,
-                "status": "coalesced",
-                "into_request_key": holder.request_key,
-            }
+            return _answer(ref, request_key, "coalesced", into_request_key=holder.request_key)
         finished = finished_run(ctx.engine, request_key)
         if finished is not None:
             return run_summary(finished, duplicate=True)
@@ -252,87 +213,83 @@ def run_sync_task(
 ) -> dict[str, Any]:
     """The body of the sync task (see the module docstring); returns a JSON summary."""
     with log_context(request_key=request_key):
-        ref = find_connection(ctx.engine, connection)
+        ref = find_ref(ctx.engine, connection)
         if ref is None:
             log.warning("connection no longer exists", extra={"connection_ref": connection})
             return {"connection": connection, "request_key": request_key, "status": "missing"}
         bind(connection=ref.name, connection_id=ref.id)
-
-        finished = finished_run(ctx.engine, request_key)
-        if finished is not None:
-            log.info("request already ran; returning its run", extra={"run_id": finished.id})
-            return run_summary(finished, duplicate=True)
-
-        if schedule_interval:
-            recent = ran_recently(ctx.engine, ref.id, schedule_interval, ctx.clock())
-            if recent is not None and recent.request_key != request_key:
-                log.info("synced recently; scheduled trigger skipped")
-                return {
-                    "connection": ref.name,
-                    "connection_id": ref.id,
-                    "request_key": request_key,
-                    "status": "skipped",
-                    "recent_run_id": recent.id,
-                }
-
+        answered = _answered_before(ctx, ref, request_key, schedule_interval)
+        if answered is not None:
+            return answered
         acquired = _acquire(ctx, ref, request_key)
         if isinstance(acquired, dict):
             return acquired
-        lock = ctx.lock_for(ref.id)
-        with lock.held(acquired) as lease:
-            finished = finished_run(ctx.engine, request_key)
-            if finished is not None:
-                return run_summary(finished, duplicate=True)
-            stale = reclaim_stale_run(ctx.engine, request_key)
-            if stale is not None:
-                log.warning(
-                    "an earlier delivery died mid-sync; running again",
-                    extra={"stale_run_id": stale},
-                )
-            started = time.monotonic()
-            log.info("sync started")
-            try:
-                asyncio.run(
-                    _run_watched(
-                        ctx.runner(ctx.engine, ctx.settings, ref, request_key, ctx.budget()),
-                        lease.lost,
-                    )
-                )
-            except LockLostError:
-                log.error("lock lost mid-sync; sync cancelled")  # noqa: TRY400 - no traceback
-                return {
-                    "connection": ref.name,
-                    "connection_id": ref.id,
-                    "request_key": request_key,
-                    "status": "lock_lost",
-                }
-            except SyncDeferred as deferral:
-                log.info("%s", deferral, extra={"retry_in": round(deferral.wait_seconds, 1)})
-                return {
-                    **deferral.as_dict(),
-                    "connection_id": ref.id,
-                    "request_key": request_key,
-                    "retry_in": deferral.wait_seconds,
-                }
-            except AscAccessError as error:
-                record_early_failure(ctx.engine, ref.id, request_key, error, ctx.clock())
-            with ctx.engine.connect() as conn:
-                run = runs.run_for_request_key(conn, request_key)
-            if run is None:  # pragma: no cover - the runner must record its run
-                raise RuntimeError("the sync finished without recording its run")
-            bind(run_id=run.id)
-            log.info(
-                "sync %s",
-                run.status,
-                extra={
-                    "status": run.status,
-                    "code": run.error_code,
-                    "cause": run.error_cause,
-                    "requests_used": run.stats.requests_used,
-                    "seconds": round(time.monotonic() - started, 3),
-                },
-            )
-            return run_summary(run)
+        with ctx.lock_for(ref.id).held(acquired) as lease:
+            return _run_locked(ctx, ref, request_key, lease.lost)
+
+
+def _answered_before(
+    ctx: WorkerContext, ref: ConnectionRef, request_key: str, schedule_interval: int | None
+) -> dict[str, Any] | None:
+    """Steps 1 and 2: a request that already ran, or a scheduled trigger that came too soon."""
+    finished = finished_run(ctx.engine, request_key)
+    if finished is not None:
+        log.info("request already ran; returning its run", extra={"run_id": finished.id})
+        return run_summary(finished, duplicate=True)
+    if schedule_interval:
+        recent = ran_recently(ctx.engine, ref.id, schedule_interval, ctx.clock())
+        if recent is not None and recent.request_key != request_key:
+            log.info("synced recently; scheduled trigger skipped")
+            return _answer(ref, request_key, "skipped", recent_run_id=recent.id)
+    return None
+
+
+def _run_locked(
+    ctx: WorkerContext, ref: ConnectionRef, request_key: str, lost: threading.Event
+) -> dict[str, Any]:
+    """Steps 4 and 5, under the connection's lock: run the sync once, answer with its run."""
+    finished = finished_run(ctx.engine, request_key)
+    if finished is not None:
+        return run_summary(finished, duplicate=True)
+    stale = reclaim_stale_run(ctx.engine, request_key)
+    if stale is not None:
+        log.warning(
+            "an earlier delivery died mid-sync; running again", extra={"stale_run_id": stale}
+        )
+    started = time.monotonic()
+    log.info("sync started")
+    try:
+        sync = ctx.runner(ctx.engine, ctx.settings, ref, request_key, ctx.budget())
+        asyncio.run(_run_watched(sync, lost))
+    except LockLostError:
+        log.error("lock lost mid-sync; sync cancelled")  # noqa: TRY400 - no traceback
+        return _answer(ref, request_key, "lock_lost")
+    except SyncDeferred as deferral:
+        log.info("%s", deferral, extra={"retry_in": round(deferral.wait_seconds, 1)})
+        return {
+            **deferral.as_dict(),
+            "connection_id": ref.id,
+            "request_key": request_key,
+            "retry_in": deferral.wait_seconds,
+        }
+    except AscAccessError as error:
+        record_early_failure(ctx.engine, ref.id, request_key, error, ctx.clock())
+    run = run_of_request(ctx.engine, request_key)
+    if run is None:  # pragma: no cover - the runner must record its run
+        raise RuntimeError("the sync finished without recording its run")
+    bind(run_id=run.id)
+    log.info(
+        "sync %s",
+        run.status,
+        extra={
+            "status": run.status,
+            "code": run.error_code,
+            "cause": run.error_cause,
+            "requests_used": run.stats.requests_used,
+            "seconds": round(time.monotonic() - started, 3),
+        },
+    )
+    return run_summary(run)
 
 
 _context: WorkerContext | None = None
@@ -349,8 +306,6 @@ def worker_context() -> WorkerContext:
 def register_tasks(app: Any) -> None:
     """Register the sync task and the alerts task on a Celery app."""
     from celery.exceptions import SoftTimeLimitExceeded
-
-    from asc_access.workers.celery_app import ALERTS_TASK, SYNC_TASK
 
     @app.task(name=ALERTS_TASK)  # type: ignore[untyped-decorator]
     def deliver_alerts_task() -> int:

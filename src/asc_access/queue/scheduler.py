@@ -4,12 +4,13 @@ A small loop, not celery beat: the schedule lives in the database
 (``connections.sync_interval_seconds``), so it follows connections as they are
 added, changed and removed without a restart.
 
-A connection is *due* when its last run started at least one interval ago (or it
-never ran) and no sync of it holds the lock. Its trigger's request key is
-deterministic, ``schedule:<connection id>:<due time>`` with the due time being the
-last run's start plus the interval (0 for a first sync), so two schedulers (or two
-ticks) that see the same state send the same key, and the task's idempotency
-collapses them into one run. A short-lived Redis marker per key keeps a busy queue
+Which connections are due is the store's one rule (:mod:`asc_access.store.schedule`,
+shared with the service's in-process scheduler); one whose sync holds the lock is
+left for the next tick. Its trigger's request key is deterministic,
+``schedule:<connection id>:<due time>`` with the due time being the last run's
+start plus the interval (0 for a first sync), so two schedulers (or two ticks)
+that see the same state send the same key, and the task's idempotency collapses
+them into one run. A short-lived Redis marker per key keeps a busy queue
 from receiving the same trigger again every tick. The task itself checks once more
 that the connection has not run within half an interval (``schedule_interval``).
 """
@@ -19,66 +20,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery
 from redis import Redis
-from sqlalchemy import Engine, func, select
 
-from asc_access.store import schema
-from asc_access.workers.celery_app import SYNC_TASK
-from asc_access.workers.config import WorkerConfig
+from asc_access.queue.app import SYNC_TASK
+from asc_access.queue.config import WorkerConfig
+from asc_access.store.handle import Database
+from asc_access.store.schedule import DueSync, due_syncs
 
 __all__ = ["DueSync", "Scheduler", "due_syncs"]
 
-log = logging.getLogger("asc_access.workers.scheduler")
-
-
-@dataclass(frozen=True)
-class DueSync:
-    """A connection whose scheduled sync is due, and the key its trigger carries."""
-
-    connection_id: int
-    connection: str
-    interval: int
-    request_key: str
-
-
-def _epoch(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def due_syncs(engine: Engine, now: datetime) -> list[DueSync]:
-    """The connections due for a scheduled sync at ``now``."""
-    c = schema.connections.c
-    r = schema.sync_runs.c
-    last = (
-        select(r.connection_id, func.max(r.started_at).label("last_started"))
-        .group_by(r.connection_id)
-        .subquery()
-    )
-    query = (
-        select(c.id, c.name, c.sync_interval_seconds, last.c.last_started)
-        .select_from(schema.connections.outerjoin(last, last.c.connection_id == c.id))
-        .order_by(c.id)
-    )
-    due: list[DueSync] = []
-    now_epoch = _epoch(now)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    for row in rows:
-        if row.sync_interval_seconds is None or row.sync_interval_seconds <= 0:
-            continue  # scheduling switched off for this connection
-        interval = int(row.sync_interval_seconds)
-        due_at = 0 if row.last_started is None else _epoch(row.last_started) + interval
-        if due_at <= now_epoch:
-            key = f"schedule:{row.id}:{due_at}"
-            due.append(DueSync(int(row.id), str(row.name), interval, key))
-    return due
+log = logging.getLogger("asc_access.workers.scheduler")  # the name log readers know
 
 
 class Scheduler:
@@ -87,7 +42,7 @@ class Scheduler:
     def __init__(
         self,
         app: Celery,
-        engine: Engine,
+        engine: Database,
         redis: Redis[Any],
         config: WorkerConfig,
         *,

@@ -20,12 +20,13 @@ from typing import Any
 
 from celery import Celery
 from redis import Redis
-from sqlalchemy import Engine, func, select
 
 from asc_access.config import Settings
-from asc_access.store import schema
-from asc_access.store.timeutil import as_utc_or_none
-from asc_access.workers.config import WorkerConfig, redact_url
+from asc_access.queue.app import sender_for, worker_config_for
+from asc_access.queue.config import WorkerConfig, redact_url
+from asc_access.store.handle import Database
+from asc_access.store.runs import RUNNING, RunRecord
+from asc_access.store.task_runs import latest_runs
 
 __all__ = [
     "connection_health",
@@ -67,80 +68,54 @@ def queue_depth(redis: Redis[Any], config: WorkerConfig) -> dict[str, Any]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    value = as_utc_or_none(value)
     return value.isoformat() if value is not None else None
 
 
-def connection_health(engine: Engine) -> list[dict[str, Any]]:
-    """Each connection's last run, last success and last error (from ``sync_runs``)."""
-    c = schema.connections.c
-    r = schema.sync_runs.c
-    last_ids = {
-        status: select(r.connection_id, func.max(r.id).label("run_id"))
-        .where(r.status == status)
-        .group_by(r.connection_id)
-        for status in ("succeeded", "failed", "running")
+def _last_run(run: RunRecord | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    started, finished = _iso(run.started_at), _iso(run.finished_at)
+    return {"run_id": run.id, "status": run.status, "started_at": started, "finished_at": finished}
+
+
+def _success(run: RunRecord | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"at": _iso(run.finished_at), "run_id": run.id, "requests_used": run.stats.requests_used}
+
+
+def _failure(run: RunRecord | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "at": _iso(run.finished_at),
+        "run_id": run.id,
+        "code": run.error_code,
+        "cause": run.error_cause,
+        "message": run.error_message,
     }
-    latest = select(r.connection_id, func.max(r.id).label("run_id")).group_by(r.connection_id)
-    with engine.connect() as conn:
-        connections = conn.execute(
-            select(c.id, c.name, c.sync_interval_seconds).order_by(c.name)
-        ).all()
-        picks: dict[str, dict[int, int]] = {
-            status: {row.connection_id: row.run_id for row in conn.execute(query)}
-            for status, query in [*last_ids.items(), ("latest", latest)]
+
+
+def connection_health(engine: Database) -> list[dict[str, Any]]:
+    """Each connection's last run, last success and last error (from ``sync_runs``)."""
+    return [
+        {
+            "id": latest.id,
+            "name": latest.name,
+            "interval_seconds": latest.interval_seconds,
+            "running": latest.last is not None and latest.last.status == RUNNING,
+            "last_run": _last_run(latest.last),
+            "last_success": _success(latest.success),
+            "last_error": _failure(latest.failure),
         }
-        wanted = {run_id for by_conn in picks.values() for run_id in by_conn.values()}
-        rows = (
-            {row.id: row for row in conn.execute(select(schema.sync_runs).where(r.id.in_(wanted)))}
-            if wanted
-            else {}
-        )
-    out: list[dict[str, Any]] = []
-    for connection in connections:
-        cid = connection.id
-        success = rows.get(picks["succeeded"].get(cid, -1))
-        failure = rows.get(picks["failed"].get(cid, -1))
-        last = rows.get(picks["latest"].get(cid, -1))
-        out.append(
-            {
-                "id": cid,
-                "name": connection.name,
-                "interval_seconds": connection.sync_interval_seconds,
-                "running": last is not None and last.status == "running",
-                "last_run": None
-                if last is None
-                else {
-                    "run_id": last.id,
-                    "status": last.status,
-                    "started_at": _iso(last.started_at),
-                    "finished_at": _iso(last.finished_at),
-                },
-                "last_success": None
-                if success is None
-                else {
-                    "at": _iso(success.finished_at),
-                    "run_id": success.id,
-                    "requests_used": success.requests_used,
-                },
-                "last_error": None
-                if failure is None
-                else {
-                    "at": _iso(failure.finished_at),
-                    "run_id": failure.id,
-                    "code": failure.error_code,
-                    "cause": failure.error_cause,
-                    "message": failure.error_message,
-                },
-            }
-        )
-    return out
+        for latest in latest_runs(engine)
+    ]
 
 
 def status_report(
     app: Celery,
     redis: Redis[Any],
-    engine: Engine,
+    engine: Database,
     config: WorkerConfig,
     *,
     ping_timeout: float = 1.0,
@@ -157,17 +132,15 @@ def status_report(
 
 
 def status_for_settings(
-    settings: Settings, engine: Engine, *, ping_timeout: float = 1.0
+    settings: Settings, engine: Database, *, ping_timeout: float = 1.0
 ) -> dict[str, Any]:
     """:func:`status_report` for a process that has only ``settings`` and a store (the service).
 
     Blocking (it waits up to ``ping_timeout`` for pings): call it in a thread from async code.
     """
-    from asc_access.workers.dispatch import app_for, worker_config_for
-
     config = worker_config_for(settings)
     redis: Redis[Any] = Redis.from_url(config.broker_url)
     try:
-        return status_report(app_for(config), redis, engine, config, ping_timeout=ping_timeout)
+        return status_report(sender_for(config), redis, engine, config, ping_timeout=ping_timeout)
     finally:
         redis.close()

@@ -17,15 +17,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 from redis import Redis
 
+from asc_access.config import Settings
 from asc_access.errors import ActionError
-from asc_access.workers.config import WorkerConfig
-from asc_access.workers.lock import ConnectionLock
+from asc_access.queue.app import worker_config_for
+from asc_access.queue.config import WorkerConfig
+from asc_access.queue.lock import ConnectionLock
 
-__all__ = ["ACTION_PREFIX", "RedisTeamLock"]
+__all__ = ["ACTION_PREFIX", "RedisTeamLock", "shared_team_lock"]
 
 #: Request keys of lock holders that are action steps (not syncs).
 ACTION_PREFIX = "action:"
@@ -79,3 +82,13 @@ class RedisTeamLock:
         token = await self._acquire(lock, connection)
         with lock.held(token):
             yield
+
+
+def shared_team_lock(settings: Settings) -> RedisTeamLock:
+    """This process's lock on the broker ``settings`` name (one per worker configuration)."""
+    return _lock_for(worker_config_for(settings))
+
+
+@cache
+def _lock_for(config: WorkerConfig) -> RedisTeamLock:
+    return RedisTeamLock.from_config(config)
