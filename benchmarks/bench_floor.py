@@ -72,7 +72,9 @@ async def _sync(engine: Any, settings: Settings, name: str) -> tuple[SyncResult,
         return result, time.perf_counter() - started
 
 
-def _connect(engine: Any, settings: Settings, state: dict[str, Any], name: str) -> TokenManager:
+def _connect(
+    engine: Any, settings: Settings, state: dict[str, Any], name: str, *, force: bool = False
+) -> TokenManager:
     admin = next(k for k in state["keys"] if k["name"] == "admin")
     flags = CredentialFlags(
         key_id=admin["key_id"],
@@ -81,7 +83,7 @@ def _connect(engine: Any, settings: Settings, state: dict[str, Any], name: str) 
     )
     evaluation = evaluate(gather_credentials(flags, environ={}))
     outcome = asyncio.run(
-        runtime.connect(engine, settings, name, evaluation, api_url=state["base_url"])
+        runtime.connect(engine, settings, name, evaluation, api_url=state["base_url"], force=force)
     )
     if not outcome.saved or evaluation.credentials is None:
         raise SystemExit(f"could not connect: {outcome.report.code}")
@@ -126,7 +128,7 @@ def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
         settings = Settings.from_env({"ASC_ACCESS_HOME": str(root / "home")})
         engine = runtime.open_store(settings)
         tokens = _connect(engine, settings, state, "told")
-        _connect(engine, settings, state, "untold")
+        _connect(engine, settings, state, "untold", force=True)  # same key, on purpose
         _make_exactly_full(state["base_url"], tokens, args.exactly_full)
         _floor(state["base_url"], tokens)  # warm-up: the sandbox renders its app cache once
         floors, walls = [], []
