@@ -34,6 +34,7 @@ import httpx
 from asc_access import runtime
 from asc_access.api import transport as transport_module
 from asc_access.config import Settings
+from asc_access.store import prior as prior_module
 from asc_access.sync import engine as engine_module
 from asc_access.sync import streams as streams_module
 
@@ -88,6 +89,20 @@ def _instrument() -> None:
     for name in names:
         if hasattr(engine_module, name):
             setattr(engine_module, name, _timed(name, getattr(engine_module, name)))
+    for name in ("fingerprint", "load_prior"):  # in the prefetch thread, and under the lock
+        setattr(prior_module, name, _timed(f"prior.{name}", getattr(prior_module, name)))
+    take = prior_module.PriorRead.take
+
+    def timed_take(self: Any, conn: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return take(self, conn)
+        finally:
+            SPANS["PriorRead.take (prefetched)" if self.prefetched else "PriorRead.take"] += (
+                time.perf_counter() - started
+            )
+
+    prior_module.PriorRead.take = timed_take  # type: ignore[method-assign]
     reader = streams_module.TeamReader
     for name in dir(reader):
         if name.startswith("_") and name.endswith(("_users", "_invitations", "_apps", "follow_up")):

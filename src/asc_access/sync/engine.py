@@ -273,8 +273,8 @@ async def sync_connection(
         )
 
     t0 = monotonic()
-    prior = PriorRead(engine, connection_id)  # the stored picture, read while pages arrive
     try:
+        prior = PriorRead(engine, connection_id)  # the stored picture, read while pages arrive
         new = await reader.read()
         t1 = monotonic()
         finished_at = clock()
