@@ -18,7 +18,9 @@ connection between threads, the picture is read again under the lock.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, cast, func, literal, select
@@ -32,32 +34,41 @@ from asc_access.store.timeutil import as_utc_or_none
 __all__ = ["PriorRead", "fingerprint", "load_prior"]
 
 _NO_APPS: frozenset[str] = frozenset()
+_CHUNK = 200  #: rows fetched and turned into objects between two pauses
+
+Pause = Callable[[], None]
 
 
-def _rows(conn: Connection, table: Any, names: str, connection_id: int) -> Any:
-    """The connection's rows of ``table``: the columns ``names``, in that order, as tuples."""
+def _rows(conn: Connection, table: Any, names: str, connection_id: int, pause: Pause) -> Any:
+    """The connection's rows of ``table`` (the columns ``names``, in order), ``pause`` between
+    chunks."""
     columns = [table.c[name] for name in names.split()]
-    return conn.execute(select(*columns).where(table.c.connection_id == connection_id)).all()
+    result = conn.execute(select(*columns).where(table.c.connection_id == connection_id))
+    while chunk := result.fetchmany(_CHUNK):
+        yield from chunk
+        pause()
 
 
-def _app_lists(conn: Connection, table: Any, key: str, connection_id: int) -> dict[str, Any]:
+def _app_lists(
+    conn: Connection, table: Any, key: str, connection_id: int, pause: Pause
+) -> dict[str, Any]:
     grouped: defaultdict[str, list[str]] = defaultdict(list)
-    for ident, app_id in _rows(conn, table, f"{key} app_id", connection_id):
+    for ident, app_id in _rows(conn, table, f"{key} app_id", connection_id, pause):
         grouped[ident].append(app_id)
     return {ident: frozenset(ids) for ident, ids in grouped.items()}
 
 
-def _users(conn: Connection, connection_id: int) -> dict[str, MirrorUser]:
-    apps = _app_lists(conn, schema.user_apps, "user_id", connection_id)
+def _users(conn: Connection, connection_id: int, pause: Pause) -> dict[str, MirrorUser]:
+    apps = _app_lists(conn, schema.user_apps, "user_id", connection_id, pause)
     names = "user_id username first_name last_name roles all_apps_visible provisioning_allowed"
     return {
         r[0]: MirrorUser(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], apps.get(r[0], _NO_APPS))
-        for r in _rows(conn, schema.users, names, connection_id)
+        for r in _rows(conn, schema.users, names, connection_id, pause)
     }
 
 
-def _invitations(conn: Connection, connection_id: int) -> dict[str, MirrorInvitation]:
-    apps = _app_lists(conn, schema.invitation_apps, "invitation_id", connection_id)
+def _invitations(conn: Connection, connection_id: int, pause: Pause) -> dict[str, MirrorInvitation]:
+    apps = _app_lists(conn, schema.invitation_apps, "invitation_id", connection_id, pause)
     names = (
         "invitation_id email first_name last_name roles all_apps_visible provisioning_allowed "
         "expiration_date expired"
@@ -75,17 +86,30 @@ def _invitations(conn: Connection, connection_id: int) -> dict[str, MirrorInvita
             r[8],
             apps.get(r[0], _NO_APPS),
         )
-        for r in _rows(conn, schema.invitations, names, connection_id)
+        for r in _rows(conn, schema.invitations, names, connection_id, pause)
     }
 
 
-def load_prior(conn: Connection, connection_id: int) -> Snapshot:
-    """The whole stored picture of one connection (members, invitations, apps)."""
+def _no_pause() -> None:
+    return None
+
+
+def _let_others_run() -> None:
+    time.sleep(0)  # hands the GIL over: the event loop's many short waits for it stay short
+
+
+def load_prior(conn: Connection, connection_id: int, *, pause: Pause = _no_pause) -> Snapshot:
+    """The whole stored picture of one connection (members, invitations, apps).
+
+    ``pause`` is called every few hundred rows (the prefetch thread lets the
+    event loop run there: without it, each of the loop's socket calls can wait
+    for the interpreter lock for a whole switch interval).
+    """
     names = "app_id name bundle_id sku primary_locale"
     return Snapshot(
-        users=_users(conn, connection_id),
-        invitations=_invitations(conn, connection_id),
-        apps={r[0]: MirrorApp(*r) for r in _rows(conn, schema.apps, names, connection_id)},
+        users=_users(conn, connection_id, pause),
+        invitations=_invitations(conn, connection_id, pause),
+        apps={r[0]: MirrorApp(*r) for r in _rows(conn, schema.apps, names, connection_id, pause)},
     )
 
 
@@ -142,7 +166,8 @@ class PriorRead:
             with engine.connect() as conn:
                 _one_snapshot(conn)
                 mark = fingerprint(conn, self.connection_id)
-                self._read = (load_prior(conn, self.connection_id), mark)
+                picture = load_prior(conn, self.connection_id, pause=_let_others_run)
+                self._read = (picture, mark)
         except Exception:  # noqa: BLE001 - the picture is then read under the lock
             self._read = None
 
