@@ -7,8 +7,8 @@ every call, hourly limit raised). Then, for a first sync and a re-sync:
   (request sent → response back), the time from the last member page to the end of
   reading, and each step of the final transaction (wrapped here, the product is not
   changed);
-- with ``--profile``, a cProfile of each sync (top functions by own time). cProfile
-  slows Python code down, so compare its shares, not its seconds.
+- with ``--profile``, a cProfile of each sync (top functions by own time; cProfile
+  slows Python code down, so compare its shares, not its seconds);
 
     .venv/bin/python benchmarks/profile_floor.py [--users 10000] [--latency-ms 20] [--profile]
 """
@@ -34,7 +34,6 @@ import httpx
 from asc_access import runtime
 from asc_access.api import transport as transport_module
 from asc_access.config import Settings
-from asc_access.store import prior as prior_module
 from asc_access.sync import engine as engine_module
 from asc_access.sync import streams as streams_module
 
@@ -74,7 +73,6 @@ def _instrument() -> None:
         "close_interrupted_runs",
         "last_succeeded_run",
         "load_snapshot",
-        "load_prior",
         "check_and_confirm",
         "diff_snapshots",
         "write_snapshot",
@@ -89,20 +87,6 @@ def _instrument() -> None:
     for name in names:
         if hasattr(engine_module, name):
             setattr(engine_module, name, _timed(name, getattr(engine_module, name)))
-    for name in ("fingerprint", "load_prior"):  # in the prefetch thread, and under the lock
-        setattr(prior_module, name, _timed(f"prior.{name}", getattr(prior_module, name)))
-    take = prior_module.PriorRead.take
-
-    def timed_take(self: Any, conn: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return take(self, conn)
-        finally:
-            SPANS["PriorRead.take (prefetched)" if self.prefetched else "PriorRead.take"] += (
-                time.perf_counter() - started
-            )
-
-    prior_module.PriorRead.take = timed_take  # type: ignore[method-assign]
     reader = streams_module.TeamReader
     for name in dir(reader):
         if name.startswith("_") and name.endswith(("_users", "_invitations", "_apps", "follow_up")):

@@ -49,8 +49,7 @@ from asc_access.errors import (
 from asc_access.store import schema
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
 from asc_access.store.connections import update_health
-from asc_access.store.mirror import lock_connection, write_snapshot
-from asc_access.store.prior import PriorRead
+from asc_access.store.mirror import load_snapshot, lock_connection, write_snapshot
 from asc_access.store.runs import (
     RunRecord,
     RunStats,
@@ -274,13 +273,12 @@ async def sync_connection(
 
     t0 = monotonic()
     try:
-        prior = PriorRead(engine, connection_id)  # the stored picture, read while pages arrive
         new = await reader.read()
         t1 = monotonic()
         finished_at = clock()
         try:
             result = _commit(
-                engine, run_id, connection_id, name, new, reader.stats, finished_at, stats, prior
+                engine, run_id, connection_id, name, new, reader.stats, finished_at, stats
             )
         except SQLAlchemyError as db_error:
             raise StoreError(
@@ -357,13 +355,12 @@ def _commit(
     fetch: FetchStats,
     finished_at: datetime,
     stats: Callable[..., RunStats],
-    prior: PriorRead,
 ) -> SyncResult:
     with engine.begin() as conn:
         lock_connection(conn, connection_id)
         close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
-        old = prior.take(conn)
+        old = load_snapshot(conn, connection_id)
         confirmed = check_and_confirm(conn, connection_id, old, new)
         events = [] if baseline else diff_snapshots(old, new)
         rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
@@ -379,8 +376,11 @@ def _commit(
         )
         finish_run(conn, run_id, finished_at=finished_at, stats=run_stats)
     forget_on_disk(engine, confirmed)  # the replaced key's bytes leave the write-ahead log
-    known = run_stats.rate_limit is not None or run_stats.rate_remaining is not None
-    limit = RateLimitSnapshot(run_stats.rate_limit, run_stats.rate_remaining) if known else None
+    limit = (
+        RateLimitSnapshot(run_stats.rate_limit, run_stats.rate_remaining)
+        if run_stats.rate_limit is not None or run_stats.rate_remaining is not None
+        else None
+    )
     return SyncResult(
         run_id=run_id,
         connection_id=connection_id,
