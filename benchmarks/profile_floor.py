@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import inspect
 import io
 import itertools
 import pstats
@@ -89,8 +90,11 @@ def _instrument() -> None:
             setattr(engine_module, name, _timed(name, getattr(engine_module, name)))
     reader = streams_module.TeamReader
     for name in dir(reader):
-        if name.startswith("_") and name.endswith(("_users", "_invitations", "_apps", "follow_up")):
-            setattr(reader, name, _ended(name, getattr(reader, name)))
+        method = getattr(reader, name)
+        if name.endswith(("_users", "_invitations", "_apps", "follow_up")) and (
+            inspect.iscoroutinefunction(method)
+        ):
+            setattr(reader, name, _ended(name, method))
     for name in ("_snapshot", "_build", "_finish"):
         if hasattr(reader, name):
             setattr(reader, name, _timed(f"reader.{name}", getattr(reader, name)))
