@@ -12,6 +12,11 @@ needs them arrives, two at a time (the members' pages are the longest chain:
 follow-ups must not hold them up). Everything is kept in memory and
 de-duplicated by id; nothing is written until the whole team is read. One
 failing read cancels the others and is raised as it is.
+
+Each page is handled only after the next page's request (made by the pager
+before it hands a page over) has left, so that work overlaps the round trip;
+members are turned into mirror rows as their page arrives, not in one pass at
+the end.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ __all__ = [
 PAGE_LIMIT = 200  #: Apple's maximum ``limit``
 VISIBLE_APPS_LIMIT = 50  #: Apple's maximum ``limit[visibleApps]``
 RELATIONSHIP_PAGE_LIMIT = 200  #: maximum ``limit`` of a relationship / related read
+
+#: Event-loop turns a request needs to reach the wire (about 5 measured: 1 ours, 4 httpx's).
+_SEND_TURNS = 8
 
 
 def pages_needed(items: int, per_page: int) -> int:
@@ -72,11 +80,24 @@ class FetchStats:
 
 @dataclass(slots=True)
 class _Collected:
-    users: dict[str, User] = field(default_factory=dict)
-    user_apps: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: members as mirrored, built as their page arrives (overlapping the next page's round
+    #: trip); a member whose app list is being read in full is replaced when it comes back
+    users: dict[str, MirrorUser] = field(default_factory=dict)
+    user_apps: dict[str, tuple[str, ...]] = field(default_factory=dict)  #: read in full
+    user_waiting: dict[str, User] = field(default_factory=dict)  #: their app list is on its way
     invitations: dict[str, Invitation] = field(default_factory=dict)
     invitation_apps: dict[str, tuple[str, ...]] = field(default_factory=dict)
     apps: dict[str, MirrorApp] = field(default_factory=dict)
+
+
+async def _let_the_next_page_leave() -> None:
+    """Give the loop a few turns, so the next page's request (already made) goes out.
+
+    The pager asks for page n+1 before handing page n over; the request leaves
+    only when the loop gets a turn, so the work on page n waits for that first.
+    """
+    for _ in range(_SEND_TURNS):
+        await asyncio.sleep(0)
 
 
 def _needs_follow_up(item: User | Invitation, limit: int) -> bool:
@@ -128,16 +149,19 @@ class TeamReader:
         pages = self.source.users.pages(
             include_visible_apps=True, limit=PAGE_LIMIT, visible_apps_limit=VISIBLE_APPS_LIMIT
         )
+        got = self._got
         async for page in pages:
+            await _let_the_next_page_leave()
             for user in page.items:
-                if user.id in self._got.users:
+                if user.id in got.users:
                     self.stats.duplicates += 1
-                self._got.users[user.id] = user
-                if (
-                    _needs_follow_up(user, VISIBLE_APPS_LIMIT)
-                    and user.id not in self._got.user_apps
-                ):
-                    self._got.user_apps[user.id] = ()
+                if user.id in got.user_waiting:
+                    got.user_waiting[user.id] = user
+                    continue
+                full = got.user_apps.get(user.id)
+                got.users[user.id] = MirrorUser.from_model(user, full)
+                if full is None and _needs_follow_up(user, VISIBLE_APPS_LIMIT):
+                    got.user_waiting[user.id] = user
                     self._spawn_follow_up(self._user_follow_up(user))
             self.progress.page("users", len(page.items), page.total)
         self.progress.finish("users")
@@ -145,7 +169,10 @@ class TeamReader:
     async def _user_follow_up(self, user: User) -> None:
         async with self._limit:
             ids = await self.source.users.visible_app_ids(UserId(user.id))
-        self._got.user_apps[user.id] = tuple(ids)
+        got = self._got
+        got.user_apps[user.id] = tuple(ids)
+        latest = got.user_waiting.pop(user.id, user)
+        got.users[user.id] = MirrorUser.from_model(latest, got.user_apps[user.id])
         self.stats.user_follow_ups += 1
         self.stats.follow_up_requests += pages_needed(len(ids), RELATIONSHIP_PAGE_LIMIT)
         self.progress.item_done("app lists")
@@ -155,6 +182,7 @@ class TeamReader:
             include_visible_apps=True, limit=PAGE_LIMIT, visible_apps_limit=VISIBLE_APPS_LIMIT
         )
         async for page in pages:
+            await _let_the_next_page_leave()
             for invitation in page.items:
                 if invitation.id in self._got.invitations:
                     self.stats.duplicates += 1
@@ -178,6 +206,7 @@ class TeamReader:
 
     async def _apps(self) -> None:
         async for page in self.source.apps.pages(fields=APP_FIELDS, limit=PAGE_LIMIT):
+            await _let_the_next_page_leave()
             for app in page.items:
                 if app.id in self._got.apps:
                     self.stats.duplicates += 1
@@ -189,9 +218,7 @@ class TeamReader:
         self.progress.finish("app lists")
         now = self._clock()
         got = self._got
-        snapshot = Snapshot(apps=dict(got.apps))
-        for user_id, user in got.users.items():
-            snapshot.users[user_id] = MirrorUser.from_model(user, got.user_apps.get(user_id))
+        snapshot = Snapshot(users=got.users, apps=got.apps)
         for invitation_id, invitation in got.invitations.items():
             snapshot.invitations[invitation_id] = MirrorInvitation.from_model(
                 invitation, now=now, app_ids=got.invitation_apps.get(invitation_id)
