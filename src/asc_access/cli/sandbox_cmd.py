@@ -18,6 +18,7 @@ from asc_access.cli.launch import (
     program,
     quoted,
 )
+from asc_access.config import Settings
 
 __all__ = ["register"]
 
@@ -81,6 +82,7 @@ def sandbox(
     The team (Issuer ID, keys, members, invitations, apps and every change) is kept in
     --state-dir, so a restart serves the same team; --fresh starts over.
     """
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox import SandboxOptions
 
     seed = _seed_choice(seed, generated_counts=bool(users or apps or invitations))
@@ -111,8 +113,6 @@ def _seed_choice(seed: str, *, generated_counts: bool) -> str:
 
 def _state_dir(state_dir: Path | None) -> Path:
     if state_dir is None:
-        from asc_access.config import Settings
-
         state_dir = Settings.from_env().home / "sandbox"
     return state_dir.absolute()
 
@@ -135,6 +135,7 @@ def _serve(
     model: Any, state_dir: Path, host: str, port: int, *, restored: bool, as_json: bool
 ) -> None:
     """Serve ``model`` until stopped, printing (or emitting) its state once it listens."""
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox.server import serve
 
     def ready(base_url: str) -> None:
@@ -166,6 +167,7 @@ def _log_refusals() -> None:
 
 def _team(state_dir: Path, options: Any, *, fresh: bool) -> tuple[Any, bool]:
     """The team saved in ``state_dir`` (unless ``fresh``), else a new one; saved from now on."""
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox import Sandbox
     from asc_access.sandbox.persist import attach, clear_state_dir, load_team
 

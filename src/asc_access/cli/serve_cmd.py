@@ -8,9 +8,11 @@ import os
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.cli.launch import PORT_IN_USE_STATUS, port_in_use, port_in_use_message
+from asc_access.config import Settings
 
 __all__ = ["register"]
 
@@ -81,9 +83,10 @@ def _load_service(
 
     The admin token is made sure of first, so a new one is printed once, here.
     """
+    # lazy: the optional [service] extra: only `serve` needs uvicorn
     import uvicorn
 
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.tokens import ensure_admin_token
 
@@ -123,6 +126,7 @@ def _show_admin_token(token: str) -> None:
 
 
 def _run_service(config: Any, host: str, port: int) -> None:
+    # lazy: the optional [service] extra: only `serve` needs uvicorn
     import uvicorn
 
     server = uvicorn.Server(config)
@@ -165,7 +169,7 @@ def tokens_create(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a named API token and print it once."""
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.tokens import create_token
@@ -197,7 +201,7 @@ def tokens_revoke(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Revoke a named API token at once (its console sessions end too)."""
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.tokens import revoke_token
 
@@ -212,9 +216,8 @@ def tokens_revoke(
 @tokens_app.command("list")
 def tokens_list(as_json: bool = JSON_OPTION) -> None:
     """List API tokens (names and dates; tokens themselves are never stored)."""
-    from rich.table import Table
 
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import list_connections
     from asc_access.store.tokens import list_tokens

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_body
@@ -153,7 +153,6 @@ def export(
             )
         ids = list(resolve_connections(conn, connection or None))
         rows = [p.export_dict() for p in export_rows(conn, connection_ids=ids)]
-    from fastapi.responses import JSONResponse
 
     return JSONResponse(rows)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from asc_access.models import Role
 from asc_access.service import library
@@ -67,7 +68,6 @@ def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
 
 
 def _request_from_form(form_action: str, form: object) -> ActionRequest:
-    from starlette.datastructures import FormData
 
     assert isinstance(form, FormData)
     apps_mode = form_text(form, "apps_mode") or "list"

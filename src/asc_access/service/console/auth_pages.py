@@ -11,6 +11,7 @@ from asc_access.service.auth import Principal, check_form_csrf, client_of, sessi
 from asc_access.service.console.render import render
 from asc_access.service.console.sso_pages import oidc_settings
 from asc_access.service.context import context_of
+from asc_access.service.errors import ServiceError
 from asc_access.service.sessions import CSRF_FIELD, LOGIN_COOKIE, same_token
 from asc_access.store.tokens import find_token, verify_token
 
@@ -69,8 +70,6 @@ async def login(
     given = form.get(CSRF_FIELD)
     nonce = ctx.signer.login_nonce(request.cookies.get(LOGIN_COOKIE))
     if nonce is None or not same_token(nonce, given if isinstance(given, str) else None):
-        from asc_access.service.errors import ServiceError
-
         raise ServiceError(
             403,
             "The sign-in form expired or did not come from this console.",
@@ -79,8 +78,6 @@ async def login(
             resolution=["Open the sign-in page again and paste the token there."],
         )
     if not oidc_settings(request).local_login:
-        from asc_access.service.errors import ServiceError
-
         raise ServiceError(
             403,
             "Signing in with a token is switched off on this service.",
