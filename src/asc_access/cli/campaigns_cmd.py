@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from asc_access.actions import Plan
-from asc_access.cli.actions_cmd import open_teams
+from asc_access.cli.action_flow import open_teams
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
 from asc_access.errors import UsageError
