@@ -24,6 +24,7 @@ from asc_access.store.tokens import TokenRecord, find_token, get_token_by_id, ve
 __all__ = [
     "ApiPrincipal",
     "ConsolePrincipal",
+    "FormPrincipal",
     "LoginRequired",
     "Principal",
     "api_principal",
@@ -196,3 +197,5 @@ async def check_form_csrf(request: Request) -> Principal:
 
 ApiPrincipal = Annotated[Principal, Depends(api_principal)]
 ConsolePrincipal = Annotated[Principal, Depends(console_principal)]
+#: A console form post: the session's principal, its CSRF field checked.
+FormPrincipal = Annotated[Principal, Depends(check_form_csrf)]

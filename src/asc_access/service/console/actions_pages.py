@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -19,7 +17,7 @@ from asc_access.service.actions_flow import (
     run_plan,
 )
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.common import echo_text, form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -99,9 +97,7 @@ def _request_from_form(form_action: str, form: object) -> ActionRequest:
 
 
 @router.post("/actions/plan", response_class=HTMLResponse)
-async def plan(
-    request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> HTMLResponse:
+async def plan(request: Request, principal: FormPrincipal) -> HTMLResponse:
     """Plan the action from a fresh read of Apple and show it, with a confirm button."""
     ctx = context_of(request)
     form = await request.form()
@@ -152,7 +148,7 @@ async def plan(
 async def confirm(
     request: Request,
     plan_id: str,
-    principal: Annotated[Principal, Depends(check_form_csrf)],
+    principal: FormPrincipal,
 ) -> HTMLResponse:
     """Execute a plan shown before; show each step's outcome."""
     ctx = context_of(request)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from asc_access.errors import UsageError
@@ -16,7 +15,7 @@ from asc_access.governance.policies import parse_policies
 from asc_access.service import governance_flow as flow
 from asc_access.service import library
 from asc_access.service.api.common import RowId
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.console.common import form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -27,7 +26,6 @@ from asc_access.store.violations import list_violations
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-FormPrincipal = Annotated[Principal, Depends(check_form_csrf)]
 
 
 @router.get("/violations", response_class=HTMLResponse)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from asc_access.actions.building import validate_roles
 from asc_access.errors import UsageError
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.common import form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -43,9 +41,7 @@ def scim_groups_page(request: Request, name: str, principal: ConsolePrincipal) -
 
 
 @router.post("/connections/{name}/scim-groups")
-async def map_group(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> Response:
+async def map_group(request: Request, name: str, principal: FormPrincipal) -> Response:
     """Set what a group gives (replacing its mapping, if any)."""
     del principal
     ctx = context_of(request)
@@ -64,9 +60,7 @@ async def map_group(
 
 
 @router.post("/connections/{name}/scim-groups/remove")
-async def unmap_group(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> Response:
+async def unmap_group(request: Request, name: str, principal: FormPrincipal) -> Response:
     """Remove a group's mapping."""
     del principal
     ctx = context_of(request)
