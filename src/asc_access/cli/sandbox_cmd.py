@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console
 from asc_access.cli.launch import (
     PORT_IN_USE_STATUS,
+    is_loopback,
     port_in_use,
     port_in_use_message,
     program,
@@ -21,15 +21,6 @@ from asc_access.cli.launch import (
 from asc_access.config import Settings
 
 __all__ = ["register"]
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _SEED = typer.Option(
@@ -124,7 +115,7 @@ def _check_address(host: str, port: int) -> None:
             f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
         )
         raise typer.Exit(PORT_IN_USE_STATUS)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         err_console.print(
             f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
             "machines (the /_sandbox control API still answers loopback clients only).[/]"

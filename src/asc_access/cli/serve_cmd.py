@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 from typing import Any
 
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
-from asc_access.cli.launch import PORT_IN_USE_STATUS, port_in_use, port_in_use_message
+from asc_access.cli.launch import PORT_IN_USE_STATUS, is_loopback, port_in_use, port_in_use_message
 from asc_access.config import Settings
 
 __all__ = ["register"]
@@ -24,15 +23,6 @@ tokens_app = typer.Typer(
     help="Named API tokens for the service: create (shown once), revoke, list.",
     no_args_is_help=True,
 )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -66,7 +56,7 @@ def serve(
         host, port, scheduler=not no_scheduler, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
     )
     scheme = "https" if ssl_certfile else "http"
-    if not _is_loopback(host) and not ssl_certfile:
+    if not is_loopback(host) and not ssl_certfile:
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
             "behind TLS (a reverse proxy): console cookies are Secure and browsers send them "

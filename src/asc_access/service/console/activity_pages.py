@@ -9,6 +9,7 @@ from asc_access.service import library
 from asc_access.service.api.common import RowId
 from asc_access.service.api.sync import start_sync
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal
+from asc_access.service.console.common import see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
@@ -52,8 +53,8 @@ async def sync_now(request: Request, name: str, principal: FormPrincipal) -> Red
     ctx = context_of(request)
     _started, run_id = await start_sync(ctx, name)
     if run_id is not None:
-        return RedirectResponse(f"/sync/runs/{run_id}", status_code=303)
-    return RedirectResponse(f"/sync?connection={name}", status_code=303)
+        return see_other(f"/sync/runs/{run_id}")
+    return see_other(f"/sync?connection={name}")
 
 
 @router.get("/sync/runs/{run_id}", response_class=HTMLResponse)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from asc_access.service.auth import FormPrincipal, client_of, session_principal
+from asc_access.service.console.common import see_other
 from asc_access.service.console.render import render
 from asc_access.service.console.sso_pages import oidc_settings
 from asc_access.service.context import context_of
@@ -54,7 +55,7 @@ def _login_page(request: Request, *, next_path: str, error: str | None, status: 
 def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
     """The sign-in form (straight on to the console when already signed in)."""
     if session_principal(context_of(request), request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return see_other(_safe_next(next))
     return _login_page(request, next_path=_safe_next(next), error=None, status=200)
 
 
@@ -98,7 +99,7 @@ async def login(
         )
         return _login_page(request, next_path=_safe_next(next), error=message, status=401)
     _session, cookie = ctx.signer.new_session(record.id, record.token_hash)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = see_other(_safe_next(next))
     ctx.signer.set_session_cookie(response, cookie)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
@@ -110,6 +111,6 @@ def logout(request: Request, principal: FormPrincipal) -> Response:
     signer = context_of(request).signer
     if principal.session is not None:
         signer.end_session(principal.session)
-    response = RedirectResponse("/login", status_code=303)
+    response = see_other("/login")
     signer.clear_session_cookie(response)
     return response

@@ -4,7 +4,7 @@ rotate, remove."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
@@ -16,7 +16,7 @@ from asc_access.service.connections_flow import (
     rotate_connection_key,
     test_connection,
 )
-from asc_access.service.console.common import echo_text
+from asc_access.service.console.common import echo_text, see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import Problem, ServiceError, problem_for
@@ -224,4 +224,4 @@ async def remove(request: Request, name: str, principal: FormPrincipal) -> Respo
             status=422,
         )
     store.delete_connection(context_of(request).engine, name)
-    return RedirectResponse("/connections", status_code=303)
+    return see_other("/connections")
