@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
-from asc_access.config import Settings
 from asc_access.errors import NotFoundLocallyError, UsageError
 
 __all__ = ["register"]
@@ -42,7 +41,7 @@ def map_group(
             raise UsageError("give the group's display name")
         if apps and all_apps:
             raise UsageError("give --app or --all-apps, not both")
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         mapping = GroupAccess(
             record.id,
@@ -74,7 +73,7 @@ def unmap_group(
     from asc_access.store.scim import delete_group_access
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         if not delete_group_access(engine, record.id, group.strip()):
             raise NotFoundLocallyError(
@@ -97,7 +96,7 @@ def groups(connection: str = CONNECTION, as_json: bool = JSON_OPTION) -> None:
     from asc_access.store.scim import list_group_access, list_groups
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         mappings = list_group_access(engine, record.id)
         with engine.connect() as conn:

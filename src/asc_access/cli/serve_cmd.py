@@ -165,7 +165,7 @@ def tokens_create(
     from asc_access.store.tokens import create_token
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         bound = get_connection(engine, scim).id if scim is not None else None
         record, secret = create_token(engine, name, role=role, scim_connection_id=bound)
     if as_json:
@@ -196,7 +196,7 @@ def tokens_revoke(
     from asc_access.store.tokens import revoke_token
 
     with handle_errors(as_json=as_json):
-        record = revoke_token(open_store(Settings.from_env()), name)
+        record = revoke_token(open_store(), name)
     if as_json:
         emit_json(record.as_dict())
         return
@@ -213,7 +213,7 @@ def tokens_list(as_json: bool = JSON_OPTION) -> None:
     from asc_access.store.tokens import list_tokens
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         records = list_tokens(engine)
         names = {c.id: c.name for c in list_connections(engine)}
     if as_json:

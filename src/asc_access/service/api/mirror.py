@@ -41,8 +41,7 @@ def users(
     """Team members, sorted by e-mail (paged in the database)."""
     del principal
     flt = PeopleFilter(connection, search, role, app, "member", all_apps)
-    with context_of(request).engine.connect() as conn:
-        return people_page(conn, flt, limit=limit, offset=offset).as_dict()
+    return _people_page(request, flt, limit, offset)
 
 
 @router.get("/people", responses=ERRORS)
@@ -61,6 +60,11 @@ def people(
     """Members and invitees together (the console's people × apps view)."""
     del principal
     flt = PeopleFilter(connection, search, role, app, status, all_apps)
+    return _people_page(request, flt, limit, offset)
+
+
+def _people_page(request: Request, flt: PeopleFilter, limit: int, offset: int) -> dict[str, Any]:
+    """One page of the people ``flt`` selects, as the API returns it (paged in the database)."""
     with context_of(request).engine.connect() as conn:
         return people_page(conn, flt, limit=limit, offset=offset).as_dict()
 
