@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_body
+from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_of
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.mirror import changes_page, export_csv, review
@@ -87,8 +87,7 @@ def invitations(
         rows = list_invitations(
             conn, connection_ids=ids, state=state, now=ctx.clock(), email=search or None
         )
-    items = [r.as_dict() for r in rows[offset : offset + limit]]
-    return page_body(items, total=len(rows), limit=limit, offset=offset)
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.get("/apps", responses=ERRORS)
@@ -104,8 +103,7 @@ def apps(
     with context_of(request).engine.connect() as conn:
         ids = list(resolve_connections(conn, connection or None))
         rows = list_apps(conn, connection_ids=ids)
-    items = [r.as_dict() for r in rows[offset : offset + limit]]
-    return page_body(items, total=len(rows), limit=limit, offset=offset)
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.get("/changes", responses=ERRORS)
