@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
-from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import open_store
 from asc_access.store import audit
@@ -28,7 +27,7 @@ def audit_cmd(
 ) -> None:
     """What was changed, by whom, on which team, with what outcome."""
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         if entry_id is not None:
             entries = [audit.get_entry(engine, entry_id)]
         else:

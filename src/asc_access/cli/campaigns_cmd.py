@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from asc_access.actions import Plan
-from asc_access.cli.actions_cmd import open_teams
+from asc_access.cli.action_flow import open_teams
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.config import Settings
 from asc_access.errors import UsageError
@@ -57,7 +57,7 @@ def start_cmd(
 ) -> None:
     """Start a campaign: freeze every person x team with roles, apps and flags."""
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         campaign_id = campaigns.start(
             engine,
             name,
@@ -97,7 +97,7 @@ def decide_cmd(
                 "name a person with --email, or a bulk filter (--flag, --with-role, "
                 "--undecided, --all)"
             )
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         selection = campaigns.Filter(connection, email, flag, role_is, undecided)
         count = campaigns.decide(
             engine, campaign_id, selection, decision, actor=_actor(), now=_now(),
@@ -169,7 +169,7 @@ def report_cmd(
     with handle_errors(as_json=as_json):
         if fmt not in ("csv", "pdf"):
             raise UsageError(f"--format is csv or pdf, not {fmt!r}")
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         campaign = store.get_campaign(engine, campaign_id)
         items = store.list_items(engine, campaign_id)
         write = evidence.write_csv if fmt == "csv" else evidence.write_pdf
@@ -184,7 +184,7 @@ def report_cmd(
 def list_cmd(as_json: bool = JSON_OPTION) -> None:
     """Every campaign with its progress."""
     with handle_errors(as_json=as_json):
-        rows = store.list_campaigns(open_store(Settings.from_env()))
+        rows = store.list_campaigns(open_store())
         if as_json:
             emit_json(
                 {"campaigns": [{**c.as_dict(), "items": n, "decided": d} for c, n, d in rows]}
@@ -203,7 +203,7 @@ def list_cmd(as_json: bool = JSON_OPTION) -> None:
 def show_cmd(campaign_id: int = ID, as_json: bool = JSON_OPTION) -> None:
     """One campaign: its items, decisions, outcomes and progress."""
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         campaign = store.get_campaign(engine, campaign_id)
         items = store.list_items(engine, campaign_id)
         progress = campaigns.progress(items)

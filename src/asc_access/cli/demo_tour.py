@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,13 @@ from asc_access.diagnosis.render import render_finding
 from asc_access.diagnosis.report import CAPABILITIES, DoctorReport
 from asc_access.errors import UsageError
 from asc_access.store import connections as connection_store
-from asc_access.store.queries import export_rows, list_apps, list_invitations, synced_at
+from asc_access.store.queries import (
+    export_rows,
+    list_apps,
+    list_invitations,
+    list_members,
+    synced_at,
+)
 from asc_access.store.refs import resolve_refs
 from asc_access.store.review import build_review
 
@@ -163,7 +170,6 @@ def _stage_changes(console: Console, settings: Settings, base_url: str) -> None:
     for invitation in pending[:1]:
         _control(base_url, f"userInvitations/{invitation.id}/accept", {})
         console.print(f"  [dim]{escape(invitation.email)} accepted the invitation[/]")
-    from asc_access.store.queries import list_members
 
     with engine.connect() as conn:
         developers = [p for p in list_members(conn, roles=["DEVELOPER"]) if not p.sees_all_apps]
@@ -174,7 +180,6 @@ def _stage_changes(console: Console, settings: Settings, base_url: str) -> None:
 
 
 def _now() -> Any:
-    from datetime import UTC, datetime
 
     return datetime.now(UTC)
 

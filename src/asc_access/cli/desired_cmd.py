@@ -10,7 +10,6 @@ import typer
 
 from asc_access.actions.desired_export import desired_document, render_desired
 from asc_access.cli.common import err_console, handle_errors
-from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import open_store
 from asc_access.store.queries import export_rows, resolve_connections, synced_at
@@ -28,7 +27,7 @@ def export_desired(
 ) -> None:
     """Write today's access (from the mirror) as a desired-state file to edit and apply."""
     with handle_errors():
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         with engine.connect() as conn:
             teams = resolve_connections(conn, connection or None)
             if not teams:

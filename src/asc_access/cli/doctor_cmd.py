@@ -86,7 +86,7 @@ def _evaluate(flags: CredentialFlags) -> Evaluation:
 
 
 def _print_report(report: DoctorReport) -> None:
-    # Imported when there is a report to draw: not on the way to the first request.
+    # lazy: drawn only with a report, not on the way to the first request
     from asc_access.diagnosis.render import render_report
 
     render_report(report, console)
@@ -104,6 +104,7 @@ def doctor(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Diagnose a key (from flags, env or fastlane JSON) or a saved connection."""
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
@@ -148,6 +149,7 @@ def connect(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check a key with the doctor and save it as a connection when it works."""
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
@@ -206,6 +208,7 @@ def connections_list(
     """List saved connections with their health."""
     if ctx.invoked_subcommand is not None:
         return
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
     from asc_access.store.connections import list_connections
 
@@ -236,6 +239,7 @@ def connections_show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show one connection: key, API URL, health, last success, capabilities."""
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
     from asc_access.store.connections import get_connection
 
@@ -244,6 +248,7 @@ def connections_show(
     if as_json:
         emit_json(record.as_dict())
         return
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access.cli.connection_text import connection_lines
 
     for label, value in connection_lines(record):
@@ -257,6 +262,7 @@ def connections_set_interval(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Set how often the scheduler (service or workers) syncs a connection."""
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
     from asc_access.store.connections import set_sync_interval
 
@@ -276,6 +282,7 @@ def connections_remove(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete a connection, its stored key and everything mirrored for it."""
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
     from asc_access.store.connections import delete_connection, get_connection
 
@@ -315,6 +322,7 @@ def connections_rotate_key(
     The new key must be of the same team at the same API URL unless --move is
     given; the old key is kept until the new one has synced once.
     """
+    # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
     flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)

@@ -78,7 +78,7 @@ def _print(violations: list[Violation], policies: int) -> None:
 def alerts_cmd(as_json: bool = JSON_OPTION) -> None:
     """Alert deliveries: which were delivered, which failed and why."""
     with handle_errors(as_json=as_json):
-        deliveries = list_deliveries(open_store(Settings.from_env()))
+        deliveries = list_deliveries(open_store())
         if as_json:
             emit_json({"deliveries": [d.as_dict() for d in deliveries]})
             return

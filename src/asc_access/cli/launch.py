@@ -7,6 +7,7 @@ A busy port exits with status 1 and one line naming the port (README, "Exit stat
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import shlex
 import shutil
@@ -14,7 +15,14 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["PORT_IN_USE_STATUS", "port_in_use", "port_in_use_message", "program", "quoted"]
+__all__ = [
+    "PORT_IN_USE_STATUS",
+    "is_loopback",
+    "port_in_use",
+    "port_in_use_message",
+    "program",
+    "quoted",
+]
 
 #: Exit status of ``sandbox`` / ``serve`` when their port is taken.
 PORT_IN_USE_STATUS = 1
@@ -73,3 +81,13 @@ def port_in_use_message(host: str, port: int, *, free_port_hint: bool) -> str:
         f"port {port} on {host} is already in use (is another copy running?): stop it, "
         f"or choose another port with {other}"
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (``localhost`` or a loopback address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

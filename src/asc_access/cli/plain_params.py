@@ -35,6 +35,7 @@ class _PlainCoercion:
             return value
         if isinstance(value, str) and self._annotation is int and _DIGITS.fullmatch(value):
             return int(value)
+        # lazy: typer's converters pull in pydantic; only odd values need them
         from typer._coercion import build_runtime_param
 
         return build_runtime_param(self._param.type_descriptor).coerce(value, param, ctx)

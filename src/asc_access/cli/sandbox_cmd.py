@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from pathlib import Path
@@ -13,22 +12,15 @@ import typer
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console
 from asc_access.cli.launch import (
     PORT_IN_USE_STATUS,
+    is_loopback,
     port_in_use,
     port_in_use_message,
     program,
     quoted,
 )
+from asc_access.config import Settings
 
 __all__ = ["register"]
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _SEED = typer.Option(
@@ -81,6 +73,7 @@ def sandbox(
     The team (Issuer ID, keys, members, invitations, apps and every change) is kept in
     --state-dir, so a restart serves the same team; --fresh starts over.
     """
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox import SandboxOptions
 
     seed = _seed_choice(seed, generated_counts=bool(users or apps or invitations))
@@ -111,8 +104,6 @@ def _seed_choice(seed: str, *, generated_counts: bool) -> str:
 
 def _state_dir(state_dir: Path | None) -> Path:
     if state_dir is None:
-        from asc_access.config import Settings
-
         state_dir = Settings.from_env().home / "sandbox"
     return state_dir.absolute()
 
@@ -124,7 +115,7 @@ def _check_address(host: str, port: int) -> None:
             f"[bold red]Error:[/] {port_in_use_message(host, port, free_port_hint=True)}"
         )
         raise typer.Exit(PORT_IN_USE_STATUS)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         err_console.print(
             f"[yellow]Listening on {host}: Apple's API stand-in is reachable from other "
             "machines (the /_sandbox control API still answers loopback clients only).[/]"
@@ -135,6 +126,7 @@ def _serve(
     model: Any, state_dir: Path, host: str, port: int, *, restored: bool, as_json: bool
 ) -> None:
     """Serve ``model`` until stopped, printing (or emitting) its state once it listens."""
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox.server import serve
 
     def ready(base_url: str) -> None:
@@ -166,6 +158,7 @@ def _log_refusals() -> None:
 
 def _team(state_dir: Path, options: Any, *, fresh: bool) -> tuple[Any, bool]:
     """The team saved in ``state_dir`` (unless ``fresh``), else a new one; saved from now on."""
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.sandbox import Sandbox
     from asc_access.sandbox.persist import attach, clear_state_dir, load_team
 

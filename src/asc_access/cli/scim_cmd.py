@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
+from asc_access.errors import NotFoundLocallyError, UsageError
 
 __all__ = ["register"]
 
@@ -28,9 +30,8 @@ def map_group(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Say what membership of a group gives (combined with the User's own access as a union)."""
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.actions.building import validate_roles
-    from asc_access.config import Settings
-    from asc_access.errors import UsageError
     from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.scim import GroupAccess, set_group_access
@@ -40,7 +41,7 @@ def map_group(
             raise UsageError("give the group's display name")
         if apps and all_apps:
             raise UsageError("give --app or --all-apps, not both")
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         mapping = GroupAccess(
             record.id,
@@ -66,14 +67,13 @@ def unmap_group(
     connection: str = CONNECTION, group: str = GROUP, as_json: bool = JSON_OPTION
 ) -> None:
     """Remove a group's mapping (the group then gives nothing)."""
-    from asc_access.config import Settings
-    from asc_access.errors import NotFoundLocallyError
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.scim import delete_group_access
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         if not delete_group_access(engine, record.id, group.strip()):
             raise NotFoundLocallyError(
@@ -89,15 +89,14 @@ def unmap_group(
 @scim_app.command("groups")
 def groups(connection: str = CONNECTION, as_json: bool = JSON_OPTION) -> None:
     """List the group mappings, and the groups the IdP pushed with their member counts."""
-    from rich.table import Table
 
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.scim import list_group_access, list_groups
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         record = get_connection(engine, connection)
         mappings = list_group_access(engine, record.id)
         with engine.connect() as conn:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
-from asc_access.cli.launch import PORT_IN_USE_STATUS, port_in_use, port_in_use_message
+from asc_access.cli.launch import PORT_IN_USE_STATUS, is_loopback, port_in_use, port_in_use_message
+from asc_access.config import Settings
 
 __all__ = ["register"]
 
@@ -22,15 +23,6 @@ tokens_app = typer.Typer(
     help="Named API tokens for the service: create (shown once), revoke, list.",
     no_args_is_help=True,
 )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -64,7 +56,7 @@ def serve(
         host, port, scheduler=not no_scheduler, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
     )
     scheme = "https" if ssl_certfile else "http"
-    if not _is_loopback(host) and not ssl_certfile:
+    if not is_loopback(host) and not ssl_certfile:
         err_console.print(
             f"[yellow]Listening on {host}: reachable from other machines. Put the service "
             "behind TLS (a reverse proxy): console cookies are Secure and browsers send them "
@@ -81,9 +73,10 @@ def _load_service(
 
     The admin token is made sure of first, so a new one is printed once, here.
     """
+    # lazy: the optional [service] extra: only `serve` needs uvicorn
     import uvicorn
 
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.tokens import ensure_admin_token
 
@@ -123,6 +116,7 @@ def _show_admin_token(token: str) -> None:
 
 
 def _run_service(config: Any, host: str, port: int) -> None:
+    # lazy: the optional [service] extra: only `serve` needs uvicorn
     import uvicorn
 
     server = uvicorn.Server(config)
@@ -165,13 +159,13 @@ def tokens_create(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a named API token and print it once."""
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import get_connection
     from asc_access.store.tokens import create_token
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         bound = get_connection(engine, scim).id if scim is not None else None
         record, secret = create_token(engine, name, role=role, scim_connection_id=bound)
     if as_json:
@@ -197,12 +191,12 @@ def tokens_revoke(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Revoke a named API token at once (its console sessions end too)."""
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.tokens import revoke_token
 
     with handle_errors(as_json=as_json):
-        record = revoke_token(open_store(Settings.from_env()), name)
+        record = revoke_token(open_store(), name)
     if as_json:
         emit_json(record.as_dict())
         return
@@ -212,15 +206,14 @@ def tokens_revoke(
 @tokens_app.command("list")
 def tokens_list(as_json: bool = JSON_OPTION) -> None:
     """List API tokens (names and dates; tokens themselves are never stored)."""
-    from rich.table import Table
 
-    from asc_access.config import Settings
+    # lazy: the store (SQLAlchemy, ~0.25 s) loads when the command runs, not for its --help
     from asc_access.runtime import open_store
     from asc_access.store.connections import list_connections
     from asc_access.store.tokens import list_tokens
 
     with handle_errors(as_json=as_json):
-        engine = open_store(Settings.from_env())
+        engine = open_store()
         records = list_tokens(engine)
         names = {c.id: c.name for c in list_connections(engine)}
     if as_json:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
+from asc_access.catalogue import exit_status_for
 from asc_access.cli.common import (
     JSON_OPTION,
     console,
@@ -130,6 +131,7 @@ def sync_command(
         if requested.by_workers:
             _report_queued(requested.queued, as_json=as_json)
             return
+        # lazy: the policies load only after a sync ran here, not for the views
         from asc_access.governance.check import after_sync
 
         after_sync(engine, settings)  # policies, once after every sync; never fails one
@@ -166,8 +168,6 @@ def _report_queued(docs: list[dict[str, Any]], *, as_json: bool) -> None:
             shown = f"deferred until {str(until)[11:16]}" if until else doc["status"]
             console.print(f"{doc['connection']}: {shown}{code}")
     if failed:
-        from asc_access.catalogue import exit_status_for
-
         exit_with(exit_status_for(failed[0].get("code")))
 
 
@@ -353,6 +353,7 @@ def review_command(
 
 def demo_command() -> None:
     """The guided tour: a local sandbox team, the doctor, a sync, the review (no credentials)."""
+    # lazy: the sandbox (JWT, cryptography) and its tour only for this command
     from asc_access.cli.demo_tour import run_tour
     from asc_access.sandbox import Sandbox, SandboxOptions
     from asc_access.sandbox.server import ThreadedServer

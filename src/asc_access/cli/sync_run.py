@@ -149,6 +149,7 @@ async def request_cli_syncs(
     wait: bool,
 ) -> Requested[SyncOutcome]:
     """``sync``: queued for the workers with a broker, else here, one budget for all."""
+    # lazy: httpx (the API client) only when a sync runs here, not for the views
     from asc_access.api import PacingBudget
 
     budget = PacingBudget()  # one budget for all these syncs: they may share keys

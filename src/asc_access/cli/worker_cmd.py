@@ -14,8 +14,10 @@ import signal
 from typing import Any
 
 import typer
+from click.exceptions import Exit as ClickExit
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.config import Settings
 from asc_access.errors import UsageError
 
 __all__ = ["register"]
@@ -34,10 +36,10 @@ def worker(
     loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning, error."),
 ) -> None:
     """Run a Celery worker that takes syncs from the queue (JSON logs on stderr)."""
+    # lazy: the [workers] extra (Celery, Redis) loads only when this command runs
     from celery.bin.celery import celery as celery_command
-    from click.exceptions import Exit as ClickExit
 
-    from asc_access.config import Settings
+    # lazy: the [workers] extra (Celery, Redis) loads only when this command runs
     from asc_access.queue.app import WORKER_APP
     from asc_access.queue.config import WorkerConfig
     from asc_access.queue.logging import configure_json_logging
@@ -73,9 +75,10 @@ def scheduler(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Queue each connection's sync when its interval comes round (run one or more)."""
+    # lazy: the [workers] extra (Celery, Redis) loads only when this command runs
     from redis import Redis
 
-    from asc_access.config import Settings
+    # lazy: the [workers] extra (Celery, Redis) loads only when this command runs
     from asc_access.queue.app import sender_for
     from asc_access.queue.config import WorkerConfig
     from asc_access.queue.logging import configure_json_logging
@@ -115,7 +118,7 @@ def status(
     timeout: float = typer.Option(1.0, "--timeout", min=0.1, help="Seconds to wait for pings."),
 ) -> None:
     """Workers alive, queue depth, and each connection's last success and last error."""
-    from asc_access.config import Settings
+    # lazy: the [workers] extra (Celery, Redis) loads only when this command runs
     from asc_access.queue.health import status_for_settings
     from asc_access.store.db import open_engine
 

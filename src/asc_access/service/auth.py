@@ -17,12 +17,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from asc_access.service.context import ServiceContext, context_of
 from asc_access.service.errors import ServiceError
+from asc_access.service.oidc import sso_record
 from asc_access.service.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Session, same_token
 from asc_access.store.tokens import TokenRecord, find_token, get_token_by_id, verify_token
 
 __all__ = [
     "ApiPrincipal",
     "ConsolePrincipal",
+    "FormPrincipal",
     "LoginRequired",
     "Principal",
     "api_principal",
@@ -101,8 +103,6 @@ def session_principal(ctx: ServiceContext, request: Request) -> Principal | None
     if session is None:
         return None
     if session.user:  # signed in through SSO: no token behind the session
-        from asc_access.service.oidc import sso_record
-
         return Principal(
             sso_record(session.user, session.role, session.issued_at), "session", session
         )
@@ -197,3 +197,5 @@ async def check_form_csrf(request: Request) -> Principal:
 
 ApiPrincipal = Annotated[Principal, Depends(api_principal)]
 ConsolePrincipal = Annotated[Principal, Depends(console_principal)]
+#: A console form post: the session's principal, its CSRF field checked.
+FormPrincipal = Annotated[Principal, Depends(check_form_csrf)]

@@ -107,6 +107,7 @@ def worker_status(engine: Database, settings: Settings) -> dict[str, Any]:
     """
     if not settings.broker_url:
         return {"mode": "in-process", "broker": None, "ok": True}
+    # lazy: the [workers] extra (Celery, Redis): only a service with a broker needs it
     from asc_access.queue.health import status_for_settings
 
     report = status_for_settings(settings, engine)

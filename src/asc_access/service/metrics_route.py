@@ -21,8 +21,10 @@ router = APIRouter(tags=["service"])
 
 
 def _broker_depth(ctx: ServiceContext) -> int | None:
+    # lazy: the [workers] extra (Celery, Redis): only a service with a broker needs it
     from redis import Redis
 
+    # lazy: the [workers] extra (Celery, Redis): only a service with a broker needs it
     from asc_access.queue.app import worker_config_for
     from asc_access.queue.health import queue_depth
 

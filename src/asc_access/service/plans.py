@@ -67,18 +67,20 @@ class PlanStore:
     def get(self, plan_id: str, token_hash: str) -> PendingPlan | None:
         """The pending plan, if it exists, is current and belongs to ``token_hash``."""
         with self._lock:
-            self._expire()
-            pending = self._plans.get(plan_id)
-            if pending is None or not hmac.compare_digest(pending.token_hash, token_hash):
-                return None
-            return pending
+            return self._owned(plan_id, token_hash)
 
     def take(self, plan_id: str, token_hash: str) -> PendingPlan | None:
         """Remove and return the pending plan (so it runs at most once)."""
         with self._lock:
-            self._expire()
-            pending = self._plans.get(plan_id)
-            if pending is None or not hmac.compare_digest(pending.token_hash, token_hash):
-                return None
-            del self._plans[plan_id]
+            pending = self._owned(plan_id, token_hash)
+            if pending is not None:
+                del self._plans[plan_id]
             return pending
+
+    def _owned(self, plan_id: str, token_hash: str) -> PendingPlan | None:
+        """The current plan ``plan_id`` if ``token_hash`` made it (the lock is held)."""
+        self._expire()
+        pending = self._plans.get(plan_id)
+        if pending is None or not hmac.compare_digest(pending.token_hash, token_hash):
+            return None
+        return pending

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
-from asc_access.service.auth import ConsolePrincipal, Principal, api_principal
+from asc_access.service.auth import ApiPrincipal, ConsolePrincipal, Principal
 from asc_access.service.errors import ServiceError
 
 __all__ = [
@@ -268,9 +268,7 @@ def _enforce(request: Request, principal: Principal) -> Principal:
     return principal
 
 
-def enforce_api_role(
-    request: Request, principal: Annotated[Principal, Depends(api_principal)]
-) -> Principal:
+def enforce_api_role(request: Request, principal: ApiPrincipal) -> Principal:
     """Router dependency for the API: the caller's role must cover the route's."""
     return _enforce(request, principal)
 

@@ -158,20 +158,24 @@ class SessionSigner:
 
     def set_session_cookie(self, response: Response, value: str) -> None:
         """Attach the session cookie to ``response``."""
-        response.set_cookie(
-            SESSION_COOKIE,
-            value,
-            max_age=SESSION_MAX_AGE,
-            path="/",
-            secure=self.secure,
-            httponly=True,
-            samesite="strict",
-        )
+        self._set_cookie(response, SESSION_COOKIE, value, SESSION_MAX_AGE)
 
     def clear_session_cookie(self, response: Response) -> None:
         """Remove the session cookie."""
         response.delete_cookie(
             SESSION_COOKIE, path="/", secure=self.secure, httponly=True, samesite="strict"
+        )
+
+    def _set_cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        """Every console cookie: whole site, HTTPS-only when secure, no script, same site."""
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
         )
 
     # -- the login form's double-submit token ---------------------------------------
@@ -189,15 +193,7 @@ class SessionSigner:
 
     def set_login_cookie(self, response: Response, value: str) -> None:
         """Attach the login form's cookie to ``response``."""
-        response.set_cookie(
-            LOGIN_COOKIE,
-            value,
-            max_age=LOGIN_MAX_AGE,
-            path="/",
-            secure=self.secure,
-            httponly=True,
-            samesite="strict",
-        )
+        self._set_cookie(response, LOGIN_COOKIE, value, LOGIN_MAX_AGE)
 
 
 def same_token(expected: str, given: str | None) -> bool:

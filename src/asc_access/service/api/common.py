@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -19,6 +20,7 @@ __all__ = [
     "RowId",
     "not_found",
     "page_body",
+    "page_of",
     "require_admin",
 ]
 
@@ -87,3 +89,9 @@ def page_body(items: list[Any], *, total: int | None, limit: int, offset: int) -
         "offset": offset,
         "next_offset": next_offset if has_more else None,
     }
+
+
+def page_of(rows: Sequence[Any], *, limit: int, offset: int) -> dict[str, Any]:
+    """One page cut from a list read whole (each row's ``as_dict()``), in the paging envelope."""
+    items = [r.as_dict() for r in rows[offset : offset + limit]]
+    return page_body(items, total=len(rows), limit=limit, offset=offset)

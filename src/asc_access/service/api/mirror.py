@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_body
+from asc_access.service.api.common import ERRORS, MAX_ID, Limit, Offset, page_of
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.service.mirror import changes_page, export_csv, review
@@ -41,8 +41,7 @@ def users(
     """Team members, sorted by e-mail (paged in the database)."""
     del principal
     flt = PeopleFilter(connection, search, role, app, "member", all_apps)
-    with context_of(request).engine.connect() as conn:
-        return people_page(conn, flt, limit=limit, offset=offset).as_dict()
+    return _people_page(request, flt, limit, offset)
 
 
 @router.get("/people", responses=ERRORS)
@@ -61,6 +60,11 @@ def people(
     """Members and invitees together (the console's people × apps view)."""
     del principal
     flt = PeopleFilter(connection, search, role, app, status, all_apps)
+    return _people_page(request, flt, limit, offset)
+
+
+def _people_page(request: Request, flt: PeopleFilter, limit: int, offset: int) -> dict[str, Any]:
+    """One page of the people ``flt`` selects, as the API returns it (paged in the database)."""
     with context_of(request).engine.connect() as conn:
         return people_page(conn, flt, limit=limit, offset=offset).as_dict()
 
@@ -83,8 +87,7 @@ def invitations(
         rows = list_invitations(
             conn, connection_ids=ids, state=state, now=ctx.clock(), email=search or None
         )
-    items = [r.as_dict() for r in rows[offset : offset + limit]]
-    return page_body(items, total=len(rows), limit=limit, offset=offset)
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.get("/apps", responses=ERRORS)
@@ -100,8 +103,7 @@ def apps(
     with context_of(request).engine.connect() as conn:
         ids = list(resolve_connections(conn, connection or None))
         rows = list_apps(conn, connection_ids=ids)
-    items = [r.as_dict() for r in rows[offset : offset + limit]]
-    return page_body(items, total=len(rows), limit=limit, offset=offset)
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.get("/changes", responses=ERRORS)
@@ -153,7 +155,6 @@ def export(
             )
         ids = list(resolve_connections(conn, connection or None))
         rows = [p.export_dict() for p in export_rows(conn, connection_ids=ids)]
-    from fastapi.responses import JSONResponse
 
     return JSONResponse(rows)
 

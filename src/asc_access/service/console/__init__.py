@@ -16,6 +16,7 @@ from asc_access.service.console import (
     scim_pages,
     sso_pages,
 )
+from asc_access.service.console.common import see_other
 from asc_access.service.roles import enforce_console_role
 
 __all__ = ["router"]
@@ -39,4 +40,4 @@ for _module in (
 @router.get("/")
 def home() -> RedirectResponse:
     """The console starts at the connections page."""
-    return RedirectResponse("/connections", status_code=303)
+    return see_other("/connections")

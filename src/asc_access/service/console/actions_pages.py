@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from asc_access.models import Role
 from asc_access.service import library
@@ -18,7 +17,7 @@ from asc_access.service.actions_flow import (
     run_plan,
 )
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.common import echo_text, form_list, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -67,7 +66,6 @@ def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
 
 
 def _request_from_form(form_action: str, form: object) -> ActionRequest:
-    from starlette.datastructures import FormData
 
     assert isinstance(form, FormData)
     apps_mode = form_text(form, "apps_mode") or "list"
@@ -99,9 +97,7 @@ def _request_from_form(form_action: str, form: object) -> ActionRequest:
 
 
 @router.post("/actions/plan", response_class=HTMLResponse)
-async def plan(
-    request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> HTMLResponse:
+async def plan(request: Request, principal: FormPrincipal) -> HTMLResponse:
     """Plan the action from a fresh read of Apple and show it, with a confirm button."""
     ctx = context_of(request)
     form = await request.form()
@@ -152,7 +148,7 @@ async def plan(
 async def confirm(
     request: Request,
     plan_id: str,
-    principal: Annotated[Principal, Depends(check_form_csrf)],
+    principal: FormPrincipal,
 ) -> HTMLResponse:
     """Execute a plan shown before; show each step's outcome."""
     ctx = context_of(request)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from asc_access.service import library
 from asc_access.service.api.common import RowId
 from asc_access.service.api.sync import start_sync
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal
+from asc_access.service.console.common import see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
@@ -48,16 +47,14 @@ def sync_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
 
 
 @router.post("/sync/{name}")
-async def sync_now(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> RedirectResponse:
+async def sync_now(request: Request, name: str, principal: FormPrincipal) -> RedirectResponse:
     """Start a sync and go to its live progress."""
     del principal
     ctx = context_of(request)
     _started, run_id = await start_sync(ctx, name)
     if run_id is not None:
-        return RedirectResponse(f"/sync/runs/{run_id}", status_code=303)
-    return RedirectResponse(f"/sync?connection={name}", status_code=303)
+        return see_other(f"/sync/runs/{run_id}")
+    return see_other(f"/sync?connection={name}")
 
 
 @router.get("/sync/runs/{run_id}", response_class=HTMLResponse)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from asc_access.service import approvals as flow
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.store import approvals as store
@@ -33,7 +31,7 @@ def approvals_page(request: Request, principal: ConsolePrincipal) -> HTMLRespons
 async def approve(
     request: Request,
     approval_id: str,
-    principal: Annotated[Principal, Depends(check_form_csrf)],
+    principal: FormPrincipal,
 ) -> HTMLResponse:
     """Approve: plan again from a fresh read, run, show each step's outcome."""
     ctx = context_of(request)
@@ -65,7 +63,7 @@ async def approve(
 async def refuse(
     request: Request,
     approval_id: str,
-    principal: Annotated[Principal, Depends(check_form_csrf)],
+    principal: FormPrincipal,
 ) -> HTMLResponse:
     """Turn the request down; nothing runs."""
     flow.refuse(context_of(request), approval_id, principal)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
 
-from asc_access.service.auth import Principal, check_form_csrf, client_of, session_principal
+from asc_access.service.auth import FormPrincipal, client_of, session_principal
+from asc_access.service.console.common import see_other
 from asc_access.service.console.render import render
 from asc_access.service.console.sso_pages import oidc_settings
 from asc_access.service.context import context_of
+from asc_access.service.errors import ServiceError
 from asc_access.service.sessions import CSRF_FIELD, LOGIN_COOKIE, same_token
 from asc_access.store.tokens import find_token, verify_token
 
@@ -53,7 +55,7 @@ def _login_page(request: Request, *, next_path: str, error: str | None, status: 
 def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
     """The sign-in form (straight on to the console when already signed in)."""
     if session_principal(context_of(request), request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return see_other(_safe_next(next))
     return _login_page(request, next_path=_safe_next(next), error=None, status=200)
 
 
@@ -69,8 +71,6 @@ async def login(
     given = form.get(CSRF_FIELD)
     nonce = ctx.signer.login_nonce(request.cookies.get(LOGIN_COOKIE))
     if nonce is None or not same_token(nonce, given if isinstance(given, str) else None):
-        from asc_access.service.errors import ServiceError
-
         raise ServiceError(
             403,
             "The sign-in form expired or did not come from this console.",
@@ -79,8 +79,6 @@ async def login(
             resolution=["Open the sign-in page again and paste the token there."],
         )
     if not oidc_settings(request).local_login:
-        from asc_access.service.errors import ServiceError
-
         raise ServiceError(
             403,
             "Signing in with a token is switched off on this service.",
@@ -101,18 +99,18 @@ async def login(
         )
         return _login_page(request, next_path=_safe_next(next), error=message, status=401)
     _session, cookie = ctx.signer.new_session(record.id, record.token_hash)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = see_other(_safe_next(next))
     ctx.signer.set_session_cookie(response, cookie)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]) -> Response:
+def logout(request: Request, principal: FormPrincipal) -> Response:
     """End the session (a copy of its cookie stops working too)."""
     signer = context_of(request).signer
     if principal.session is not None:
         signer.end_session(principal.session)
-    response = RedirectResponse("/login", status_code=303)
+    response = see_other("/login")
     signer.clear_session_cookie(response)
     return response

@@ -1,13 +1,22 @@
-"""Small helpers shared by the console pages: paging and form parsing."""
+"""Small helpers shared by the console pages: paging, form parsing, the redirect after a post."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-__all__ = ["PageInfo", "echo_text", "form_list", "form_text", "looks_like_key", "split_list"]
+__all__ = [
+    "PageInfo",
+    "echo_text",
+    "form_list",
+    "form_text",
+    "looks_like_key",
+    "see_other",
+    "split_list",
+]
 
 
 @dataclass(frozen=True)
@@ -77,3 +86,8 @@ def form_list(form: FormData, key: str) -> list[str]:
 def split_list(text: str) -> list[str]:
     """Values separated by commas, spaces or new lines."""
     return [part for part in re.split(r"[\s,;]+", text) if part]
+
+
+def see_other(url: str) -> RedirectResponse:
+    """The answer to a form post: the browser GETs ``url`` (303), so a reload posts nothing."""
+    return RedirectResponse(url, status_code=303)

@@ -3,13 +3,11 @@ rotate, remove."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from asc_access.diagnosis.report import DoctorReport
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.connections_flow import (
     add_connection,
     connection_view,
@@ -18,7 +16,7 @@ from asc_access.service.connections_flow import (
     rotate_connection_key,
     test_connection,
 )
-from asc_access.service.console.common import echo_text
+from asc_access.service.console.common import echo_text, see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import Problem, ServiceError, problem_for
@@ -99,9 +97,7 @@ def new_connection_form(request: Request, principal: ConsolePrincipal) -> HTMLRe
 
 
 @router.post("/connections/new", response_class=HTMLResponse)
-async def new_connection(
-    request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> Response:
+async def new_connection(request: Request, principal: FormPrincipal) -> Response:
     """Check the uploaded key with the doctor; save the connection when it works."""
     ctx = context_of(request)
     form = await request.form()
@@ -171,9 +167,7 @@ def connection_page(request: Request, name: str, principal: ConsolePrincipal) ->
 
 
 @router.post("/connections/{name}/test", response_class=HTMLResponse)
-async def test(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> HTMLResponse:
+async def test(request: Request, name: str, principal: FormPrincipal) -> HTMLResponse:
     """Run the doctor on the saved connection and show its report."""
     store.get_connection(context_of(request).engine, name)
     report = await test_connection(context_of(request), name)
@@ -181,9 +175,7 @@ async def test(
 
 
 @router.post("/connections/{name}/rotate", response_class=HTMLResponse)
-async def rotate(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> HTMLResponse:
+async def rotate(request: Request, name: str, principal: FormPrincipal) -> HTMLResponse:
     """Replace the key once the new one passes the doctor."""
     ctx = context_of(request)
     store.get_connection(ctx.engine, name)
@@ -214,9 +206,7 @@ async def rotate(
 
 
 @router.post("/connections/{name}/remove")
-async def remove(
-    request: Request, name: str, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> Response:
+async def remove(request: Request, name: str, principal: FormPrincipal) -> Response:
     """Remove the connection (key material and mirrored data go with it)."""
     form = await request.form()
     if form.get("confirm") != name:
@@ -234,4 +224,4 @@ async def remove(
             status=422,
         )
     store.delete_connection(context_of(request).engine, name)
-    return RedirectResponse("/connections", status_code=303)
+    return see_other("/connections")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from asc_access.errors import UsageError
@@ -16,8 +15,8 @@ from asc_access.governance.policies import parse_policies
 from asc_access.service import governance_flow as flow
 from asc_access.service import library
 from asc_access.service.api.common import RowId
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
-from asc_access.service.console.common import form_list, form_text, split_list
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
+from asc_access.service.console.common import form_list, form_text, see_other, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.store import campaigns as store
@@ -27,7 +26,6 @@ from asc_access.store.violations import list_violations
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-FormPrincipal = Annotated[Principal, Depends(check_form_csrf)]
 
 
 @router.get("/violations", response_class=HTMLResponse)
@@ -82,7 +80,7 @@ async def policies_save(request: Request, principal: FormPrincipal) -> Response:
         return _violations(request, principal, text=text, flash=error.message, status_code=422)
     ctx.settings.ensure_home()
     path.write_text(text, encoding="utf-8")
-    return RedirectResponse("/violations?saved=1", status_code=303)
+    return see_other("/violations?saved=1")
 
 
 @router.post("/violations/check")
@@ -90,7 +88,7 @@ async def violations_check(request: Request, principal: FormPrincipal) -> Redire
     """Evaluate the policies now."""
     del principal
     await flow.run_check(context_of(request))
-    return RedirectResponse("/violations?checked=1", status_code=303)
+    return see_other("/violations?checked=1")
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
@@ -119,7 +117,7 @@ async def campaigns_start(request: Request, principal: FormPrincipal) -> Redirec
         reviewers=split_list(form_text(form, "reviewers")),
     )
     campaign_id = flow.start_campaign(context_of(request), req, principal.actor)
-    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+    return see_other(f"/campaigns/{campaign_id}")
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
@@ -167,7 +165,7 @@ async def campaign_decide(
         comment=form_text(form, "comment") or None,
     )
     count = flow.decide(context_of(request), campaign_id, req, principal.actor)
-    return RedirectResponse(f"/campaigns/{campaign_id}?decided={count}", status_code=303)
+    return see_other(f"/campaigns/{campaign_id}?decided={count}")
 
 
 @router.post("/campaigns/{campaign_id}/close")
@@ -179,7 +177,7 @@ async def campaign_close(
     if form_text(form, "confirm") != "yes":
         raise UsageError("tick the confirmation to close the campaign")
     await flow.close_campaign(context_of(request), campaign_id, principal.actor)
-    return RedirectResponse(f"/campaigns/{campaign_id}?closed=1", status_code=303)
+    return see_other(f"/campaigns/{campaign_id}?closed=1")
 
 
 @router.get("/campaigns/{campaign_id}/report.{fmt}")

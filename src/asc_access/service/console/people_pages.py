@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.models import Role
 from asc_access.service import library
-from asc_access.service.auth import ConsolePrincipal, Principal, check_form_csrf
+from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.console.common import PageInfo, form_text, split_list
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -167,9 +167,7 @@ def review_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
 
 
 @router.post("/review", response_class=HTMLResponse)
-async def review_with_directory(
-    request: Request, principal: Annotated[Principal, Depends(check_form_csrf)]
-) -> HTMLResponse:
+async def review_with_directory(request: Request, principal: FormPrincipal) -> HTMLResponse:
     """The review, plus team members missing from the pasted staff e-mails."""
     form = await request.form()
     emails = {e.lower() for e in split_list(form_text(form, "directory", max_length=2_000_000))}

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from asc_access.service.auth import Principal
+from asc_access.service.auth import Principal, session_principal
+from asc_access.service.context import context_of
 from asc_access.service.errors import Problem
 from asc_access.service.roles import may
 from asc_access.service.sessions import CSRF_FIELD
@@ -95,8 +96,6 @@ def render(
 
 def render_problem(request: Request, problem: Problem) -> HTMLResponse:
     """A console page explaining ``problem`` (same content as the API's JSON)."""
-    from asc_access.service.auth import session_principal
-    from asc_access.service.context import context_of
 
     try:
         principal = session_principal(context_of(request), request)

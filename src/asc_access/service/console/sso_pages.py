@@ -10,9 +10,10 @@ person's groups give (service/oidc.py).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.requests import HTTPConnection
 
+from asc_access.service.console.common import see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
@@ -62,7 +63,7 @@ async def start(request: Request, next: str | None = None) -> Response:  # noqa:
         return _refused(request, str(error))
     ctx = context_of(request)
     cookie = ctx.signer.dumps("oidc", {**kept, "next": safe_next(next), "iat": ctx.signer.now()})
-    response = RedirectResponse(url, status_code=303)
+    response = see_other(url)
     response.set_cookie(
         FLOW_COOKIE,
         cookie,

@@ -11,6 +11,7 @@ from scim2_models import (
     Resource,
     ScimFilter,
     SearchRequest,
+    UniquenessException,
 )
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import SearchPage
@@ -104,8 +105,6 @@ async def create(writer: Writer, resource: Resource[Any]) -> Resource[Any]:
     snap = writer.snapshot(email)
     existing = snap.records[0] if snap.records else None
     if existing is not None and email in snap.people:
-        from scim2_models import UniquenessException
-
         raise UniquenessException(detail=f"{email} is already on team {writer.connection}")
     wanted = wanted_of(_own(data), [], default_role=writer.default_role)
     if data.get("active") is not False:
