@@ -47,7 +47,9 @@ def unexplained_lazy_imports(source: str) -> list[int]:
             first = child.lineno
             while first - 1 in lines:  # the head of a block of consecutive imports
                 first -= 1
-            if not (_has_reason(comments.get(child.lineno)) or _has_reason(comments.get(first - 1))):
+            if not (
+                _has_reason(comments.get(child.lineno)) or _has_reason(comments.get(first - 1))
+            ):
                 bad.append(child.lineno)
     return sorted(set(bad))
 
