@@ -69,7 +69,7 @@ DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total
 
 def open_store(settings: Settings | None = None) -> Database:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
-    from asc_access.config import Settings  # pydantic only once a store is opened
+    from asc_access.config import Settings  # lazy: pydantic only once a store is opened
     from asc_access.store.db import open_engine  # lazy: see the note on the store above
 
     return open_engine(settings or Settings.from_env())
@@ -236,7 +236,8 @@ async def connect(
     and cause, as long as the key itself could be read. Nothing is saved for a
     usage error. The private key is stored only encrypted.
     """
-    from asc_access.store import connections as store  # lazy: see the note above
+    # lazy: the store (see the note above)
+    from asc_access.store import connections as store
     from asc_access.store import keycheck
 
     _check_new_name(engine, name)
@@ -291,7 +292,8 @@ async def rotate_key(
     Raises:
         UsageError: the new key would move the connection (``context["conflict"]``).
     """
-    from asc_access.store import connections as store  # lazy: see the note above
+    # lazy: the store (see the note above)
+    from asc_access.store import connections as store
     from asc_access.store import keycheck
 
     record = store.get_connection(engine, name)
