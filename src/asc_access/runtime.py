@@ -29,6 +29,7 @@ from asc_access.clients import (
 )
 from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
+    Credentials,
     Evaluation,
     RawCredentials,
     Sourced,
@@ -236,9 +237,7 @@ async def connect(
     and cause, as long as the key itself could be read. Nothing is saved for a
     usage error. The private key is stored only encrypted.
     """
-    # lazy: the store (see the note above)
-    from asc_access.store import connections as store
-    from asc_access.store import keycheck
+    from asc_access.store import connections as store  # lazy: the store (see the note above)
 
     _check_new_name(engine, name)
     warnings = same_key_warnings(engine, evaluation.credentials, force=force)
@@ -249,9 +248,7 @@ async def connect(
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None, warnings)
-    blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
-    )
+    blob = _sealed_key(engine, settings, name, creds)
     record = store.add_connection(
         engine,
         name=name,
@@ -268,6 +265,22 @@ async def connect(
         sync_interval_seconds=sync_interval_seconds,
     )
     return ConnectOutcome(report, record, warnings)
+
+
+def _sealed_key(engine: Database, settings: Settings, name: str, creds: Credentials) -> bytes:
+    """The connection's private key, encrypted by the vault and bound to ``name``."""
+    from asc_access.store import keycheck  # lazy: the store (see the note above)
+
+    pem = creds.private_key.pem_bytes()
+    return vault_for(settings, engine).encrypt(
+        pem, purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
+
+
+def _refuse_move(refusal: str | None) -> None:
+    """Raise the rotation's refusal (the new key would move the connection), if any."""
+    if refusal is not None:
+        raise UsageError(refusal, context={"conflict": True, "input": "key"})
 
 
 async def rotate_key(
@@ -292,15 +305,12 @@ async def rotate_key(
     Raises:
         UsageError: the new key would move the connection (``context["conflict"]``).
     """
-    # lazy: the store (see the note above)
-    from asc_access.store import connections as store
-    from asc_access.store import keycheck
+    from asc_access.store import connections as store  # lazy: the store (see the note above)
 
     record = store.get_connection(engine, name)
     url = (api_url or record.api_url).rstrip("/")
     refusal = None if move else rotation_refusal(record, evaluation.credentials, url, None)
-    if refusal is not None:
-        raise UsageError(refusal, context={"conflict": True, "input": "key"})
+    _refuse_move(refusal)
     report = await diagnose_credentials(
         evaluation, url, client_factory=client_factory, wall_clock=wall_clock
     )
@@ -309,11 +319,8 @@ async def rotate_key(
     if creds is None or not report.ok:
         return ConnectOutcome(report, None)
     refusal = None if move else rotation_refusal(record, creds, url, report.capabilities)
-    if refusal is not None:
-        raise UsageError(refusal, context={"conflict": True, "input": "key"})
-    blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
-    )
+    _refuse_move(refusal)
+    blob = _sealed_key(engine, settings, name, creds)
     saved = store.set_key(
         engine,
         name,
