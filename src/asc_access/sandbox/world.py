@@ -31,6 +31,7 @@ INVITATION_LIFETIME = timedelta(days=3)
 _VIEW_CACHE_SIZE = 64
 
 _R = TypeVar("_R", UserRecord, InvitationRecord, AppRecord)
+_P = TypeVar("_P", UserRecord, InvitationRecord)
 
 
 class World:
@@ -65,16 +66,17 @@ class World:
 
     def add_user(self, user: UserRecord) -> None:
         """Add a member (seeding and invitation acceptance)."""
-        user.seq = self._next_seq()
-        user.visible_app_ids = self._ordered_apps(user.visible_app_ids)
-        self.users[user.id] = user
-        self.touch()
+        self._add_person(user, self.users)
 
     def add_invitation(self, invitation: InvitationRecord) -> None:
         """Add an invitation as it is (seeding)."""
-        invitation.seq = self._next_seq()
-        invitation.visible_app_ids = self._ordered_apps(invitation.visible_app_ids)
-        self.invitations[invitation.id] = invitation
+        self._add_person(invitation, self.invitations)
+
+    def _add_person(self, person: _P, into: dict[str, _P]) -> None:
+        """File a member or invitation: next in order, its apps in app order."""
+        person.seq = self._next_seq()
+        person.visible_app_ids = self._ordered_apps(person.visible_app_ids)
+        into[person.id] = person
         self.touch()
 
     def _ordered_apps(self, ids: Iterable[str]) -> list[str]:
@@ -94,25 +96,37 @@ class World:
 
     def user_view(self, filters: Filters, sort: SortKey) -> list[UserRecord]:
         """Users matching ``filters`` in ``sort`` order (cached until the next write)."""
-
-        def build() -> list[UserRecord]:
-            users = [u for u in self.users.values() if user_matches(u, filters)]
-            return sort_records(
-                users, sort, {"username": lambda u: u.username, "lastName": lambda u: u.last_name}
-            )
-
-        return self._cached(("users", filters, sort), build)
+        keys: dict[str, Callable[[UserRecord], str]] = {
+            "username": lambda u: u.username,
+            "lastName": lambda u: u.last_name,
+        }
+        return self._people_view("users", self.users, user_matches, keys, filters, sort)
 
     def invitation_view(self, filters: Filters, sort: SortKey) -> list[InvitationRecord]:
         """Invitations matching ``filters`` in ``sort`` order."""
+        keys: dict[str, Callable[[InvitationRecord], str]] = {
+            "email": lambda i: i.email,
+            "lastName": lambda i: i.last_name,
+        }
+        found = self.invitations
+        return self._people_view("invitations", found, invitation_matches, keys, filters, sort)
 
-        def build() -> list[InvitationRecord]:
-            found = [i for i in self.invitations.values() if invitation_matches(i, filters)]
-            return sort_records(
-                found, sort, {"email": lambda i: i.email, "lastName": lambda i: i.last_name}
-            )
+    def _people_view(
+        self,
+        kind: str,
+        people: dict[str, _P],
+        matches: Callable[[_P, Filters], bool],
+        keys: dict[str, Callable[[_P], str]],
+        filters: Filters,
+        sort: SortKey,
+    ) -> list[_P]:
+        """The members or invitations matching ``filters``, sorted (cached until the next write)."""
 
-        return self._cached(("invitations", filters, sort), build)
+        def build() -> list[_P]:
+            found = [p for p in people.values() if matches(p, filters)]
+            return sort_records(found, sort, keys)
+
+        return self._cached((kind, filters, sort), build)
 
     def app_view(
         self, filters: Filters, sort: SortKey, visible_to: str | None = None
