@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
@@ -248,15 +248,11 @@ async def connect(
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None, warnings)
-    blob = _sealed_key(engine, settings, name, creds)
     record = store.add_connection(
         engine,
         name=name,
-        key_id=creds.key_id,
-        issuer_id=creds.issuer_id,
-        key_type=report.key_type or creds.key_type,
+        **_key_columns(engine, settings, name, creds, report),
         api_url=api_url,
-        encrypted_private_key=blob,
         healthy=report.ok,
         health_code=report.code,
         health_cause=report.cause,
@@ -267,13 +263,31 @@ async def connect(
     return ConnectOutcome(report, record, warnings)
 
 
-def _sealed_key(engine: Database, settings: Settings, name: str, creds: Credentials) -> bytes:
-    """The connection's private key, encrypted by the vault and bound to ``name``."""
+class _KeyColumns(TypedDict):
+    """What a connection stores of its key (new or rotated)."""
+
+    key_id: str
+    issuer_id: str | None
+    key_type: str
+    encrypted_private_key: bytes
+
+
+def _key_columns(
+    engine: Database, settings: Settings, name: str, creds: Credentials, report: DoctorReport
+) -> _KeyColumns:
+    """The key's columns: its ids, its type as the doctor found it, the private key sealed
+    by the vault and bound to ``name``."""
     from asc_access.store import keycheck  # lazy: the store (see the note above)
 
     pem = creds.private_key.pem_bytes()
-    return vault_for(settings, engine).encrypt(
+    blob = vault_for(settings, engine).encrypt(
         pem, purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
+    return _KeyColumns(
+        key_id=creds.key_id,
+        issuer_id=creds.issuer_id,
+        key_type=report.key_type or creds.key_type,
+        encrypted_private_key=blob,
     )
 
 
@@ -320,14 +334,10 @@ async def rotate_key(
         return ConnectOutcome(report, None)
     refusal = None if move else rotation_refusal(record, creds, url, report.capabilities)
     _refuse_move(refusal)
-    blob = _sealed_key(engine, settings, name, creds)
     saved = store.set_key(
         engine,
         name,
-        key_id=creds.key_id,
-        issuer_id=creds.issuer_id,
-        key_type=report.key_type or creds.key_type,
-        encrypted_private_key=blob,
+        **_key_columns(engine, settings, name, creds, report),
         healthy=True,
         capabilities=report.capabilities,
         api_url=url,
