@@ -116,6 +116,20 @@ def _get_person(
     return _single(call, resource, included)
 
 
+def _delete(call: Call, remove: Callable[[str], object]) -> Reply:
+    """Delete the user or invitation the path's ``id`` names."""
+    parse_query(call.raw_query, "write")
+    remove(call.path_params["id"])
+    return _no_content()
+
+
+def _person_apps(sandbox: Sandbox, call: Call, find: Callable[[str], Any]) -> Reply:
+    """The apps the user or invitation the path's ``id`` names can see."""
+    query = parse_query(call.raw_query, "related_apps")
+    person = find(call.path_params["id"])
+    return _related_apps(sandbox, call, query, person.visible_app_ids)
+
+
 # ----- users -------------------------------------------------------------------------
 def list_users(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users."""
@@ -140,16 +154,12 @@ def patch_user(sandbox: Sandbox, call: Call) -> Reply:
 
 def delete_user(sandbox: Sandbox, call: Call) -> Reply:
     """DELETE /v1/users/{id}."""
-    parse_query(call.raw_query, "write")
-    sandbox.world.delete_user(call.path_params["id"])
-    return _no_content()
+    return _delete(call, sandbox.world.delete_user)
 
 
 def user_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users/{id}/visibleApps."""
-    query = parse_query(call.raw_query, "related_apps")
-    user = sandbox.world.user(call.path_params["id"])
-    return _related_apps(sandbox, call, query, user.visible_app_ids)
+    return _person_apps(sandbox, call, sandbox.world.user)
 
 
 def _related_apps(sandbox: Sandbox, call: Call, query: Query, app_ids: list[str]) -> Reply:
@@ -221,16 +231,12 @@ def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
 
 def delete_invitation(sandbox: Sandbox, call: Call) -> Reply:
     """DELETE /v1/userInvitations/{id}."""
-    parse_query(call.raw_query, "write")
-    sandbox.world.delete_invitation(call.path_params["id"])
-    return _no_content()
+    return _delete(call, sandbox.world.delete_invitation)
 
 
 def invitation_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations/{id}/visibleApps."""
-    query = parse_query(call.raw_query, "related_apps")
-    invitation = sandbox.world.invitation(call.path_params["id"])
-    return _related_apps(sandbox, call, query, invitation.visible_app_ids)
+    return _person_apps(sandbox, call, sandbox.world.invitation)
 
 
 def invitation_linkages(sandbox: Sandbox, call: Call) -> Reply:
