@@ -166,24 +166,15 @@ class World:
     # ----- reads ---------------------------------------------------------------------
     def user(self, user_id: str) -> UserRecord:
         """The member with ``user_id`` or 404."""
-        found = self.users.get(user_id)
-        if found is None:
-            raise problems.not_found("users", user_id)
-        return found
+        return _found(self.users, "users", user_id)
 
     def invitation(self, invitation_id: str) -> InvitationRecord:
         """The invitation with ``invitation_id`` or 404."""
-        found = self.invitations.get(invitation_id)
-        if found is None:
-            raise problems.not_found("userInvitations", invitation_id)
-        return found
+        return _found(self.invitations, "userInvitations", invitation_id)
 
     def app(self, app_id: str) -> AppRecord:
         """The app with ``app_id`` or 404."""
-        found = self.apps.get(app_id)
-        if found is None:
-            raise problems.not_found("apps", app_id)
-        return found
+        return _found(self.apps, "apps", app_id)
 
     def is_expired(self, invitation: InvitationRecord) -> bool:
         """Whether the invitation's three days are over by the sandbox clock."""
@@ -394,3 +385,11 @@ class World:
         invitation.expiration = self.clock.now_datetime() - timedelta(seconds=1)
         self.touch()
         return invitation
+
+
+def _found(records: dict[str, _R], kind: str, record_id: str) -> _R:
+    """The record with ``record_id``, or Apple's 404 for a ``kind`` resource."""
+    found = records.get(record_id)
+    if found is None:
+        raise problems.not_found(kind, record_id)
+    return found
