@@ -96,6 +96,7 @@ def client_for_connection(
 
 def _metered(client_kwargs: dict[str, Any]) -> Any:
     """The client's rate budget, counted in the metrics (Apple requests, budget left per key)."""
+    # lazy: prometheus_client only once a client is built
     from asc_access.metrics import MeteredBudget
 
     inner = client_kwargs.get("budget")

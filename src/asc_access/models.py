@@ -20,9 +20,12 @@ __all__ = [
     "App",
     "AppLike",
     "Invitation",
+    "InvitationApps",
     "Person",
     "Role",
+    "TeamSource",
     "User",
+    "UserAppIds",
     "can_restrict_apps",
     "describe_app_choices",
     "match_app",
@@ -169,3 +172,50 @@ def match_app(ref: str, apps: Iterable[A]) -> list[A]:
 def describe_app_choices(apps: Sequence[AppLike]) -> str:
     """``com.a (Notes, 123), com.b (Notes, 456)`` for an ambiguity message."""
     return ", ".join(f"{a.bundle_id or a.id} ({a.name}, {a.id})" for a in apps)
+
+
+# -- the shapes a team's API offers (the sync and the actions each declare more) --------
+
+U_co = TypeVar("U_co", covariant=True)
+I_co = TypeVar("I_co", covariant=True)
+P_co = TypeVar("P_co", covariant=True)
+
+
+class TeamSource(Protocol[U_co, I_co, P_co]):
+    """One team's App Store Connect API: its users, invitations and apps.
+
+    :class:`asc_access.sync.SyncSource` and
+    :class:`asc_access.actions.ProvisioningSource` each name what they need of
+    the three collections (the API client satisfies both).
+    """
+
+    @property
+    def users(self) -> U_co:
+        """Members."""
+        ...
+
+    @property
+    def invitations(self) -> I_co:
+        """Invitations."""
+        ...
+
+    @property
+    def apps(self) -> P_co:
+        """Apps."""
+        ...
+
+
+class UserAppIds(Protocol):
+    """A member's app ids: ``GET /v1/users/{id}/relationships/visibleApps``, all pages."""
+
+    async def visible_app_ids(self, user_id: UserId) -> Sequence[AppId]:
+        """Every app id the user can see (all pages of the linkages)."""
+        ...
+
+
+class InvitationApps(Protocol):
+    """An invitation's apps: ``GET /v1/userInvitations/{id}/visibleApps``, all pages."""
+
+    async def visible_apps(self, invitation_id: InvitationId) -> Sequence[App]:
+        """Every app the invitation grants (all pages)."""
+        ...

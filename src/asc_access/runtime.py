@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from asc_access.api import AppStoreConnectClient, PacingBudget, RetryPolicy, TokenSource
 from asc_access.api.transport import AsyncTransport
@@ -29,6 +29,7 @@ from asc_access.clients import (
 )
 from asc_access.connection_rules import rotation_refusal, same_key_warnings
 from asc_access.credentials import (
+    Credentials,
     Evaluation,
     RawCredentials,
     Sourced,
@@ -69,7 +70,7 @@ DOCTOR_RETRY = RetryPolicy(max_attempts=3, base_delay=0.25, max_delay=2.0, total
 
 def open_store(settings: Settings | None = None) -> Database:
     """The store for ``settings`` (default: from the environment), home and schema ensured."""
-    from asc_access.config import Settings  # pydantic only once a store is opened
+    from asc_access.config import Settings  # lazy: pydantic only once a store is opened
     from asc_access.store.db import open_engine  # lazy: see the note on the store above
 
     return open_engine(settings or Settings.from_env())
@@ -236,8 +237,7 @@ async def connect(
     and cause, as long as the key itself could be read. Nothing is saved for a
     usage error. The private key is stored only encrypted.
     """
-    from asc_access.store import connections as store  # lazy: see the note above
-    from asc_access.store import keycheck
+    from asc_access.store import connections as store  # lazy: the store (see the note above)
 
     _check_new_name(engine, name)
     warnings = same_key_warnings(engine, evaluation.credentials, force=force)
@@ -248,17 +248,11 @@ async def connect(
     creds = evaluation.credentials
     if creds is None or report.usage_error or not (report.ok or force):
         return ConnectOutcome(report, None, warnings)
-    blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
-    )
     record = store.add_connection(
         engine,
         name=name,
-        key_id=creds.key_id,
-        issuer_id=creds.issuer_id,
-        key_type=report.key_type or creds.key_type,
+        **_key_columns(engine, settings, name, creds, report),
         api_url=api_url,
-        encrypted_private_key=blob,
         healthy=report.ok,
         health_code=report.code,
         health_cause=report.cause,
@@ -267,6 +261,40 @@ async def connect(
         sync_interval_seconds=sync_interval_seconds,
     )
     return ConnectOutcome(report, record, warnings)
+
+
+class _KeyColumns(TypedDict):
+    """What a connection stores of its key (new or rotated)."""
+
+    key_id: str
+    issuer_id: str | None
+    key_type: str
+    encrypted_private_key: bytes
+
+
+def _key_columns(
+    engine: Database, settings: Settings, name: str, creds: Credentials, report: DoctorReport
+) -> _KeyColumns:
+    """The key's columns: its ids, its type as the doctor found it, the private key sealed
+    by the vault and bound to ``name``."""
+    from asc_access.store import keycheck  # lazy: the store (see the note above)
+
+    pem = creds.private_key.pem_bytes()
+    blob = vault_for(settings, engine).encrypt(
+        pem, purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
+    )
+    return _KeyColumns(
+        key_id=creds.key_id,
+        issuer_id=creds.issuer_id,
+        key_type=report.key_type or creds.key_type,
+        encrypted_private_key=blob,
+    )
+
+
+def _refuse_move(refusal: str | None) -> None:
+    """Raise the rotation's refusal (the new key would move the connection), if any."""
+    if refusal is not None:
+        raise UsageError(refusal, context={"conflict": True, "input": "key"})
 
 
 async def rotate_key(
@@ -291,14 +319,12 @@ async def rotate_key(
     Raises:
         UsageError: the new key would move the connection (``context["conflict"]``).
     """
-    from asc_access.store import connections as store  # lazy: see the note above
-    from asc_access.store import keycheck
+    from asc_access.store import connections as store  # lazy: the store (see the note above)
 
     record = store.get_connection(engine, name)
     url = (api_url or record.api_url).rstrip("/")
     refusal = None if move else rotation_refusal(record, evaluation.credentials, url, None)
-    if refusal is not None:
-        raise UsageError(refusal, context={"conflict": True, "input": "key"})
+    _refuse_move(refusal)
     report = await diagnose_credentials(
         evaluation, url, client_factory=client_factory, wall_clock=wall_clock
     )
@@ -307,18 +333,11 @@ async def rotate_key(
     if creds is None or not report.ok:
         return ConnectOutcome(report, None)
     refusal = None if move else rotation_refusal(record, creds, url, report.capabilities)
-    if refusal is not None:
-        raise UsageError(refusal, context={"conflict": True, "input": "key"})
-    blob = vault_for(settings, engine).encrypt(
-        creds.private_key.pem_bytes(), purpose=KEY_PURPOSE, bound_to=keycheck.binding_for(name)
-    )
+    _refuse_move(refusal)
     saved = store.set_key(
         engine,
         name,
-        key_id=creds.key_id,
-        issuer_id=creds.issuer_id,
-        key_type=report.key_type or creds.key_type,
-        encrypted_private_key=blob,
+        **_key_columns(engine, settings, name, creds, report),
         healthy=True,
         capabilities=report.capabilities,
         api_url=url,

@@ -20,8 +20,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from asc_access import runtime
 from asc_access.config import Settings
+from asc_access.governance.check import after_sync
+from asc_access.metrics import metered_sync
 from asc_access.store.refs import ConnectionRef
+from asc_access.sync import sync_connection as sync_team
+from asc_access.sync.admission import admitted
 
 if TYPE_CHECKING:
     from asc_access.actions.locking import TeamLock
@@ -65,11 +70,6 @@ async def sync_connection(
         SyncDeferred: the key's budget does not cover the sync now (nothing spent).
         SyncError: the sync failed and recorded its run as failed.
     """
-    from asc_access import runtime
-    from asc_access.metrics import metered_sync
-    from asc_access.sync import sync_connection as sync_team
-    from asc_access.sync.admission import admitted
-
     kwargs = dict(client_kwargs or {})
     if budget is not None:
         kwargs["budget"] = budget
@@ -90,8 +90,6 @@ async def sync_connection(
                 return await metered_sync(sync)
         finally:
             if policies:
-                from asc_access.governance.check import after_sync
-
                 await asyncio.to_thread(after_sync, engine, settings, dispatch=alerts)
 
 
@@ -123,7 +121,7 @@ async def request_syncs(
     carry their runs); ``request_key`` names the one run of a single connection.
     """
     if refs and settings.broker_url:
-        from asc_access.queue.dispatch import enqueue_sync
+        from asc_access.queue.dispatch import enqueue_sync  # lazy: celery only with a broker
 
         docs = await asyncio.to_thread(
             enqueue_sync, settings, refs, wait, engine=engine, request_key=request_key

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from asc_access.sandbox import Sandbox, SandboxOptions
+from asc_access.sandbox.seeds import SeedSpec
 from asc_access.sandbox.vocabulary import can_restrict_apps
 
 
@@ -110,3 +111,11 @@ def test_ten_thousand_users_generate_completely() -> None:
     assert len({u.username.casefold() for u in world.users.values()}) == 10_000
     emails = {i.email.casefold() for i in world.invitations.values()}
     assert not emails & {u.username.casefold() for u in world.users.values()}
+
+
+def test_options_are_a_seed_spec_and_hand_out_a_plain_one() -> None:
+    options = SandboxOptions(seed="generated", users=3, apps=2, invitations=1, latency_ms=5)
+    assert isinstance(options, SeedSpec)
+    spec = options.seed_spec
+    assert type(spec) is SeedSpec
+    assert spec == SeedSpec("generated", 3, 2, 1, 0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asc_access.ids import AppId
-from asc_access.models import Invitation, User, can_restrict_apps
+from asc_access.models import Person, can_restrict_apps
 
 __all__ = ["Access", "app_names"]
 
@@ -52,28 +52,22 @@ class Access:
         return cls(role_tuple, all_apps, provisioning_allowed, apps)
 
     @classmethod
-    def of_user(cls, user: User) -> Access:
-        """The access of a member whose visible-app list is complete (never a capped include)."""
-        if user.visible_apps_capped:
+    def of_person(cls, person: Person) -> Access:
+        """The access of a member, or granted by an invitation, whose visible-app list is
+        complete (never a capped include)."""
+        if person.visible_apps_capped:
             raise ValueError("visible-apps list is truncated; read the full list first")
         return cls.of(
-            user.roles,
-            all_apps_visible=user.all_apps_visible,
-            provisioning_allowed=user.provisioning_allowed,
-            app_ids=user.visible_app_ids or (),
+            person.roles,
+            all_apps_visible=person.all_apps_visible,
+            provisioning_allowed=person.provisioning_allowed,
+            app_ids=person.visible_app_ids or (),
         )
 
-    @classmethod
-    def of_invitation(cls, invitation: Invitation) -> Access:
-        """The access a complete invitation grants (never a capped include)."""
-        if invitation.visible_apps_capped:
-            raise ValueError("visible-apps list is truncated; read the full list first")
-        return cls.of(
-            invitation.roles,
-            all_apps_visible=invitation.all_apps_visible,
-            provisioning_allowed=invitation.provisioning_allowed,
-            app_ids=invitation.visible_app_ids or (),
-        )
+    #: A member's access (:meth:`of_person`).
+    of_user = of_person
+    #: The access an invitation grants (:meth:`of_person`).
+    of_invitation = of_person
 
     def apps_text(self, labels: Mapping[str, str] | None = None) -> str:
         """``all apps``, ``no apps`` or ``apps com.example.a, com.example.b``."""

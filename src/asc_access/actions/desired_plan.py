@@ -184,26 +184,17 @@ def _remove_unlisted(
     blocked: bool,
 ) -> None:
     """Remove the members and cancel the invitations the file does not list."""
-    for member in members:
-        if blocked and _is_admin(member):
-            continue
-        b.step(
-            StepKind.REMOVE_USER,
-            team,
-            normalise_email(member.username),
-            "member not in the file",
-            subject_id=member.id,
-            before=Access.of_user(member),
-        )
-    for inv in invitations:
-        b.step(
-            StepKind.CANCEL_INVITATION,
-            team,
-            normalise_email(inv.email),
-            "invitation not in the file",
-            subject_id=inv.id,
-            before=Access.of_invitation(inv),
-        )
+    gone: list[tuple[StepKind, str, str, User | Invitation]] = [
+        (StepKind.REMOVE_USER, m.username, "member not in the file", m)
+        for m in members
+        if not (blocked and _is_admin(m))
+    ]
+    gone += [
+        (StepKind.CANCEL_INVITATION, i.email, "invitation not in the file", i) for i in invitations
+    ]
+    for kind, address, why, person in gone:
+        before = Access.of_person(person)
+        b.step(kind, team, normalise_email(address), why, subject_id=person.id, before=before)
 
 
 def _note_left_alone(

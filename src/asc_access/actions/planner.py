@@ -33,7 +33,7 @@ from asc_access.actions.safety import (
 from asc_access.actions.source import Team
 from asc_access.errors import ApiError, NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
-from asc_access.models import Role
+from asc_access.models import Role, User
 
 __all__ = [
     "PlanBuilder",
@@ -212,7 +212,8 @@ def _did_you_mean(team: Team, email: str) -> str:
     return f"; did you mean {' or '.join(near)}?" if near else ""
 
 
-async def _member_state(b: PlanBuilder, team: Team, email: str) -> PersonState:
+async def _editable_member(b: PlanBuilder, team: Team, email: str) -> tuple[User, Access] | None:
+    """The member ``email`` and their access; ``None`` (refused on ``b``) for the Account Holder."""
     state = await read_noting(b, team, email)
     if state.member is None:
         hint = (
@@ -222,7 +223,11 @@ async def _member_state(b: PlanBuilder, team: Team, email: str) -> PersonState:
             else _did_you_mean(team, email)
         )
         raise NotFoundLocallyError(f"{email} is not a member of team {team.name}{hint}")
-    return state
+    assert state.member_access is not None
+    if state.member.is_account_holder:
+        b.refuse(account_holder_refusal(team.name, email, "changes"))
+        return None
+    return state.member, state.member_access
 
 
 async def plan_set_roles(
@@ -232,13 +237,10 @@ async def plan_set_roles(
     email = check_email(email)
     new_roles = validate_roles(roles)
     b = PlanBuilder("set-roles", email, [team.name])
-    state = await _member_state(b, team, email)
-    assert state.member is not None
-    assert state.member_access is not None
-    member, before = state.member, state.member_access
-    if member.is_account_holder:
-        b.refuse(account_holder_refusal(team.name, email, "changes"))
+    found = await _editable_member(b, team, email)
+    if found is None:
         return b.build()
+    member, before = found
     if Role.ACCOUNT_HOLDER in new_roles:
         b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
         return b.build()
@@ -275,13 +277,10 @@ async def plan_set_apps(
     if modes != 1:
         raise UsageError("give one of: --app (the full list), --add/--remove, or --all-apps")
     b = PlanBuilder("set-apps", email, [team.name])
-    state = await _member_state(b, team, email)
-    assert state.member is not None
-    assert state.member_access is not None
-    member, before = state.member, state.member_access
-    if member.is_account_holder:
-        b.refuse(account_holder_refusal(team.name, email, "changes"))
+    found = await _editable_member(b, team, email)
+    if found is None:
         return b.build()
+    member, before = found
     if not all_apps and needs_all_apps(before.roles):
         b.refuse(all_apps_refusal(team.name, email, before.roles))
         return b.build()

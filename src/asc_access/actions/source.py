@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from asc_access.ids import AppId, InvitationId, UserId
-from asc_access.models import App, Invitation, User
+from asc_access.models import App, Invitation, InvitationApps, TeamSource, User, UserAppIds
 
 if TYPE_CHECKING:
     from asc_access.store.handle import Database
@@ -39,8 +39,8 @@ class ResponseInfoLike(Protocol):
         """Apple's ``X-Request-ID`` of the response."""
 
 
-class UsersSource(Protocol):
-    """``client.users``."""
+class UsersSource(UserAppIds, Protocol):
+    """``client.users``: find, change and remove members, and their app ids."""
 
     async def list(
         self,
@@ -65,9 +65,6 @@ class UsersSource(Protocol):
     async def delete(self, user_id: UserId) -> None:
         """Remove the user from the team."""
 
-    async def visible_app_ids(self, user_id: UserId) -> Sequence[AppId]:
-        """Every app id the user can see (all pages of the linkages)."""
-
     async def add_visible_apps(self, user_id: UserId, ids: builtins.list[AppId]) -> None:
         """Add apps to the user's visible apps."""
 
@@ -75,8 +72,8 @@ class UsersSource(Protocol):
         """Remove apps from the user's visible apps."""
 
 
-class InvitationsSource(Protocol):
-    """``client.invitations``."""
+class InvitationsSource(InvitationApps, Protocol):
+    """``client.invitations``: find, create and cancel invitations, and their apps."""
 
     async def list(
         self,
@@ -102,9 +99,6 @@ class InvitationsSource(Protocol):
     async def delete(self, invitation_id: InvitationId) -> None:
         """Cancel the invitation."""
 
-    async def visible_apps(self, invitation_id: InvitationId) -> Sequence[App]:
-        """Every app the invitation grants (all pages)."""
-
 
 class AppsSource(Protocol):
     """``client.apps``."""
@@ -118,20 +112,8 @@ class AppsSource(Protocol):
         """Apps matching the filters, all pages."""
 
 
-class ProvisioningSource(Protocol):
+class ProvisioningSource(TeamSource[UsersSource, InvitationsSource, AppsSource], Protocol):
     """One team's App Store Connect API, as the actions use it."""
-
-    @property
-    def users(self) -> UsersSource:
-        """User resources."""
-
-    @property
-    def invitations(self) -> InvitationsSource:
-        """Invitation resources."""
-
-    @property
-    def apps(self) -> AppsSource:
-        """App resources."""
 
     @property
     def last_response(self) -> ResponseInfoLike | None:

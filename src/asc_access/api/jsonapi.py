@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar
 
+from asc_access.api.query import INVITATION_FIELDS, USER_FIELDS
 from asc_access.api.types import Page
 from asc_access.errors import AppleError, UnexpectedResponseError
 from asc_access.ids import AppId, InvitationId, UserId
@@ -41,20 +42,9 @@ log = logging.getLogger("asc_access.api")
 
 T = TypeVar("T")
 
-_USER_ATTRIBUTES = frozenset(
-    {"username", "firstName", "lastName", "roles", "allAppsVisible", "provisioningAllowed"}
-)
-_INVITATION_ATTRIBUTES = frozenset(
-    {
-        "email",
-        "firstName",
-        "lastName",
-        "expirationDate",
-        "roles",
-        "allAppsVisible",
-        "provisioningAllowed",
-    }
-)
+#: The attributes of a person's resource: its ``fields[...]`` less the relationship.
+_USER_ATTRIBUTES = USER_FIELDS - {"visibleApps"}
+_INVITATION_ATTRIBUTES = INVITATION_FIELDS - {"visibleApps"}
 _MAX_ERRORS = 100
 #: Longest text attribute accepted. Apple's names, e-mails and bundle ids are far
 #: shorter; the store's columns hold 500 characters (PostgreSQL enforces it).

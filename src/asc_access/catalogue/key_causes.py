@@ -6,7 +6,9 @@ The first seven are proven locally (the credential checks raise them with
 
 from __future__ import annotations
 
-from asc_access.catalogue.model import CauseEntry, Certainty, cause_entry
+from functools import partial
+
+from asc_access.catalogue.model import CauseEntry, cause_entry
 from asc_access.catalogue.steps import (
     AGAIN,
     INDIVIDUAL,
@@ -19,19 +21,8 @@ from asc_access.catalogue.steps import (
 __all__ = ["KEY_CAUSES"]
 
 
-def _e(
-    cause: str,
-    title: str,
-    meaning: str,
-    certainty: Certainty,
-    rule: str,
-    evidence: str,
-    *steps: str,
-    error: str | None = None,
-) -> CauseEntry:
-    return cause_entry(
-        "APP-101", cause, title, meaning, certainty, rule, evidence, *steps, error=error
-    )
+#: Every key cause is reported as APP-101.
+_e = partial(cause_entry, "APP-101")
 
 
 KEY_CAUSES: tuple[CauseEntry, ...] = (

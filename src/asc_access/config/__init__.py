@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name == "Settings":
-        from asc_access.config.settings import Settings
+        from asc_access.config.settings import Settings  # lazy: pydantic only when asked for
 
         return Settings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -342,7 +342,7 @@ def _classify_unparsable(work: _Work, der: bytes, *, binary: bool) -> NoReturn:
 
 
 def _load_der_certificate(der: bytes) -> object:
-    from cryptography import x509  # only to name a wrong input; costly to import up front
+    from cryptography import x509  # lazy: only to name a wrong input; costly up front
 
     return x509.load_der_x509_certificate(der)
 

@@ -196,15 +196,7 @@ def _check_key_id(ev: Evaluation, key_id: str | None, note: str) -> str | None:
     problem = key_id_problem(key_id)
     source = raw.key_id.source if raw.key_id else "?"
     if problem:
-        ev.fail(
-            "key_id_format",
-            CredentialError(
-                f"the Key ID from {source} is malformed: {problem}{_filename_hint(raw)}",
-                cause="key_id_malformed",
-                source=source,
-                context={"key_id": shown(key_id)},
-            ),
-        )
+        _malformed(ev, "key_id", "Key ID", source, key_id, problem + _filename_hint(raw))
         return None
     ev.add("key_id_format", "pass", f"{key_id} from {source}{note}")
     return key_id
@@ -218,16 +210,23 @@ def _check_issuer_id(ev: Evaluation, issuer_id: str | None, note: str) -> str | 
     if UUID_PATTERN.match(issuer_id):
         ev.add("issuer_id_format", "pass", f"{issuer_id} from {source}{note}")
         return issuer_id
+    _malformed(ev, "issuer_id", "Issuer ID", source, issuer_id, issuer_problem(issuer_id))
+    return None
+
+
+def _malformed(
+    ev: Evaluation, field: str, label: str, source: str, value: str, problem: str
+) -> None:
+    """Fail the ``<field>_format`` check: the id from ``source`` is malformed."""
     ev.fail(
-        "issuer_id_format",
+        f"{field}_format",
         CredentialError(
-            f"the Issuer ID from {source} is malformed: {issuer_problem(issuer_id)}",
-            cause="issuer_id_malformed",
+            f"the {label} from {source} is malformed: {problem}",
+            cause=f"{field}_malformed",
             source=source,
-            context={"issuer_id": shown(issuer_id)},
+            context={field: shown(value)},
         ),
     )
-    return None
 
 
 def _filename_hint(raw: RawCredentials) -> str:

@@ -133,7 +133,7 @@ def _item_lines(item: Item) -> list[str]:
 
 def write_pdf(path: Path, campaign: Campaign, items: Sequence[Item]) -> str:
     """Write the PDF evidence report; its digest (the same as the CSV's)."""
-    from fpdf import FPDF  # imported here: only reports need it
+    from fpdf import FPDF  # lazy: only PDF reports need fpdf
 
     digest = digest_of(csv_rows(campaign, items))
     pdf = FPDF(format="A4")

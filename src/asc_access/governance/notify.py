@@ -137,7 +137,7 @@ def _apprise(url: str) -> Channel:
 
 
 def _apprise_send(url: str, scheme: str, document: dict[str, Any]) -> None:
-    import apprise
+    import apprise  # lazy: apprise loads its many plugins; only apprise URLs need it
 
     notifier = apprise.Apprise()
     if not notifier.add(url):

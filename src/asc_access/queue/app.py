@@ -20,7 +20,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from celery import Celery
+from celery import Celery, current_app
 
 from asc_access.config import Settings
 from asc_access.errors import UsageError
@@ -122,6 +122,4 @@ def new_request_key(kind: str = "manual") -> str:
 
 def send_alerts() -> None:
     """Queue the delivery of pending policy alerts (from inside a worker)."""
-    from celery import current_app
-
     current_app.send_task(ALERTS_TASK)

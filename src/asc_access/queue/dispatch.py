@@ -65,7 +65,7 @@ def enqueue_sync(
     """
     config = config or worker_config_for(settings)
     if engine is None:
-        from asc_access.store.db import open_engine
+        from asc_access.store.db import open_engine  # lazy: alembic only without an engine
 
         engine = open_engine(settings)
     targets = _targets(engine, connections)

@@ -239,7 +239,7 @@ async def _drop(scope: Scope) -> None:
         return
     # In-process (httpx.ASGITransport) there is no socket to close: raise what httpx
     # raises when a server hangs up without answering.
-    import httpx
+    import httpx  # lazy: only the in-process (ASGITransport) sandbox needs httpx
 
     raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
 

@@ -109,7 +109,6 @@ class Renderer:
         apps: dict[str, AppRecord],
     ) -> Doc:
         """A ``users`` resource object; included apps are added to ``included``."""
-        fields = query.fields_for("users")
         values: dict[str, Any] = {
             "username": user.username,
             "firstName": user.first_name,
@@ -118,15 +117,7 @@ class Renderer:
             "allAppsVisible": user.all_apps_visible,
             "provisioningAllowed": user.provisioning_allowed,
         }
-        path = f"/v1/users/{user.id}"
-        doc: Doc = {"type": "users", "id": user.id}
-        doc["attributes"] = {k: v for k, v in values.items() if fields is None or k in fields}
-        if fields is None or "visibleApps" in fields:
-            doc["relationships"] = {
-                "visibleApps": self._visible_apps(path, user.visible_app_ids, query, included, apps)
-            }
-        doc["links"] = {"self": f"{self.base}{path}"}
-        return doc
+        return self._person("users", user.id, values, user.visible_app_ids, query, included, apps)
 
     def invitation(
         self,
@@ -136,7 +127,6 @@ class Renderer:
         apps: dict[str, AppRecord],
     ) -> Doc:
         """A ``userInvitations`` resource object."""
-        fields = query.fields_for("userInvitations")
         values: dict[str, Any] = {
             "email": invitation.email,
             "firstName": invitation.first_name,
@@ -146,14 +136,29 @@ class Renderer:
             "allAppsVisible": invitation.all_apps_visible,
             "provisioningAllowed": invitation.provisioning_allowed,
         }
-        path = f"/v1/userInvitations/{invitation.id}"
-        doc: Doc = {"type": "userInvitations", "id": invitation.id}
+        app_ids = invitation.visible_app_ids
+        return self._person(
+            "userInvitations", invitation.id, values, app_ids, query, included, apps
+        )
+
+    def _person(
+        self,
+        kind: str,
+        resource_id: str,
+        values: dict[str, Any],
+        app_ids: list[str],
+        query: Query,
+        included: dict[str, Doc],
+        apps: dict[str, AppRecord],
+    ) -> Doc:
+        """A person's resource object (a user or an invitation): sparse fields, visible apps."""
+        fields = query.fields_for(kind)
+        path = f"/v1/{kind}/{resource_id}"
+        doc: Doc = {"type": kind, "id": resource_id}
         doc["attributes"] = {k: v for k, v in values.items() if fields is None or k in fields}
         if fields is None or "visibleApps" in fields:
             doc["relationships"] = {
-                "visibleApps": self._visible_apps(
-                    path, invitation.visible_app_ids, query, included, apps
-                )
+                "visibleApps": self._visible_apps(path, app_ids, query, included, apps)
             }
         doc["links"] = {"self": f"{self.base}{path}"}
         return doc

@@ -45,28 +45,28 @@ class RouteParams:
 
 _ROLE_ENUM: tuple[str, ...] = ROLES
 
+
+def _people(kind: str, person_fields: tuple[str, ...], address: str) -> tuple[RouteParams, ...]:
+    """A people collection's routes (members, invitations): the listing, then one resource."""
+    fields = {kind: person_fields, "apps": APP_FIELDS}
+    listing = RouteParams(
+        filters={address: None, "roles": _ROLE_ENUM, "visibleApps": None},
+        sorts=(address, "lastName"),
+        fields=fields,
+        includes=("visibleApps",),
+        paged=True,
+    )
+    return listing, RouteParams(fields=fields, includes=("visibleApps",))
+
+
+_USERS, _USER = _people("users", USER_FIELDS, "username")
+_INVITATIONS, _INVITATION = _people("userInvitations", INVITATION_FIELDS, "email")
+
 ROUTE_PARAMS: dict[str, RouteParams] = {
-    "users": RouteParams(
-        filters={"username": None, "roles": _ROLE_ENUM, "visibleApps": None},
-        sorts=("username", "lastName"),
-        fields={"users": USER_FIELDS, "apps": APP_FIELDS},
-        includes=("visibleApps",),
-        paged=True,
-    ),
-    "user": RouteParams(
-        fields={"users": USER_FIELDS, "apps": APP_FIELDS}, includes=("visibleApps",)
-    ),
-    "invitations": RouteParams(
-        filters={"email": None, "roles": _ROLE_ENUM, "visibleApps": None},
-        sorts=("email", "lastName"),
-        fields={"userInvitations": INVITATION_FIELDS, "apps": APP_FIELDS},
-        includes=("visibleApps",),
-        paged=True,
-    ),
-    "invitation": RouteParams(
-        fields={"userInvitations": INVITATION_FIELDS, "apps": APP_FIELDS},
-        includes=("visibleApps",),
-    ),
+    "users": _USERS,
+    "user": _USER,
+    "invitations": _INVITATIONS,
+    "invitation": _INVITATION,
     "related_apps": RouteParams(fields={"apps": APP_FIELDS}, paged=True),
     "linkages": RouteParams(paged=True),
     "apps": RouteParams(

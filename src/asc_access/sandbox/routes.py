@@ -86,23 +86,59 @@ def _body(call: Call) -> Any:
     return bodies.read_json(call.headers.get("content-type"), call.body)
 
 
+#: A person's renderer (:meth:`Renderer.user`, :meth:`Renderer.invitation`).
+PersonRender = Callable[[Renderer, Any, Query, dict[str, Doc], dict[str, Any]], Doc]
+
+
+def _list_people(
+    sandbox: Sandbox,
+    call: Call,
+    scope: str,
+    view_of: Callable[[Any, Any], Sequence[Any]],
+    render: PersonRender,
+) -> Reply:
+    """A page of users or invitations, filtered and sorted by ``view_of``."""
+    query = parse_query(call.raw_query, scope)
+    view = view_of(query.filters, query.sort)
+    renderer = _renderer(sandbox, call)
+    apps = sandbox.world.apps
+    return _collection(call, query, view, lambda r, inc: render(renderer, r, query, inc, apps))
+
+
+def _get_person(
+    sandbox: Sandbox, call: Call, scope: str, find: Callable[[str], Any], render: PersonRender
+) -> Reply:
+    """One user or invitation, by the path's ``id``."""
+    query = parse_query(call.raw_query, scope)
+    record = find(call.path_params["id"])
+    included: dict[str, Doc] = {}
+    resource = render(_renderer(sandbox, call), record, query, included, sandbox.world.apps)
+    return _single(call, resource, included)
+
+
+def _delete(call: Call, remove: Callable[[str], object]) -> Reply:
+    """Delete the user or invitation the path's ``id`` names."""
+    parse_query(call.raw_query, "write")
+    remove(call.path_params["id"])
+    return _no_content()
+
+
+def _person_apps(sandbox: Sandbox, call: Call, find: Callable[[str], Any]) -> Reply:
+    """The apps the user or invitation the path's ``id`` names can see."""
+    query = parse_query(call.raw_query, "related_apps")
+    person = find(call.path_params["id"])
+    return _related_apps(sandbox, call, query, person.visible_app_ids)
+
+
 # ----- users -------------------------------------------------------------------------
 def list_users(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users."""
-    query = parse_query(call.raw_query, "users")
-    view = sandbox.world.user_view(query.filters, query.sort)
-    renderer = _renderer(sandbox, call)
-    apps = sandbox.world.apps
-    return _collection(call, query, view, lambda u, inc: renderer.user(u, query, inc, apps))
+    return _list_people(sandbox, call, "users", sandbox.world.user_view, Renderer.user)
 
 
 def get_user(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users/{id}."""
-    query = parse_query(call.raw_query, "user")
-    user = sandbox.world.user(call.path_params["id"])
-    included: dict[str, Doc] = {}
-    resource = _renderer(sandbox, call).user(user, query, included, sandbox.world.apps)
-    return _single(call, resource, included)
+    return _get_person(sandbox, call, "user", sandbox.world.user, Renderer.user)
 
 
 def patch_user(sandbox: Sandbox, call: Call) -> Reply:
@@ -118,16 +154,12 @@ def patch_user(sandbox: Sandbox, call: Call) -> Reply:
 
 def delete_user(sandbox: Sandbox, call: Call) -> Reply:
     """DELETE /v1/users/{id}."""
-    parse_query(call.raw_query, "write")
-    sandbox.world.delete_user(call.path_params["id"])
-    return _no_content()
+    return _delete(call, sandbox.world.delete_user)
 
 
 def user_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users/{id}/visibleApps."""
-    query = parse_query(call.raw_query, "related_apps")
-    user = sandbox.world.user(call.path_params["id"])
-    return _related_apps(sandbox, call, query, user.visible_app_ids)
+    return _person_apps(sandbox, call, sandbox.world.user)
 
 
 def _related_apps(sandbox: Sandbox, call: Call, query: Query, app_ids: list[str]) -> Reply:
@@ -175,20 +207,14 @@ def remove_linkages(sandbox: Sandbox, call: Call) -> Reply:
 # ----- invitations -------------------------------------------------------------------
 def list_invitations(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations."""
-    query = parse_query(call.raw_query, "invitations")
-    view = sandbox.world.invitation_view(query.filters, query.sort)
-    renderer = _renderer(sandbox, call)
-    apps = sandbox.world.apps
-    return _collection(call, query, view, lambda i, inc: renderer.invitation(i, query, inc, apps))
+    world = sandbox.world
+    return _list_people(sandbox, call, "invitations", world.invitation_view, Renderer.invitation)
 
 
 def get_invitation(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations/{id}."""
-    query = parse_query(call.raw_query, "invitation")
-    invitation = sandbox.world.invitation(call.path_params["id"])
-    included: dict[str, Doc] = {}
-    resource = _renderer(sandbox, call).invitation(invitation, query, included, sandbox.world.apps)
-    return _single(call, resource, included)
+    world = sandbox.world
+    return _get_person(sandbox, call, "invitation", world.invitation, Renderer.invitation)
 
 
 def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
@@ -205,16 +231,12 @@ def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
 
 def delete_invitation(sandbox: Sandbox, call: Call) -> Reply:
     """DELETE /v1/userInvitations/{id}."""
-    parse_query(call.raw_query, "write")
-    sandbox.world.delete_invitation(call.path_params["id"])
-    return _no_content()
+    return _delete(call, sandbox.world.delete_invitation)
 
 
 def invitation_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations/{id}/visibleApps."""
-    query = parse_query(call.raw_query, "related_apps")
-    invitation = sandbox.world.invitation(call.path_params["id"])
-    return _related_apps(sandbox, call, query, invitation.visible_app_ids)
+    return _person_apps(sandbox, call, sandbox.world.invitation)
 
 
 def invitation_linkages(sandbox: Sandbox, call: Call) -> Reply:

@@ -66,6 +66,14 @@ _DEMO_PEOPLE: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...] | None, boo
     ("Grace", "Kim", ("SALES", "ACCESS_TO_REPORTS"), None, False),
 )
 
+#: The demo invitations: one pending, one expired (days until it expires).
+_DEMO_INVITATIONS: tuple[
+    tuple[str, str, tuple[str, ...], tuple[str, ...] | None, bool, int], ...
+] = (
+    ("Ella", "Johansson", ("DEVELOPER",), ("tidepool",), True, 2),
+    ("Lucas", "Moreau", ("MARKETING",), None, False, -2),
+)
+
 #: The demo users the named individual keys belong to.
 DEMO_KEY_USERS = {"individual-admin": "priya.raman", "individual-developer": "sofia.rossi"}
 
@@ -96,33 +104,21 @@ def _seed_demo(world: World) -> None:
             )
         )
     now = world.clock.now_datetime()
-    pending = demo_email("Ella", "Johansson")
-    world.add_invitation(
-        InvitationRecord(
-            id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{pending}")),
-            email=pending,
-            first_name="Ella",
-            last_name="Johansson",
-            roles=["DEVELOPER"],
-            all_apps_visible=False,
-            provisioning_allowed=True,
-            expiration=now + timedelta(days=2),
-            visible_app_ids=[by_suffix["tidepool"]],
+    for first, last, roles, apps, provisioning, days_left in _DEMO_INVITATIONS:
+        email = demo_email(first, last)
+        world.add_invitation(
+            InvitationRecord(
+                id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{email}")),
+                email=email,
+                first_name=first,
+                last_name=last,
+                roles=list(roles),
+                all_apps_visible=apps is None,
+                provisioning_allowed=provisioning,
+                expiration=now + timedelta(days=days_left),
+                visible_app_ids=[by_suffix[s] for s in apps or ()],
+            )
         )
-    )
-    expired = demo_email("Lucas", "Moreau")
-    world.add_invitation(
-        InvitationRecord(
-            id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{expired}")),
-            email=expired,
-            first_name="Lucas",
-            last_name="Moreau",
-            roles=["MARKETING"],
-            all_apps_visible=True,
-            provisioning_allowed=False,
-            expiration=now - timedelta(days=2),
-        )
-    )
 
 
 def _words(text: str) -> tuple[str, ...]:

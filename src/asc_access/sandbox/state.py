@@ -7,7 +7,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,9 @@ KEY_NAMES = ("admin", "developer", "individual-admin", "individual-developer", "
 
 
 @dataclass(frozen=True, slots=True)
-class SandboxOptions:
-    """How to start: the seed, latency for every call, the hourly quota."""
+class SandboxOptions(SeedSpec):
+    """How to start: the seed (a :class:`SeedSpec`), latency for every call, the hourly quota."""
 
-    seed: str = "demo"
-    users: int = 0
-    apps: int = 0
-    invitations: int = 0
-    random_seed: int = 0
     latency_ms: int = 0
     rate_limit: int = DEFAULT_HOURLY_LIMIT
     issuer_id: str | None = None
@@ -41,7 +36,7 @@ class SandboxOptions:
     @property
     def seed_spec(self) -> SeedSpec:
         """The seed part of the options."""
-        return SeedSpec(self.seed, self.users, self.apps, self.invitations, self.random_seed)
+        return SeedSpec(**{f.name: getattr(self, f.name) for f in fields(SeedSpec)})
 
 
 @dataclass(slots=True)

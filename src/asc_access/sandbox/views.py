@@ -49,25 +49,27 @@ def _filter_values(filters: Filters, name: str) -> tuple[str, ...] | None:
 
 
 def user_matches(user: UserRecord, filters: Filters) -> bool:
-    names = _filter_values(filters, "username")
-    if names is not None and user.username.casefold() not in {n.casefold() for n in names}:
-        return False
-    roles = _filter_values(filters, "roles")
-    if roles is not None and not set(roles) & set(user.roles):
-        return False
-    apps = _filter_values(filters, "visibleApps")
-    return apps is None or bool(set(apps) & set(user.visible_app_ids))
+    """Whether the member passes the filters (``username``, ``roles``, ``visibleApps``)."""
+    return _person_matches(user, user.username, "username", filters)
 
 
 def invitation_matches(invitation: InvitationRecord, filters: Filters) -> bool:
-    emails = _filter_values(filters, "email")
-    if emails is not None and invitation.email.casefold() not in {e.casefold() for e in emails}:
+    """Whether the invitation passes the filters (``email``, ``roles``, ``visibleApps``)."""
+    return _person_matches(invitation, invitation.email, "email", filters)
+
+
+def _person_matches(
+    person: UserRecord | InvitationRecord, address: str, address_filter: str, filters: Filters
+) -> bool:
+    """A person's filters: the address (case-insensitive), any of the roles, any of the apps."""
+    addresses = _filter_values(filters, address_filter)
+    if addresses is not None and address.casefold() not in {a.casefold() for a in addresses}:
         return False
     roles = _filter_values(filters, "roles")
-    if roles is not None and not set(roles) & set(invitation.roles):
+    if roles is not None and not set(roles) & set(person.roles):
         return False
     apps = _filter_values(filters, "visibleApps")
-    return apps is None or bool(set(apps) & set(invitation.visible_app_ids))
+    return apps is None or bool(set(apps) & set(person.visible_app_ids))
 
 
 def app_matches(app: AppRecord, filters: Filters) -> bool:

@@ -31,6 +31,7 @@ INVITATION_LIFETIME = timedelta(days=3)
 _VIEW_CACHE_SIZE = 64
 
 _R = TypeVar("_R", UserRecord, InvitationRecord, AppRecord)
+_P = TypeVar("_P", UserRecord, InvitationRecord)
 
 
 class World:
@@ -65,16 +66,17 @@ class World:
 
     def add_user(self, user: UserRecord) -> None:
         """Add a member (seeding and invitation acceptance)."""
-        user.seq = self._next_seq()
-        user.visible_app_ids = self._ordered_apps(user.visible_app_ids)
-        self.users[user.id] = user
-        self.touch()
+        self._add_person(user, self.users)
 
     def add_invitation(self, invitation: InvitationRecord) -> None:
         """Add an invitation as it is (seeding)."""
-        invitation.seq = self._next_seq()
-        invitation.visible_app_ids = self._ordered_apps(invitation.visible_app_ids)
-        self.invitations[invitation.id] = invitation
+        self._add_person(invitation, self.invitations)
+
+    def _add_person(self, person: _P, into: dict[str, _P]) -> None:
+        """File a member or invitation: next in order, its apps in app order."""
+        person.seq = self._next_seq()
+        person.visible_app_ids = self._ordered_apps(person.visible_app_ids)
+        into[person.id] = person
         self.touch()
 
     def _ordered_apps(self, ids: Iterable[str]) -> list[str]:
@@ -94,25 +96,37 @@ class World:
 
     def user_view(self, filters: Filters, sort: SortKey) -> list[UserRecord]:
         """Users matching ``filters`` in ``sort`` order (cached until the next write)."""
-
-        def build() -> list[UserRecord]:
-            users = [u for u in self.users.values() if user_matches(u, filters)]
-            return sort_records(
-                users, sort, {"username": lambda u: u.username, "lastName": lambda u: u.last_name}
-            )
-
-        return self._cached(("users", filters, sort), build)
+        keys: dict[str, Callable[[UserRecord], str]] = {
+            "username": lambda u: u.username,
+            "lastName": lambda u: u.last_name,
+        }
+        return self._people_view("users", self.users, user_matches, keys, filters, sort)
 
     def invitation_view(self, filters: Filters, sort: SortKey) -> list[InvitationRecord]:
         """Invitations matching ``filters`` in ``sort`` order."""
+        keys: dict[str, Callable[[InvitationRecord], str]] = {
+            "email": lambda i: i.email,
+            "lastName": lambda i: i.last_name,
+        }
+        found = self.invitations
+        return self._people_view("invitations", found, invitation_matches, keys, filters, sort)
 
-        def build() -> list[InvitationRecord]:
-            found = [i for i in self.invitations.values() if invitation_matches(i, filters)]
-            return sort_records(
-                found, sort, {"email": lambda i: i.email, "lastName": lambda i: i.last_name}
-            )
+    def _people_view(
+        self,
+        kind: str,
+        people: dict[str, _P],
+        matches: Callable[[_P, Filters], bool],
+        keys: dict[str, Callable[[_P], str]],
+        filters: Filters,
+        sort: SortKey,
+    ) -> list[_P]:
+        """The members or invitations matching ``filters``, sorted (cached until the next write)."""
 
-        return self._cached(("invitations", filters, sort), build)
+        def build() -> list[_P]:
+            found = [p for p in people.values() if matches(p, filters)]
+            return sort_records(found, sort, keys)
+
+        return self._cached((kind, filters, sort), build)
 
     def app_view(
         self, filters: Filters, sort: SortKey, visible_to: str | None = None
@@ -152,24 +166,15 @@ class World:
     # ----- reads ---------------------------------------------------------------------
     def user(self, user_id: str) -> UserRecord:
         """The member with ``user_id`` or 404."""
-        found = self.users.get(user_id)
-        if found is None:
-            raise problems.not_found("users", user_id)
-        return found
+        return _found(self.users, "users", user_id)
 
     def invitation(self, invitation_id: str) -> InvitationRecord:
         """The invitation with ``invitation_id`` or 404."""
-        found = self.invitations.get(invitation_id)
-        if found is None:
-            raise problems.not_found("userInvitations", invitation_id)
-        return found
+        return _found(self.invitations, "userInvitations", invitation_id)
 
     def app(self, app_id: str) -> AppRecord:
         """The app with ``app_id`` or 404."""
-        found = self.apps.get(app_id)
-        if found is None:
-            raise problems.not_found("apps", app_id)
-        return found
+        return _found(self.apps, "apps", app_id)
 
     def is_expired(self, invitation: InvitationRecord) -> bool:
         """Whether the invitation's three days are over by the sandbox clock."""
@@ -380,3 +385,11 @@ class World:
         invitation.expiration = self.clock.now_datetime() - timedelta(seconds=1)
         self.touch()
         return invitation
+
+
+def _found(records: dict[str, _R], kind: str, record_id: str) -> _R:
+    """The record with ``record_id``, or Apple's 404 for a ``kind`` resource."""
+    found = records.get(record_id)
+    if found is None:
+        raise problems.not_found(kind, record_id)
+    return found

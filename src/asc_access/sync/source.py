@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, TypeVar
 
 from asc_access.errors import RateLimitSnapshot
-from asc_access.ids import InvitationId, UserId
-from asc_access.models import App, Invitation, User
+from asc_access.models import App, Invitation, InvitationApps, TeamSource, User, UserAppIds
 
 __all__ = [
     "APP_FIELDS",
@@ -43,8 +42,8 @@ class PageLike(Protocol[T_co]):
         ...
 
 
-class UserPages(Protocol):
-    """``client.users``: pages of members, and one member's full app list."""
+class _PersonPages(Protocol[T_co]):
+    """Pages of people (members or invitations), each with its first visible apps."""
 
     def pages(
         self,
@@ -52,31 +51,17 @@ class UserPages(Protocol):
         include_visible_apps: bool = ...,
         limit: int = ...,
         visible_apps_limit: int = ...,
-    ) -> AsyncIterator[PageLike[User]]:
-        """``GET /v1/users`` page by page, following ``links.next``."""
-        ...
-
-    async def visible_app_ids(self, user_id: UserId) -> Sequence[str]:
-        """``GET /v1/users/{id}/relationships/visibleApps``, all pages."""
+    ) -> AsyncIterator[PageLike[T_co]]:
+        """The collection page by page, following ``links.next``."""
         ...
 
 
-class InvitationPages(Protocol):
-    """``client.invitations``: pages of invitations, and one invitation's app list."""
+class UserPages(_PersonPages[User], UserAppIds, Protocol):
+    """``client.users``: pages of members (``GET /v1/users``), and one member's app ids."""
 
-    def pages(
-        self,
-        *,
-        include_visible_apps: bool = ...,
-        limit: int = ...,
-        visible_apps_limit: int = ...,
-    ) -> AsyncIterator[PageLike[Invitation]]:
-        """``GET /v1/userInvitations`` page by page."""
-        ...
 
-    async def visible_apps(self, invitation_id: InvitationId) -> Sequence[App]:
-        """``GET /v1/userInvitations/{id}/visibleApps``, all pages."""
-        ...
+class InvitationPages(_PersonPages[Invitation], InvitationApps, Protocol):
+    """``client.invitations``: pages of invitations, and one invitation's apps."""
 
 
 class AppPages(Protocol):
@@ -89,23 +74,8 @@ class AppPages(Protocol):
         ...
 
 
-class SyncSource(Protocol):
-    """Everything a sync reads, plus the counters it reports."""
-
-    @property
-    def users(self) -> UserPages:
-        """Members."""
-        ...
-
-    @property
-    def invitations(self) -> InvitationPages:
-        """Invitations."""
-        ...
-
-    @property
-    def apps(self) -> AppPages:
-        """Apps."""
-        ...
+class SyncSource(TeamSource[UserPages, InvitationPages, AppPages], Protocol):
+    """Everything a sync reads (members, invitations, apps), plus the counters it reports."""
 
     @property
     def request_count(self) -> int:

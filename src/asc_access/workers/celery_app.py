@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from asc_access.queue.app import configured_app
 from asc_access.queue.config import WorkerConfig
+from asc_access.queue.logging import configure_json_logging
 from asc_access.workers.tasks import register_tasks
 
 __all__ = ["create_app"]
@@ -31,8 +33,6 @@ def create_app(config: WorkerConfig | None = None) -> Celery:
 
 def _json_logging(loglevel: str | int | None = None, **_: Any) -> None:
     """Celery's ``setup_logging``: JSON lines on stderr; Celery installs no handler of its own."""
-    from asc_access.queue.logging import configure_json_logging
-
     configure_json_logging(loglevel or "INFO")
 
 
@@ -44,8 +44,6 @@ def __getattr__(name: str) -> Any:
     global _app
     if name in {"app", "celery"}:
         if _app is None:
-            from celery.signals import setup_logging
-
             setup_logging.connect(_json_logging, weak=False)
             _app = create_app()
         return _app

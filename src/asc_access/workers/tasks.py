@@ -37,15 +37,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from redis import Redis
 
 from asc_access.config import Settings
 from asc_access.errors import AscAccessError
+from asc_access.governance.check import deliver_pending
+from asc_access.governance.notify import NotifySettings
 from asc_access.queue.app import ALERTS_TASK, SYNC_TASK, send_alerts
 from asc_access.queue.config import WorkerConfig
 from asc_access.queue.lock import ConnectionLock
 from asc_access.queue.logging import bind, log_context
 from asc_access.queue.team_lock import ACTION_PREFIX
+from asc_access.store.db import open_engine
 from asc_access.store.handle import Database
 from asc_access.store.refs import ConnectionRef, find_ref
 from asc_access.store.task_runs import (
@@ -56,6 +60,7 @@ from asc_access.store.task_runs import (
     run_of_request,
 )
 from asc_access.sync.admission import SyncDeferred
+from asc_access.syncs import sync_connection
 from asc_access.workers.budget import RedisRateBudget
 from asc_access.workers.idempotency import run_summary, time_limit_summary
 
@@ -94,8 +99,6 @@ async def default_runner(
     The connection's lock is already held (the team lock's very key); the policies'
     alerts go out as a task of their own.
     """
-    from asc_access.syncs import sync_connection
-
     return await sync_connection(
         engine, settings, connection, request_key=request_key, budget=budget, alerts=send_alerts
     )
@@ -123,8 +126,6 @@ class WorkerContext:
         """The store (opened, schema ensured, on first use in this process)."""
         with self._guard:
             if self._engine is None:
-                from asc_access.store.db import open_engine
-
                 self._engine = open_engine(self.settings)
             return self._engine
 
@@ -305,13 +306,9 @@ def worker_context() -> WorkerContext:
 
 def register_tasks(app: Any) -> None:
     """Register the sync task and the alerts task on a Celery app."""
-    from celery.exceptions import SoftTimeLimitExceeded
 
     @app.task(name=ALERTS_TASK)  # type: ignore[untyped-decorator]
     def deliver_alerts_task() -> int:
-        from asc_access.governance.check import deliver_pending
-        from asc_access.governance.notify import NotifySettings
-
         return len(deliver_pending(worker_context().engine, NotifySettings.from_env()))
 
     @app.task(name=SYNC_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 from asc_access.api.jsonapi import decode_app, decode_page, decode_single
 from asc_access.api.pagination import paginate
@@ -17,7 +18,18 @@ from asc_access.api.resources._base import Resource, collect, path_id
 from asc_access.api.types import Page
 from asc_access.models import App
 
-__all__ = ["AppsResource"]
+__all__ = ["AppListOptions", "AppsResource"]
+
+
+class AppListOptions(TypedDict, total=False):
+    """The keywords of :meth:`AppsResource.pages`, for :meth:`AppsResource.list`."""
+
+    ids: Values
+    bundle_ids: Values
+    names: Values
+    sort: Values
+    fields: Values
+    limit: int
 
 
 class AppsResource(Resource):
@@ -55,22 +67,9 @@ class AppsResource(Resource):
             key=lambda app: app.id,
         )
 
-    async def list(
-        self,
-        *,
-        ids: Values = None,
-        bundle_ids: Values = None,
-        names: Values = None,
-        sort: Values = None,
-        fields: Values = APP_LIST_FIELDS,
-        limit: int = 200,
-    ) -> builtins.list[App]:
+    async def list(self, **options: Unpack[AppListOptions]) -> builtins.list[App]:
         """Every app across all pages (same arguments as :meth:`pages`)."""
-        return await collect(
-            self.pages(
-                ids=ids, bundle_ids=bundle_ids, names=names, sort=sort, fields=fields, limit=limit
-            )
-        )
+        return await collect(self.pages(**options))
 
     async def get(self, app_id: str, *, fields: Values = APP_LIST_FIELDS) -> App:
         """``GET /v1/apps/{id}`` (``ResourceNotFoundError`` when the id is unknown)."""
