@@ -30,6 +30,7 @@ __all__ = [
     "ConnectionRecord",
     "add_connection",
     "check_connection_name",
+    "connection_record",
     "connections_with_key",
     "delete_connection",
     "get_connection",
@@ -102,7 +103,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _record(row: Any) -> ConnectionRecord:
+def connection_record(row: Any) -> ConnectionRecord:
+    """A saved connection from a ``connections`` row."""
     m = row._mapping
     return record(
         ConnectionRecord,
@@ -182,7 +184,7 @@ def _get(conn: Connection, name: str) -> ConnectionRecord:
             f"no connection named {name!r} (see `asc-access connections`)",
             context={"connection": name},
         )
-    return _record(row)
+    return connection_record(row)
 
 
 def get_connection(db: Engine | Connection, name: str) -> ConnectionRecord:
@@ -199,14 +201,14 @@ def get_connection_by_id(db: Engine, connection_id: int) -> ConnectionRecord:
         row = conn.execute(select(connections).where(connections.c.id == connection_id)).first()
     if row is None:
         raise NotFoundLocallyError(f"no connection with id {connection_id}")
-    return _record(row)
+    return connection_record(row)
 
 
 def list_connections(db: Engine) -> list[ConnectionRecord]:
     """Every saved connection, by name."""
     with db.connect() as conn:
         rows = conn.execute(select(connections).order_by(connections.c.name)).all()
-    return [_record(row) for row in rows]
+    return [connection_record(row) for row in rows]
 
 
 def connections_with_key(db: Engine, key_id: str, issuer_id: str | None) -> list[ConnectionRecord]:
@@ -217,7 +219,7 @@ def connections_with_key(db: Engine, key_id: str, issuer_id: str | None) -> list
         rows = conn.execute(
             select(connections).where(c.key_id == key_id, issuer).order_by(c.name)
         ).all()
-    return [_record(row) for row in rows]
+    return [connection_record(row) for row in rows]
 
 
 def update_health(
