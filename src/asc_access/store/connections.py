@@ -22,7 +22,7 @@ from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import name_problem, shown_name
 from asc_access.store.db import checkpoint_wal
 from asc_access.store.rotation import as_previous
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import utc_or_now
 
@@ -39,6 +39,14 @@ __all__ = [
     "set_key",
     "update_health",
 ]
+
+#: What :meth:`ConnectionRecord.as_dict` shows, in order (never the key material).
+_SHOWN = (
+    *("id", "name", "key_id", "issuer_id", "key_type", "api_url", "sync_interval_seconds"),
+    *("healthy", "health_code", "health_cause", "health_checked_at", "last_ok_at"),
+    *("capabilities", "created_at", "updated_at", "has_key", "rotation_pending"),
+    "previous_key_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,30 +85,7 @@ class ConnectionRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (never the key material, not even encrypted)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "key_id": self.key_id,
-            "issuer_id": self.issuer_id,
-            "key_type": self.key_type,
-            "api_url": self.api_url,
-            "sync_interval_seconds": self.sync_interval_seconds,
-            "healthy": self.healthy,
-            "health_code": self.health_code,
-            "health_cause": self.health_cause,
-            "health_checked_at": _iso(self.health_checked_at),
-            "last_ok_at": _iso(self.last_ok_at),
-            "capabilities": self.capabilities,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "has_key": self.has_key,
-            "rotation_pending": self.rotation_pending,
-            "previous_key_id": self.previous_key_id,
-        }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+        return json_view(self, *_SHOWN)
 
 
 def connection_record(row: Any) -> ConnectionRecord:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 from asc_access.store import schema
 from asc_access.store.people import PeopleFilter, people_page
 from asc_access.store.person_rows import AppRef, PersonRow, resolve_connections, synced_at
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "AppRef",
@@ -48,17 +48,8 @@ class AppRow:
     synced_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``apps --json`` shape."""
-        return {
-            "connection": self.connection,
-            "id": self.id,
-            "name": self.name,
-            "bundle_id": self.bundle_id,
-            "sku": self.sku,
-            "primary_locale": self.primary_locale,
-            "restricted_members": self.restricted_members,
-            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
-        }
+        """The ``apps --json`` shape: every field but ``connection_id``."""
+        return json_view(self, skip={"connection_id"})
 
 
 def _teams(conn: Connection, connection_ids: Sequence[int] | None) -> dict[int, str]:

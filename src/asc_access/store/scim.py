@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 from asc_access.store.schema import scim_group_access, scim_groups, scim_users
 
 __all__ = [
@@ -86,12 +86,7 @@ class GroupAccess:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "group": self.group_name,
-            "roles": list(self.roles),
-            "all_apps": self.all_apps,
-            "apps": list(self.apps),
-        }
+        return json_view(self, "group=group_name", "roles", "all_apps", "apps")
 
 
 def _user(row: Any) -> ScimUserRecord:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.ids import name_problem, shown_name
+from asc_access.store.rows import json_view
 from asc_access.store.rows import record as from_row
 from asc_access.store.schema import api_tokens
 
@@ -85,16 +86,8 @@ class TokenRecord:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view (never the hash)."""
-        return {
-            "name": self.name,
-            "is_admin": self.is_admin,
-            "role": self.role,
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
-            "active": self.active,
-            "scim_connection_id": self.scim_connection_id,
-        }
+        shown = ("name", "is_admin", "role", "created_at", "revoked_at", "last_used_at")
+        return json_view(self, *shown, "active", "scim_connection_id")
 
 
 def hash_token(token: str) -> str:

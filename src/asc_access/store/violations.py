@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import policy_violations
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "Reconciled",
@@ -58,17 +58,7 @@ class Violation:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``policies check --json`` item (plus ``id``, ``last_seen``, ``resolved_at``)."""
-        return {
-            "id": self.id,
-            "policy": self.policy,
-            "kind": self.kind,
-            "connection": self.connection,
-            "email": self.email,
-            "detail": self.detail,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
-        }
+        return json_view(self, skip={"key"})
 
 
 @dataclass(slots=True)
