@@ -7,7 +7,8 @@ that needs shaping (a JSON list into a tuple), is given explicitly; a field the
 row does not have keeps its default. Datetimes arrive aware UTC already
 (:class:`~asc_access.store.timeutil.UtcDateTime` in the schema).
 
-The other way, :func:`json_view` gives a record's ``--json`` / REST shape: the
+The way back, :func:`values_of` gives a record's fields as column values, and
+:func:`json_view` gives a record's ``--json`` / REST shape: the
 fields (or the attributes named) in order, a datetime as ISO 8601 text and a
 tuple as a list.
 """
@@ -19,7 +20,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-__all__ = ["json_ready", "json_view", "record"]
+__all__ = ["json_ready", "json_view", "record", "values_of"]
 
 T = TypeVar("T")
 
@@ -42,6 +43,13 @@ def record(cls: type[T], row: Any, **values: Any) -> T:
         elif f.name in mapping:
             chosen[f.name] = mapping[f.name]
     return cls(**chosen)
+
+
+def values_of(obj: Any, **given: Any) -> dict[str, Any]:
+    """``obj``'s dataclass fields by name (the way back of :func:`record`); ``given`` win."""
+    out = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    out.update(given)
+    return out
 
 
 def json_ready(value: Any) -> Any:
