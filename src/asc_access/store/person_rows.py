@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 from asc_access.errors import NotFoundLocallyError
 from asc_access.models import ALWAYS_ALL_APPS_ROLES
 from asc_access.store import schema
+from asc_access.store.rows import json_view
 
 __all__ = ["AppRef", "PersonRow", "resolve_connections", "synced_at"]
 
@@ -72,18 +73,12 @@ class PersonRow:
 
     def export_dict(self) -> dict[str, Any]:
         """One object of ``export --format json`` (shape fixed in design.md)."""
-        return {
-            "connection": self.connection,
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "status": self.status,
-            "roles": list(self.roles),
-            "all_apps_visible": self.all_apps_visible,
-            "provisioning_allowed": self.provisioning_allowed,
-            "apps": [] if self.all_apps_visible else [a.as_dict() for a in self.apps],
-            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
-        }
+        return json_view(
+            self,
+            *("connection", "email", "first_name", "last_name", "status", "roles"),
+            *("all_apps_visible", "provisioning_allowed", "apps", "synced_at"),
+            apps=[] if self.all_apps_visible else [a.as_dict() for a in self.apps],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The ``users`` / ``invitations --json`` shape: the export fields and more."""

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.redaction import redact
 from asc_access.store import schema
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "RunRecord",
@@ -103,16 +103,11 @@ class RunRecord:
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` / REST shape."""
         s = self.stats
+        shown = ("id", "connection", "status", "started_at", "finished_at", "duration_seconds")
         return {
-            "id": self.id,
-            "connection": self.connection,
-            "status": self.status,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "duration_seconds": self.duration_seconds,
-            "code": self.error_code,
-            "cause": self.error_cause,
-            "error": self.error_message,
+            **json_view(
+                self, *shown, "code=error_code", "cause=error_cause", "error=error_message"
+            ),
             "requests_used": s.requests_used,
             "lower_bound": s.lower_bound,
             "follow_ups": s.follow_ups,

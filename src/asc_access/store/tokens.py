@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
@@ -282,38 +282,32 @@ def ensure_admin_token(
                 raise UsageError("ASC_ACCESS_API_TOKEN is set but empty")
             check_token_strength(configured)
             wanted = hash_token(configured)
-            if row is None:
-                conn.execute(
-                    insert(api_tokens).values(
-                        name=ADMIN_TOKEN_NAME, token_hash=wanted, is_admin=True, created_at=now
-                    )
-                )
-            elif row["token_hash"] != wanted or row["revoked_at"] is not None:
-                conn.execute(
-                    update(api_tokens)
-                    .where(api_tokens.c.id == row["id"])
-                    .values(token_hash=wanted, revoked_at=None, created_at=now, is_admin=True)
-                )
+            if row is None or row["token_hash"] != wanted or row["revoked_at"] is not None:
+                _put_admin_hash(conn, row, wanted, now, is_admin=True)
             return None
         if row is not None and row["revoked_at"] is None:
             return None
         secret = _new_secret()
-        if row is None:
-            conn.execute(
-                insert(api_tokens).values(
-                    name=ADMIN_TOKEN_NAME,
-                    token_hash=hash_token(secret),
-                    is_admin=True,
-                    created_at=now,
-                )
-            )
-        else:
-            conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.id == row["id"])
-                .values(token_hash=hash_token(secret), revoked_at=None, created_at=now)
-            )
+        _put_admin_hash(conn, row, hash_token(secret), now)
         return secret
+
+
+def _put_admin_hash(
+    conn: Connection, row: RowMapping | None, token_hash: str, now: datetime, **also: bool
+) -> None:
+    """Store the admin token's hash: a new row, or ``row`` made active again with it."""
+    if row is None:
+        conn.execute(
+            insert(api_tokens).values(
+                name=ADMIN_TOKEN_NAME, token_hash=token_hash, is_admin=True, created_at=now
+            )
+        )
+        return
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == row["id"])
+        .values(token_hash=token_hash, revoked_at=None, created_at=now, **also)
+    )
 
 
 def find_token(engine: Engine, token: str) -> TokenRecord | None:
