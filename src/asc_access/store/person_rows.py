@@ -35,7 +35,7 @@ class AppRef:
 
     def as_dict(self) -> dict[str, str]:
         """The export shape: ``id``, ``bundle_id``, ``name``."""
-        return {"id": self.id, "bundle_id": self.bundle_id, "name": self.name}
+        return json_view(self)
 
 
 @dataclass(frozen=True, slots=True)
