@@ -195,7 +195,8 @@ def test_the_layer_table_itself_can_fail(module: str, target: str, expected: boo
 #: The shells: each is started on its own and reaches the others only by name
 #: (Celery's task names and app import string, uvicorn's factory import string).
 SHELLS = {"cli", "service", "workers"}
-#: Module-level import cycles inside the store, left for the store's own rework.
+
+
 def test_no_shell_imports_another_shell() -> None:
     bad = [
         (i.module, i.target)
