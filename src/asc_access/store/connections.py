@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem, shown_name
 from asc_access.store.db import checkpoint_wal
+from asc_access.store.names import allowed_name
 from asc_access.store.rotation import as_previous
 from asc_access.store.rows import json_view, record
 from asc_access.store.schema import connections
@@ -105,13 +105,7 @@ def check_connection_name(name: str) -> str:
 
     The same rule as for API tokens (:func:`asc_access.ids.name_problem`).
     """
-    problem = name_problem(name)
-    if problem is not None:
-        raise UsageError(
-            f"connection name {shown_name(name)} is not allowed: {problem}",
-            context={"input": "name"},
-        )
-    return name
+    return allowed_name(name, "connection")
 
 
 def add_connection(

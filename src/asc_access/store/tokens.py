@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem, shown_name
+from asc_access.store.names import allowed_name
 from asc_access.store.rows import json_view
 from asc_access.store.rows import record as from_row
 from asc_access.store.schema import api_tokens
@@ -114,12 +114,7 @@ def _new_secret() -> str:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a usable token name, else raise :class:`UsageError`."""
-    problem = name_problem(name)
-    if problem is not None:
-        raise UsageError(
-            f"token name {shown_name(name)} is not allowed: {problem}", context={"input": "name"}
-        )
-    return name
+    return allowed_name(name, "token")
 
 
 def get_token(engine: Engine, name: str) -> TokenRecord | None:
