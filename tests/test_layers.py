@@ -195,12 +195,6 @@ def test_the_layer_table_itself_can_fail(module: str, target: str, expected: boo
 #: The shells: each is started on its own and reaches the others only by name
 #: (Celery's task names and app import string, uvicorn's factory import string).
 SHELLS = {"cli", "service", "workers"}
-#: Module-level import cycles inside the store, left for the store's own rework.
-KNOWN_CYCLES = {
-    ("asc_access.store.governance_schema", "asc_access.store.schema"),
-    ("asc_access.store.connections", "asc_access.store.rotation"),
-    ("asc_access.store.people", "asc_access.store.queries"),
-}
 
 
 def test_no_shell_imports_another_shell() -> None:
@@ -276,7 +270,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
 
 
 def test_no_import_cycles() -> None:
-    cycles = [c for c in _cycles(_module_graph()) if c not in KNOWN_CYCLES]
+    cycles = _cycles(_module_graph())
     assert cycles == [], "import cycles (in-function imports count too)"
 
 

@@ -22,7 +22,7 @@ from asc_access.store.changes import (
 )
 from asc_access.store.handle import reading, transaction, translate
 from asc_access.store.people import PeopleFilter, people_page
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record, values_of
 from asc_access.store.timeutil import UtcDateTime
 
 T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -105,6 +105,41 @@ def test_record_maps_fields_by_name_and_takes_explicit_values() -> None:
     assert record(_Thing, {"id": 8, "label": "eight", "extra": "x"}) == _Thing(8, "eight", "x")
     with pytest.raises(TypeError):
         record(_Thing, {"id": 9})
+
+
+def test_values_of_is_the_way_back_of_record() -> None:
+    thing = _Thing(3, "three", "x")
+    assert values_of(thing) == {"id": 3, "label": "three", "extra": "x"}
+    assert values_of(thing, label="THREE")["label"] == "THREE"
+    assert record(_Thing, values_of(thing)) == thing
+
+
+@dataclass(frozen=True)
+class _Shown:
+    id: int
+    at: datetime | None
+    tags: tuple[str, ...]
+    hidden: str = "secret"
+
+    @property
+    def label(self) -> str:
+        return f"#{self.id}"
+
+
+def test_json_view_shows_fields_in_order_iso_times_and_lists() -> None:
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    shown = _Shown(1, at, ("a", "b"))
+    assert json_view(shown, skip={"hidden"}) == {
+        "id": 1,
+        "at": "2026-01-02T03:04:00+00:00",
+        "tags": ["a", "b"],
+    }
+    assert list(json_view(shown, "label", "when=at", "id", id=9)) == ["label", "when", "id"]
+    assert json_view(_Shown(2, None, ()), "when=at", "label", "id", id=9) == {
+        "when": None,
+        "label": "#2",
+        "id": 9,
+    }
 
 
 def test_one_change_query_counts_filters_and_pages_newest_first(

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.store import schema
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "ApprovalRecord",
@@ -56,22 +56,15 @@ class ApprovalRecord:
         return self.status
 
     def as_dict(self, now: datetime) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "action": self.action,
-            "target": self.target,
-            "reason": self.reason,
-            "lines": list(self.lines),
-            "request": self.request,
-            "requested_by": self.requested_by,
-            "requested_at": self.requested_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "status": self.status_at(now),
-            "decided_by": self.decided_by,
-            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-            "audit_entry_id": self.audit_entry_id,
-        }
+        """JSON-ready form (the status as of ``now``)."""
+        shown = ("id", "action", "target", "reason", "lines", "request", "requested_by")
+        return json_view(
+            self,
+            *shown,
+            *("requested_at", "expires_at", "status", "decided_by", "decided_at"),
+            "audit_entry_id",
+            status=self.status_at(now),
+        )
 
 
 def _record(row: Any) -> ApprovalRecord:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.store.governance_schema import campaign_items, campaigns
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "Campaign",
@@ -33,10 +33,6 @@ __all__ = [
 ]
 
 _CHUNK = 500
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +52,8 @@ class Campaign:
     audit_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "due_date": self.due_date,
-            "connections": list(self.connections),
-            "reviewers": list(self.reviewers),
-            "created_by": self.created_by,
-            "created_at": _iso(self.created_at),
-            "closed_by": self.closed_by,
-            "closed_at": _iso(self.closed_at),
-            "audit_id": self.audit_id,
-        }
+        """JSON-ready form: every field."""
+        return json_view(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,27 +81,8 @@ class Item:
     after: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "connection": self.connection,
-            "email": self.email,
-            "status": self.status,
-            "name": self.name,
-            "roles": list(self.roles),
-            "all_apps_visible": self.all_apps_visible,
-            "apps": list(self.apps),
-            "flags": list(self.flags),
-            "decision": self.decision,
-            "decision_roles": None if self.decision_roles is None else list(self.decision_roles),
-            "decision_apps": None if self.decision_apps is None else list(self.decision_apps),
-            "comment": self.comment,
-            "decided_by": self.decided_by,
-            "decided_at": _iso(self.decided_at),
-            "outcome": self.outcome,
-            "outcome_detail": self.outcome_detail,
-            "after": self.after,
-        }
+        """JSON-ready form: every field but ``campaign_id``."""
+        return json_view(self, skip={"campaign_id"})
 
 
 def _campaign(row: Any) -> Campaign:

@@ -37,7 +37,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from asc_access.errors import UsageError
 from asc_access.store import schema
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
 
 __all__ = [
@@ -98,17 +98,8 @@ class ChangeRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` / REST shape."""
-        return {
-            "id": self.id,
-            "connection": self.connection,
-            "at": self.at.isoformat(),
-            "type": self.change_type,
-            "subject_id": self.subject_id,
-            "email": self.email,
-            "details": self.details,
-            "run_id": self.run_id,
-            "audit_id": self.audit_id,
-        }
+        shown = ("id", "connection", "at", "type=change_type", "subject_id", "email", "details")
+        return json_view(self, *shown, "run_id", "audit_id")
 
 
 def insert_changes(

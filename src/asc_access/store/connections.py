@@ -19,10 +19,10 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem, shown_name
 from asc_access.store.db import checkpoint_wal
+from asc_access.store.names import allowed_name
 from asc_access.store.rotation import as_previous
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 from asc_access.store.schema import connections
 from asc_access.store.timeutil import utc_or_now
 
@@ -30,6 +30,7 @@ __all__ = [
     "ConnectionRecord",
     "add_connection",
     "check_connection_name",
+    "connection_record",
     "connections_with_key",
     "delete_connection",
     "get_connection",
@@ -38,6 +39,14 @@ __all__ = [
     "set_key",
     "update_health",
 ]
+
+#: What :meth:`ConnectionRecord.as_dict` shows, in order (never the key material).
+_SHOWN = (
+    *("id", "name", "key_id", "issuer_id", "key_type", "api_url", "sync_interval_seconds"),
+    *("healthy", "health_code", "health_cause", "health_checked_at", "last_ok_at"),
+    *("capabilities", "created_at", "updated_at", "has_key", "rotation_pending"),
+    "previous_key_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,33 +85,11 @@ class ConnectionRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (never the key material, not even encrypted)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "key_id": self.key_id,
-            "issuer_id": self.issuer_id,
-            "key_type": self.key_type,
-            "api_url": self.api_url,
-            "sync_interval_seconds": self.sync_interval_seconds,
-            "healthy": self.healthy,
-            "health_code": self.health_code,
-            "health_cause": self.health_cause,
-            "health_checked_at": _iso(self.health_checked_at),
-            "last_ok_at": _iso(self.last_ok_at),
-            "capabilities": self.capabilities,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "has_key": self.has_key,
-            "rotation_pending": self.rotation_pending,
-            "previous_key_id": self.previous_key_id,
-        }
+        return json_view(self, *_SHOWN)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _record(row: Any) -> ConnectionRecord:
+def connection_record(row: Any) -> ConnectionRecord:
+    """A saved connection from a ``connections`` row."""
     m = row._mapping
     return record(
         ConnectionRecord,
@@ -118,13 +105,7 @@ def check_connection_name(name: str) -> str:
 
     The same rule as for API tokens (:func:`asc_access.ids.name_problem`).
     """
-    problem = name_problem(name)
-    if problem is not None:
-        raise UsageError(
-            f"connection name {shown_name(name)} is not allowed: {problem}",
-            context={"input": "name"},
-        )
-    return name
+    return allowed_name(name, "connection")
 
 
 def add_connection(
@@ -182,7 +163,7 @@ def _get(conn: Connection, name: str) -> ConnectionRecord:
             f"no connection named {name!r} (see `asc-access connections`)",
             context={"connection": name},
         )
-    return _record(row)
+    return connection_record(row)
 
 
 def get_connection(db: Engine | Connection, name: str) -> ConnectionRecord:
@@ -199,14 +180,14 @@ def get_connection_by_id(db: Engine, connection_id: int) -> ConnectionRecord:
         row = conn.execute(select(connections).where(connections.c.id == connection_id)).first()
     if row is None:
         raise NotFoundLocallyError(f"no connection with id {connection_id}")
-    return _record(row)
+    return connection_record(row)
 
 
 def list_connections(db: Engine) -> list[ConnectionRecord]:
     """Every saved connection, by name."""
     with db.connect() as conn:
         rows = conn.execute(select(connections).order_by(connections.c.name)).all()
-    return [_record(row) for row in rows]
+    return [connection_record(row) for row in rows]
 
 
 def connections_with_key(db: Engine, key_id: str, issuer_id: str | None) -> list[ConnectionRecord]:
@@ -217,7 +198,7 @@ def connections_with_key(db: Engine, key_id: str, issuer_id: str | None) -> list
         rows = conn.execute(
             select(connections).where(c.key_id == key_id, issuer).order_by(c.name)
         ).all()
-    return [_record(row) for row in rows]
+    return [connection_record(row) for row in rows]
 
 
 def update_health(

@@ -1,7 +1,8 @@
 """Tables of governance: policy violations, their notifications, review campaigns and items.
 
 Kept apart from :mod:`asc_access.store.schema` (which imports this module, so
-the tables join the one ``metadata`` the migrations are compared with).
+the tables are registered whenever the schema is); both join the one
+``metadata`` of :mod:`asc_access.store.columns` the migrations are compared with.
 
 A violation row lives from the first evaluation that finds it (``first_seen``)
 to the first that no longer does (``resolved_at``); ``key`` identifies what is
@@ -16,7 +17,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -25,18 +25,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from asc_access.store.schema import metadata
-from asc_access.store.timeutil import UtcDateTime
+from asc_access.store.columns import TS, cascade_to, metadata, row_id
 
 __all__ = ["campaign_items", "campaigns", "notifications", "policy_violations"]
-
-#: Every timestamp column: aware UTC in Python on every dialect (:class:`UtcDateTime`).
-TS = UtcDateTime()
 
 policy_violations = Table(
     "policy_violations",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    row_id(),
     Column("policy", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("key", String(1000), nullable=False),  # what is wrong: policy|team|person
@@ -53,13 +49,8 @@ policy_violations = Table(
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "violation_id",
-        Integer,
-        ForeignKey("policy_violations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    row_id(),
+    cascade_to("violation_id", "policy_violations.id", nullable=False),
     Column("event", String(16), nullable=False),  # opened | resolved
     Column("channel", String(200), nullable=False),  # a label, never a secret
     Column("status", String(16), nullable=False),  # pending | delivered | failed
@@ -73,7 +64,7 @@ notifications = Table(
 campaigns = Table(
     "campaigns",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    row_id(),
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False),  # open | closed
     Column("due_date", String(10), nullable=True),  # YYYY-MM-DD
@@ -89,13 +80,8 @@ campaigns = Table(
 campaign_items = Table(
     "campaign_items",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "campaign_id",
-        Integer,
-        ForeignKey("campaigns.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    row_id(),
+    cascade_to("campaign_id", "campaigns.id", nullable=False),
     Column("connection", String(200), nullable=False),
     Column("email", String(500), nullable=False),
     Column("status", String(16), nullable=False),  # member | invited

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import notifications
+from asc_access.store.rows import json_view
 from asc_access.store.rows import record as from_row
 
 __all__ = ["Delivery", "claim", "list_deliveries", "pending", "queue", "record"]
@@ -36,18 +37,8 @@ class Delivery:
     delivered_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "violation_id": self.violation_id,
-            "event": self.event,
-            "channel": self.channel,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "created_at": self.created_at.isoformat(),
-            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
-        }
+        """JSON-ready form: every field."""
+        return json_view(self)
 
 
 def _row(row: Any) -> Delivery:

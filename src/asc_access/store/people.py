@@ -32,7 +32,7 @@ from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.models import ALWAYS_ALL_APPS_ROLES, Role, describe_app_choices, match_app
 from asc_access.store import schema
 from asc_access.store.paging import Page
-from asc_access.store.queries import AppRef, PersonRow, resolve_connections, synced_at
+from asc_access.store.person_rows import AppRef, PersonRow, resolve_connections, synced_at
 from asc_access.store.rows import record
 from asc_access.store.timeutil import UtcDateTime
 

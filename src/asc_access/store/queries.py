@@ -8,17 +8,17 @@ members who see all apps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select
 
-from asc_access.errors import NotFoundLocallyError
-from asc_access.models import ALWAYS_ALL_APPS_ROLES
 from asc_access.store import schema
-from asc_access.store.rows import record
+from asc_access.store.people import PeopleFilter, people_page
+from asc_access.store.person_rows import AppRef, PersonRow, resolve_connections, synced_at
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "AppRef",
@@ -31,79 +31,6 @@ __all__ = [
     "resolve_connections",
     "synced_at",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class AppRef:
-    """An app as shown next to a person."""
-
-    id: str
-    bundle_id: str
-    name: str
-
-    def as_dict(self) -> dict[str, str]:
-        """The export shape: ``id``, ``bundle_id``, ``name``."""
-        return {"id": self.id, "bundle_id": self.bundle_id, "name": self.name}
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRow:
-    """A member (``status="member"``) or an invitee (``"invited"``) on one team."""
-
-    connection: str
-    connection_id: int
-    status: Literal["member", "invited"]
-    id: str
-    email: str
-    first_name: str
-    last_name: str
-    roles: tuple[str, ...]
-    all_apps_visible: bool
-    provisioning_allowed: bool
-    apps: tuple[AppRef, ...]
-    first_seen_at: datetime
-    synced_at: datetime | None
-    expiration_date: datetime | None = None
-
-    @property
-    def name(self) -> str:
-        """First and last name."""
-        return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def sees_all_apps(self) -> bool:
-        """The flag, or a role that always sees every app (Admin, Finance, reports...)."""
-        return self.all_apps_visible or bool(set(self.roles) & ALWAYS_ALL_APPS_ROLES)
-
-    def is_expired(self, now: datetime) -> bool:
-        """An invitation whose expiry has passed at ``now``."""
-        return self.expiration_date is not None and self.expiration_date <= now
-
-    def export_dict(self) -> dict[str, Any]:
-        """One object of ``export --format json`` (shape fixed in design.md)."""
-        return {
-            "connection": self.connection,
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "status": self.status,
-            "roles": list(self.roles),
-            "all_apps_visible": self.all_apps_visible,
-            "provisioning_allowed": self.provisioning_allowed,
-            "apps": [] if self.all_apps_visible else [a.as_dict() for a in self.apps],
-            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
-        }
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``users`` / ``invitations --json`` shape: the export fields and more."""
-        out = self.export_dict()
-        out["id"] = self.id
-        if self.status == "invited":
-            out["expiration_date"] = (
-                self.expiration_date.isoformat() if self.expiration_date else None
-            )
-        out["first_seen_at"] = self.first_seen_at.isoformat()
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,47 +48,8 @@ class AppRow:
     synced_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``apps --json`` shape."""
-        return {
-            "connection": self.connection,
-            "id": self.id,
-            "name": self.name,
-            "bundle_id": self.bundle_id,
-            "sku": self.sku,
-            "primary_locale": self.primary_locale,
-            "restricted_members": self.restricted_members,
-            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
-        }
-
-
-def resolve_connections(conn: Connection, names: Sequence[str] | None = None) -> dict[int, str]:
-    """Connection ids and names: all of them, or the ``names`` given (unknown ones refused)."""
-    c = schema.connections.c
-    found = {row.id: row.name for row in conn.execute(select(c.id, c.name).order_by(c.name))}
-    if not names:
-        return found
-    by_name = {name: ident for ident, name in found.items()}
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        known = ", ".join(sorted(by_name)) or "none yet (asc-access connect NAME ...)"
-        raise NotFoundLocallyError(
-            f"no connection named {', '.join(repr(m) for m in missing)}; known: {known}"
-        )
-    return {by_name[n]: n for n in names}
-
-
-def synced_at(conn: Connection, connection_ids: Iterable[int]) -> dict[int, datetime | None]:
-    """When each connection's last complete sync finished (``None``: never)."""
-    r = schema.sync_runs.c
-    ids = list(connection_ids)
-    out: dict[int, datetime | None] = dict.fromkeys(ids)
-    query = (
-        select(r.connection_id, func.max(r.finished_at))
-        .where(r.status == "succeeded", r.connection_id.in_(ids))
-        .group_by(r.connection_id)
-    )
-    out.update((row.connection_id, row[1]) for row in conn.execute(query))
-    return out
+        """The ``apps --json`` shape: every field but ``connection_id``."""
+        return json_view(self, skip={"connection_id"})
 
 
 def _teams(conn: Connection, connection_ids: Sequence[int] | None) -> dict[int, str]:
@@ -193,8 +81,6 @@ def list_members(
     Raises:
         NotFoundLocallyError: ``app`` matches no mirrored app.
     """
-    from asc_access.store.people import PeopleFilter, people_page  # it builds on this module
-
     flt = PeopleFilter(
         app=app or "",
         status="member",
@@ -216,8 +102,6 @@ def list_invitations(
     email: str | None = None,
 ) -> list[PersonRow]:
     """Invitations, sorted by connection and e-mail; ``state`` judged at ``now``."""
-    from asc_access.store.people import PeopleFilter, people_page  # it builds on this module
-
     if state is not None and now is None:
         raise ValueError("judging pending/expired needs `now`")
     flt = PeopleFilter(status="invited", email=email or "", connection_ids=connection_ids)

@@ -14,6 +14,7 @@ from asc_access.errors import NotFoundLocallyError
 from asc_access.store.connections import ConnectionRecord, get_connection_by_id, list_connections
 from asc_access.store.connections import get_connection as _by_name
 from asc_access.store.handle import Database
+from asc_access.store.rows import record, values_of
 
 __all__ = ["ConnectionRef", "find_ref", "ref_of", "resolve_ref", "resolve_refs"]
 
@@ -37,18 +38,9 @@ class ConnectionRef:
     encrypted_private_key: bytes | None = field(default=None, repr=False)
 
 
-def ref_of(record: ConnectionRecord) -> ConnectionRef:
+def ref_of(rec: ConnectionRecord) -> ConnectionRef:
     """The :class:`ConnectionRef` of a full record."""
-    return ConnectionRef(
-        id=record.id,
-        name=record.name,
-        key_id=record.key_id,
-        issuer_id=record.issuer_id,
-        key_type=record.key_type,
-        api_url=record.api_url,
-        sync_interval_seconds=record.sync_interval_seconds,
-        encrypted_private_key=record.encrypted_private_key,
-    )
+    return record(ConnectionRef, values_of(rec))
 
 
 def find_ref(db: Database, connection: str | int) -> ConnectionRef | None:

@@ -39,7 +39,8 @@ from sqlalchemy import Connection, select
 from asc_access.errors import UsageError
 from asc_access.models import Role
 from asc_access.store import schema
-from asc_access.store.queries import PersonRow, synced_at
+from asc_access.store.person_rows import PersonRow, synced_at
+from asc_access.store.rows import json_view
 from asc_access.store.runs import RunRecord, list_runs
 from asc_access.store.snapshot import normalise_email
 
@@ -67,17 +68,8 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``review --json`` item shape."""
-        p = self.person
-        return {
-            "connection": p.connection,
-            "email": p.email,
-            "name": p.name,
-            "status": p.status,
-            "roles": list(p.roles),
-            "id": p.id,
-            "kind": self.kind or None,
-            "reason": self.reason,
-        }
+        shown = ("connection", "email", "name", "status", "roles", "id", "kind", "reason")
+        return json_view(self.person, *shown, kind=self.kind or None, reason=self.reason)
 
 
 @dataclass(slots=True)

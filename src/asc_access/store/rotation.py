@@ -11,27 +11,27 @@ replaces a working one for good.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.store.schema import connections
 
-if TYPE_CHECKING:
-    from asc_access.store.connections import ConnectionRecord
+__all__ = [
+    "KEY_FIELDS",
+    "as_previous",
+    "confirm_rotation",
+    "pending_rotation",
+    "restore_previous_key",
+]
 
-__all__ = ["as_previous", "confirm_rotation", "pending_rotation", "restore_previous_key"]
+#: What a rotation replaces (and keeps as ``previous_<field>`` until the new key has synced).
+KEY_FIELDS = ("key_id", "issuer_id", "key_type", "api_url", "encrypted_private_key")
 
 
-def as_previous(record: ConnectionRecord) -> dict[str, Any]:
-    """The columns that keep ``record``'s current key as the previous one."""
-    return {
-        "previous_key_id": record.key_id,
-        "previous_issuer_id": record.issuer_id,
-        "previous_key_type": record.key_type,
-        "previous_api_url": record.api_url,
-        "previous_encrypted_private_key": record.encrypted_private_key,
-    }
+def as_previous(current: object) -> dict[str, Any]:
+    """The columns that keep ``current``'s key (a saved connection) as the previous one."""
+    return {f"previous_{name}": getattr(current, name) for name in KEY_FIELDS}
 
 
 def pending_rotation(conn: Connection, connection_id: int) -> tuple[bool, bool]:
@@ -45,14 +45,8 @@ def pending_rotation(conn: Connection, connection_id: int) -> tuple[bool, bool]:
     return True, bool(row.rotation_move)
 
 
-_NO_PREVIOUS: dict[str, Any] = {
-    "previous_key_id": None,
-    "previous_issuer_id": None,
-    "previous_key_type": None,
-    "previous_api_url": None,
-    "previous_encrypted_private_key": None,
-    "rotation_move": None,
-}
+_NO_PREVIOUS: dict[str, Any] = {f"previous_{name}": None for name in KEY_FIELDS}
+_NO_PREVIOUS["rotation_move"] = None
 
 
 def confirm_rotation(conn: Connection, connection_id: int) -> None:
@@ -76,11 +70,7 @@ def restore_previous_key(db: Engine, connection_id: int) -> bool:
             update(connections)
             .where(c.id == connection_id)
             .values(
-                key_id=m["previous_key_id"],
-                issuer_id=m["previous_issuer_id"],
-                key_type=m["previous_key_type"],
-                api_url=m["previous_api_url"],
-                encrypted_private_key=m["previous_encrypted_private_key"],
+                **{name: m[f"previous_{name}"] for name in KEY_FIELDS},
                 capabilities=None,
                 updated_at=datetime.now(UTC),
                 **_NO_PREVIOUS,

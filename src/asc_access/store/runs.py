@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.redaction import redact
 from asc_access.store import schema
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record
 
 __all__ = [
     "RunRecord",
@@ -31,6 +31,8 @@ __all__ = [
     "last_succeeded_run",
     "list_runs",
     "run_for_request_key",
+    "run_record",
+    "runs_query",
     "start_run",
     "update_progress",
 ]
@@ -101,16 +103,11 @@ class RunRecord:
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` / REST shape."""
         s = self.stats
+        shown = ("id", "connection", "status", "started_at", "finished_at", "duration_seconds")
         return {
-            "id": self.id,
-            "connection": self.connection,
-            "status": self.status,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "duration_seconds": self.duration_seconds,
-            "code": self.error_code,
-            "cause": self.error_cause,
-            "error": self.error_message,
+            **json_view(
+                self, *shown, "code=error_code", "cause=error_cause", "error=error_message"
+            ),
             "requests_used": s.requests_used,
             "lower_bound": s.lower_bound,
             "follow_ups": s.follow_ups,
@@ -220,12 +217,14 @@ def fail_run(
         )
 
 
-def _record(row: Any) -> RunRecord:
+def run_record(row: Any) -> RunRecord:
+    """A run from a row of :func:`runs_query`."""
     stats = record(RunStats, row, requests_used=row.requests_used or 0)
     return record(RunRecord, row, connection=row.name, stats=stats)
 
 
-def _runs_query() -> Any:
+def runs_query() -> Any:
+    """Runs with their connection's name (narrow it; read rows with :func:`run_record`)."""
     r = schema.sync_runs
     return select(r, schema.connections.c.name).join(
         schema.connections, schema.connections.c.id == r.c.connection_id
@@ -234,27 +233,27 @@ def _runs_query() -> Any:
 
 def get_run(conn: Connection, run_id: int) -> RunRecord | None:
     """One run by id."""
-    row = conn.execute(_runs_query().where(schema.sync_runs.c.id == run_id)).first()
-    return _record(row) if row is not None else None
+    row = conn.execute(runs_query().where(schema.sync_runs.c.id == run_id)).first()
+    return run_record(row) if row is not None else None
 
 
 def run_for_request_key(conn: Connection, request_key: str) -> RunRecord | None:
     """The run started for an idempotency key (a queued sync's task id), if any."""
-    row = conn.execute(_runs_query().where(schema.sync_runs.c.request_key == request_key)).first()
-    return _record(row) if row is not None else None
+    row = conn.execute(runs_query().where(schema.sync_runs.c.request_key == request_key)).first()
+    return run_record(row) if row is not None else None
 
 
 def last_succeeded_run(conn: Connection, connection_id: int) -> RunRecord | None:
     """The newest complete sync of a connection (its picture is the mirror)."""
     r = schema.sync_runs.c
     query = (
-        _runs_query()
+        runs_query()
         .where(r.connection_id == connection_id, r.status == SUCCEEDED)
         .order_by(r.id.desc())
         .limit(1)
     )
     row = conn.execute(query).first()
-    return _record(row) if row is not None else None
+    return run_record(row) if row is not None else None
 
 
 def list_runs(
@@ -266,9 +265,9 @@ def list_runs(
 ) -> list[RunRecord]:
     """Runs, newest first."""
     r = schema.sync_runs.c
-    query = _runs_query()
+    query = runs_query()
     if connection_ids is not None:
         query = query.where(r.connection_id.in_(connection_ids))
     if status is not None:
         query = query.where(r.status == status)
-    return [_record(row) for row in conn.execute(query.order_by(r.id.desc()).limit(limit))]
+    return [run_record(row) for row in conn.execute(query.order_by(r.id.desc()).limit(limit))]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from asc_access.store import schema
-from asc_access.store.connections import _record
+from asc_access.store.connections import connection_record
 from asc_access.store.handle import Database
 from asc_access.store.refs import ConnectionRef, ref_of
 from asc_access.store.timeutil import as_utc
@@ -72,9 +72,13 @@ def due_syncs(db: Database, now: datetime) -> list[DueSync]:
     for row in rows:
         interval = int(row.sync_interval_seconds)
         if row.last_started is None:
-            due.append(DueSync(ref_of(_record(row)), interval, 0))
+            due.append(DueSync(ref_of(connection_record(row)), interval, 0))
             continue
         started = as_utc(row.last_started)
         if started + timedelta(seconds=interval) <= now:
-            due.append(DueSync(ref_of(_record(row)), interval, int(started.timestamp()) + interval))
+            due.append(
+                DueSync(
+                    ref_of(connection_record(row)), interval, int(started.timestamp()) + interval
+                )
+            )
     return due

@@ -18,14 +18,22 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-from asc_access.store.timeutil import UtcDateTime
+# Governance tables join the same metadata (kept in their own module).
+from asc_access.store import governance_schema as _governance_schema  # noqa: F401
+from asc_access.store.columns import (
+    TS,
+    connection_owner,
+    created_updated,
+    metadata,
+    person_columns,
+    row_id,
+)
 
 __all__ = [
     "api_tokens",
@@ -46,22 +54,10 @@ __all__ = [
     "users",
 ]
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-#: Every timestamp column: aware UTC in Python on every dialect (:class:`UtcDateTime`).
-TS = UtcDateTime()
-
 connections = Table(
     "connections",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    row_id(),
     Column("name", String(200), nullable=False, unique=True),
     Column("key_id", String(64), nullable=False),
     Column("issuer_id", String(64), nullable=True),  # NULL for individual keys
@@ -77,8 +73,7 @@ connections = Table(
     Column("health_checked_at", TS, nullable=True),
     Column("last_ok_at", TS, nullable=True),  # last time Apple accepted the key
     Column("capabilities", JSON, nullable=True),  # {"read_apps": true, ...} when last seen OK
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *created_updated(),
     # The key in use before the last rotation, kept until the new key's first successful
     # sync confirms it (restored if Apple refuses the new key or it sees another team).
     Column("previous_key_id", String(64), nullable=True),
@@ -93,14 +88,8 @@ connections = Table(
 sync_runs = Table(
     "sync_runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    row_id(),
+    connection_owner(nullable=False, index=True),
     # Idempotency key for queued syncs (Celery task id); NULL for in-process runs.
     Column("request_key", String(100), nullable=True, unique=True),
     Column("status", String(16), nullable=False),  # running | succeeded | failed
@@ -126,12 +115,7 @@ sync_runs = Table(
 apps = Table(
     "apps",
     metadata,
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    connection_owner(primary_key=True),
     Column("app_id", String(64), primary_key=True),
     Column("name", String(500), nullable=False, default=""),
     Column("bundle_id", String(500), nullable=False, default=""),
@@ -142,19 +126,10 @@ apps = Table(
 users = Table(
     "users",
     metadata,
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    connection_owner(primary_key=True),
     Column("user_id", String(64), primary_key=True),
     Column("username", String(500), nullable=False),  # lower-cased e-mail for matching
-    Column("first_name", String(500), nullable=False, default=""),
-    Column("last_name", String(500), nullable=False, default=""),
-    Column("roles", JSON, nullable=False),  # sorted list of role strings, unknown ones kept
-    Column("all_apps_visible", Boolean, nullable=False),
-    Column("provisioning_allowed", Boolean, nullable=False),
+    *person_columns(),
     Column("first_seen_at", TS, nullable=False),
     Index("ix_users_username", "username"),
 )
@@ -171,19 +146,10 @@ user_apps = Table(
 invitations = Table(
     "invitations",
     metadata,
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    connection_owner(primary_key=True),
     Column("invitation_id", String(64), primary_key=True),
     Column("email", String(500), nullable=False),
-    Column("first_name", String(500), nullable=False, default=""),
-    Column("last_name", String(500), nullable=False, default=""),
-    Column("roles", JSON, nullable=False),
-    Column("all_apps_visible", Boolean, nullable=False),
-    Column("provisioning_allowed", Boolean, nullable=False),
+    *person_columns(),
     Column("expiration_date", TS, nullable=True),
     # Whether it had expired by the clock of the sync (or action) that wrote the row;
     # invitation_expired is emitted once, when this turns true.
@@ -203,13 +169,8 @@ invitation_apps = Table(
 changes = Table(
     "changes",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    row_id(),
+    connection_owner(nullable=False),
     Column("run_id", Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
     Column("audit_id", Integer, nullable=True),  # set when an applied action caused it
     Column("at", TS, nullable=False),
@@ -226,7 +187,7 @@ changes = Table(
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    row_id(),
     Column("at", TS, nullable=False),
     Column("actor", String(200), nullable=False),  # OS user, or "token:<name>"
     Column("action", String(40), nullable=False),  # invite | remove | offboard | apply ...
@@ -264,7 +225,7 @@ approval_requests = Table(
 api_tokens = Table(
     "api_tokens",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    row_id(),
     Column("name", String(200), nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),  # sha256 hex; never the token
     Column("is_admin", Boolean, nullable=False, default=False),
@@ -285,18 +246,12 @@ scim_users = Table(
     "scim_users",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    connection_owner(nullable=False),
     Column("email", String(500), nullable=False),  # lower-cased
     Column("external_id", String(500), nullable=True),
     Column("document", JSON, nullable=False),
     Column("active", Boolean, nullable=False),  # what the IdP asked for
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *created_updated(),
     UniqueConstraint("connection_id", "email", name="uq_scim_users_connection_email"),
 )
 
@@ -304,16 +259,10 @@ scim_groups = Table(
     "scim_groups",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    connection_owner(nullable=False),
     Column("display_name", String(500), nullable=False),
     Column("document", JSON, nullable=False),  # members, externalId, kept attributes
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *created_updated(),
     UniqueConstraint("connection_id", "display_name", name="uq_scim_groups_connection_name"),
 )
 
@@ -321,12 +270,7 @@ scim_groups = Table(
 scim_group_access = Table(
     "scim_group_access",
     metadata,
-    Column(
-        "connection_id",
-        Integer,
-        ForeignKey("connections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    connection_owner(primary_key=True),
     Column("group_name", String(500), primary_key=True),
     Column("roles", JSON, nullable=False),
     Column("all_apps", Boolean, nullable=False),
@@ -342,6 +286,3 @@ master_key_check = Table(
     Column("check_value", LargeBinary, nullable=False),
     Column("created_at", TS, nullable=False),
 )
-
-# Governance tables join the same metadata (kept in their own module).
-from asc_access.store import governance_schema as _governance_schema  # noqa: E402, F401

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record, values_of
 from asc_access.store.schema import scim_group_access, scim_groups, scim_users
 
 __all__ = [
@@ -86,12 +86,7 @@ class GroupAccess:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "group": self.group_name,
-            "roles": list(self.roles),
-            "all_apps": self.all_apps,
-            "apps": list(self.apps),
-        }
+        return json_view(self, "group=group_name", "roles", "all_apps", "apps")
 
 
 def _user(row: Any) -> ScimUserRecord:
@@ -139,12 +134,17 @@ def ensure_user_ids(
         )
 
 
+def _on_team(conn: Connection, table: Table, connection_id: int, ident: str) -> Any:
+    """The row ``ident`` of ``table`` on the connection, or ``None``."""
+    c = table.c
+    return conn.execute(
+        select(table).where(c.connection_id == connection_id, c.id == ident)
+    ).first()
+
+
 def get_user(conn: Connection, connection_id: int, user_id: str) -> ScimUserRecord | None:
     """The record ``user_id`` on the connection, or ``None``."""
-    u = scim_users.c
-    row = conn.execute(
-        select(scim_users).where(u.connection_id == connection_id, u.id == user_id)
-    ).first()
+    row = _on_team(conn, scim_users, connection_id, user_id)
     return _user(row) if row else None
 
 
@@ -156,18 +156,7 @@ def insert_user(conn: Connection, record: ScimUserRecord) -> None:
             u.connection_id == record.connection_id, u.email == record.email.lower()
         )
     )
-    conn.execute(
-        insert(scim_users).values(
-            id=record.id,
-            connection_id=record.connection_id,
-            email=record.email.lower(),
-            external_id=record.external_id,
-            document=record.document,
-            active=record.active,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-        )
-    )
+    conn.execute(insert(scim_users).values(values_of(record, email=record.email.lower())))
 
 
 def update_user(
@@ -200,25 +189,13 @@ def list_groups(conn: Connection, connection_id: int) -> list[ScimGroupRecord]:
 
 def get_group(conn: Connection, connection_id: int, group_id: str) -> ScimGroupRecord | None:
     """The group ``group_id`` on the connection, or ``None``."""
-    g = scim_groups.c
-    row = conn.execute(
-        select(scim_groups).where(g.connection_id == connection_id, g.id == group_id)
-    ).first()
+    row = _on_team(conn, scim_groups, connection_id, group_id)
     return _group(row) if row else None
 
 
 def insert_group(conn: Connection, record: ScimGroupRecord) -> None:
     """Store a new group."""
-    conn.execute(
-        insert(scim_groups).values(
-            id=record.id,
-            connection_id=record.connection_id,
-            display_name=record.display_name,
-            document=record.document,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-        )
-    )
+    conn.execute(insert(scim_groups).values(values_of(record)))
 
 
 def update_group(

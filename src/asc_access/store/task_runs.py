@@ -117,8 +117,8 @@ def latest_runs(db: Database) -> list[LatestRuns]:
             for status, query in picks.items()
         }
         wanted = {run_id for by_conn in ids.values() for run_id in by_conn.values()}
-        query = runs._runs_query().where(r.id.in_(wanted))
-        found = {run.id: run for run in map(runs._record, conn.execute(query))} if wanted else {}
+        query = runs.runs_query().where(r.id.in_(wanted))
+        found = {run.id: run for run in map(runs.run_record, conn.execute(query))} if wanted else {}
     return [
         LatestRuns(
             id=row.id,

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from asc_access.errors import NotFoundLocallyError, UsageError
-from asc_access.ids import name_problem, shown_name
+from asc_access.store.names import allowed_name
+from asc_access.store.rows import json_view
 from asc_access.store.rows import record as from_row
 from asc_access.store.schema import api_tokens
 
@@ -85,16 +86,8 @@ class TokenRecord:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view (never the hash)."""
-        return {
-            "name": self.name,
-            "is_admin": self.is_admin,
-            "role": self.role,
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
-            "active": self.active,
-            "scim_connection_id": self.scim_connection_id,
-        }
+        shown = ("name", "is_admin", "role", "created_at", "revoked_at", "last_used_at")
+        return json_view(self, *shown, "active", "scim_connection_id")
 
 
 def hash_token(token: str) -> str:
@@ -121,12 +114,7 @@ def _new_secret() -> str:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a usable token name, else raise :class:`UsageError`."""
-    problem = name_problem(name)
-    if problem is not None:
-        raise UsageError(
-            f"token name {shown_name(name)} is not allowed: {problem}", context={"input": "name"}
-        )
-    return name
+    return allowed_name(name, "token")
 
 
 def get_token(engine: Engine, name: str) -> TokenRecord | None:
@@ -289,38 +277,32 @@ def ensure_admin_token(
                 raise UsageError("ASC_ACCESS_API_TOKEN is set but empty")
             check_token_strength(configured)
             wanted = hash_token(configured)
-            if row is None:
-                conn.execute(
-                    insert(api_tokens).values(
-                        name=ADMIN_TOKEN_NAME, token_hash=wanted, is_admin=True, created_at=now
-                    )
-                )
-            elif row["token_hash"] != wanted or row["revoked_at"] is not None:
-                conn.execute(
-                    update(api_tokens)
-                    .where(api_tokens.c.id == row["id"])
-                    .values(token_hash=wanted, revoked_at=None, created_at=now, is_admin=True)
-                )
+            if row is None or row["token_hash"] != wanted or row["revoked_at"] is not None:
+                _put_admin_hash(conn, row, wanted, now, is_admin=True)
             return None
         if row is not None and row["revoked_at"] is None:
             return None
         secret = _new_secret()
-        if row is None:
-            conn.execute(
-                insert(api_tokens).values(
-                    name=ADMIN_TOKEN_NAME,
-                    token_hash=hash_token(secret),
-                    is_admin=True,
-                    created_at=now,
-                )
-            )
-        else:
-            conn.execute(
-                update(api_tokens)
-                .where(api_tokens.c.id == row["id"])
-                .values(token_hash=hash_token(secret), revoked_at=None, created_at=now)
-            )
+        _put_admin_hash(conn, row, hash_token(secret), now)
         return secret
+
+
+def _put_admin_hash(
+    conn: Connection, row: RowMapping | None, token_hash: str, now: datetime, **also: bool
+) -> None:
+    """Store the admin token's hash: a new row, or ``row`` made active again with it."""
+    if row is None:
+        conn.execute(
+            insert(api_tokens).values(
+                name=ADMIN_TOKEN_NAME, token_hash=token_hash, is_admin=True, created_at=now
+            )
+        )
+        return
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == row["id"])
+        .values(token_hash=token_hash, revoked_at=None, created_at=now, **also)
+    )
 
 
 def find_token(engine: Engine, token: str) -> TokenRecord | None:

@@ -9,14 +9,14 @@ moves ``last_seen`` on, an open row whose key was not found is resolved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from asc_access.store.governance_schema import policy_violations
-from asc_access.store.rows import record
+from asc_access.store.rows import json_view, record, values_of
 
 __all__ = [
     "Reconciled",
@@ -58,17 +58,7 @@ class Violation:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``policies check --json`` item (plus ``id``, ``last_seen``, ``resolved_at``)."""
-        return {
-            "id": self.id,
-            "policy": self.policy,
-            "kind": self.kind,
-            "connection": self.connection,
-            "email": self.email,
-            "detail": self.detail,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
-        }
+        return json_view(self, skip={"key"})
 
 
 @dataclass(slots=True)
@@ -106,7 +96,7 @@ def reconcile(engine: Engine, found: Sequence[ViolationFound], now: datetime) ->
                     .values(last_seen=now, detail=item.detail, connection=item.connection)
                 )
                 continue
-            values = {f.name: getattr(item, f.name) for f in fields(ViolationFound)}
+            values = values_of(item)
             result = conn.execute(
                 insert(policy_violations).values(**values, first_seen=now, last_seen=now)
             )

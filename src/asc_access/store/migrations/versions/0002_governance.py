@@ -10,6 +10,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from asc_access.store.migrations.columns import (
+    cascade,
+    drop_indexes,
+    index,
+    moment,
+    of,
+    primary_key,
+    row_id,
+    string,
+)
+
 revision = "0002"
 down_revision = "0002_roles"
 branch_labels = None
@@ -19,97 +30,88 @@ depends_on = None
 def _campaigns() -> None:
     op.create_table(
         "campaigns",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("due_date", sa.String(length=10), nullable=True),
-        sa.Column("connections", sa.JSON(), nullable=False),
-        sa.Column("reviewers", sa.JSON(), nullable=False),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("closed_by", sa.String(length=200), nullable=True),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("audit_id", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+        row_id(),
+        string("name", 200),
+        string("status", 16),
+        string("due_date", 10, nullable=True),
+        of("connections", sa.JSON),
+        of("reviewers", sa.JSON),
+        string("created_by", 200),
+        moment("created_at"),
+        string("closed_by", 200, nullable=True),
+        moment("closed_at", nullable=True),
+        of("audit_id", sa.Integer, nullable=True),
+        primary_key("campaigns"),
     )
 
 
 def _policy_violations() -> None:
     op.create_table(
         "policy_violations",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("policy", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=1000), nullable=False),
-        sa.Column("connection", sa.String(length=1000), nullable=False),
-        sa.Column("email", sa.String(length=500), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_violations")),
+        row_id(),
+        string("policy", 200),
+        string("kind", 40),
+        string("key", 1000),
+        string("connection", 1000),
+        string("email", 500, nullable=True),
+        of("detail", sa.Text),
+        moment("first_seen"),
+        moment("last_seen"),
+        moment("resolved_at", nullable=True),
+        primary_key("policy_violations"),
     )
-    with op.batch_alter_table("policy_violations", schema=None) as batch_op:
-        batch_op.create_index("ix_policy_violations_key", ["key"], unique=False)
-        batch_op.create_index("ix_policy_violations_resolved", ["resolved_at"], unique=False)
+    index(
+        "policy_violations",
+        ("ix_policy_violations_key", ["key"]),
+        ("ix_policy_violations_resolved", ["resolved_at"]),
+    )
 
 
 def _campaign_items() -> None:
     op.create_table(
         "campaign_items",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("campaign_id", sa.Integer(), nullable=False),
-        sa.Column("connection", sa.String(length=200), nullable=False),
-        sa.Column("email", sa.String(length=500), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("name", sa.String(length=1000), nullable=False),
-        sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("all_apps_visible", sa.Boolean(), nullable=False),
-        sa.Column("apps", sa.JSON(), nullable=False),
-        sa.Column("flags", sa.JSON(), nullable=False),
-        sa.Column("decision", sa.String(length=16), nullable=True),
-        sa.Column("decision_roles", sa.JSON(), nullable=True),
-        sa.Column("decision_apps", sa.JSON(), nullable=True),
-        sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("decided_by", sa.String(length=200), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("outcome", sa.String(length=16), nullable=True),
-        sa.Column("outcome_detail", sa.Text(), nullable=True),
-        sa.Column("after", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_campaign_items_campaign_id_campaigns"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_items")),
+        row_id(),
+        of("campaign_id", sa.Integer),
+        string("connection", 200),
+        string("email", 500),
+        string("status", 16),
+        string("name", 1000),
+        of("roles", sa.JSON),
+        of("all_apps_visible", sa.Boolean),
+        of("apps", sa.JSON),
+        of("flags", sa.JSON),
+        string("decision", 16, nullable=True),
+        of("decision_roles", sa.JSON, nullable=True),
+        of("decision_apps", sa.JSON, nullable=True),
+        of("comment", sa.Text, nullable=True),
+        string("decided_by", 200, nullable=True),
+        moment("decided_at", nullable=True),
+        string("outcome", 16, nullable=True),
+        of("outcome_detail", sa.Text, nullable=True),
+        of("after", sa.JSON, nullable=True),
+        cascade("campaign_items", "campaign_id", "campaigns"),
+        primary_key("campaign_items"),
         sa.UniqueConstraint(
             "campaign_id", "connection", "email", "status", name="uq_campaign_items_person"
         ),
     )
-    with op.batch_alter_table("campaign_items", schema=None) as batch_op:
-        batch_op.create_index("ix_campaign_items_campaign", ["campaign_id"], unique=False)
+    index("campaign_items", ("ix_campaign_items_campaign", ["campaign_id"]))
 
 
 def _notifications() -> None:
     op.create_table(
         "notifications",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("violation_id", sa.Integer(), nullable=False),
-        sa.Column("event", sa.String(length=16), nullable=False),
-        sa.Column("channel", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["violation_id"],
-            ["policy_violations.id"],
-            name=op.f("fk_notifications_violation_id_policy_violations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        row_id(),
+        of("violation_id", sa.Integer),
+        string("event", 16),
+        string("channel", 200),
+        string("status", 16),
+        of("attempts", sa.Integer),
+        of("last_error", sa.Text, nullable=True),
+        moment("created_at"),
+        moment("delivered_at", nullable=True),
+        cascade("notifications", "violation_id", "policy_violations"),
+        primary_key("notifications"),
         sa.UniqueConstraint("violation_id", "event", "channel", name="uq_notifications_once"),
     )
 
@@ -128,13 +130,10 @@ def downgrade() -> None:
     """Revert this revision."""
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("notifications")
-    with op.batch_alter_table("campaign_items", schema=None) as batch_op:
-        batch_op.drop_index("ix_campaign_items_campaign")
+    drop_indexes("campaign_items", "ix_campaign_items_campaign")
 
     op.drop_table("campaign_items")
-    with op.batch_alter_table("policy_violations", schema=None) as batch_op:
-        batch_op.drop_index("ix_policy_violations_resolved")
-        batch_op.drop_index("ix_policy_violations_key")
+    drop_indexes("policy_violations", "ix_policy_violations_resolved", "ix_policy_violations_key")
 
     op.drop_table("policy_violations")
     op.drop_table("campaigns")

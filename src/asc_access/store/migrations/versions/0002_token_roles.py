@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from asc_access.store.migrations.columns import moment, of, primary_key, string
+
 revision = "0002_roles"
 down_revision = "0001"
 branch_labels = None
@@ -27,24 +29,24 @@ def upgrade() -> None:
             sa.Column("role", sa.String(length=16), server_default="admin", nullable=False)
         )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("requested_by", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("approved_by", sa.String(length=200), nullable=True))
+        batch_op.add_column(string("requested_by", 200, nullable=True))
+        batch_op.add_column(string("approved_by", 200, nullable=True))
     op.create_table(
         "approval_requests",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("target", sa.String(length=500), nullable=False),
-        sa.Column("request", sa.JSON(), nullable=False),
-        sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.Column("lines", sa.JSON(), nullable=False),
-        sa.Column("requested_by", sa.String(length=200), nullable=False),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("decided_by", sa.String(length=200), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("audit_entry_id", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_approval_requests")),
+        string("id", 32),
+        string("action", 40),
+        string("target", 500),
+        of("request", sa.JSON),
+        string("reason", 200),
+        of("lines", sa.JSON),
+        string("requested_by", 200),
+        moment("requested_at"),
+        moment("expires_at"),
+        string("status", 16),
+        string("decided_by", 200, nullable=True),
+        moment("decided_at", nullable=True),
+        of("audit_entry_id", sa.Integer, nullable=True),
+        primary_key("approval_requests"),
     )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from asc_access.store.migrations.columns import moment, of, primary_key
+
 revision = "0003_master_key_check"
 down_revision = "0003_scim"
 branch_labels = None
@@ -20,10 +22,10 @@ def upgrade() -> None:
     """Apply this revision."""
     op.create_table(
         "master_key_check",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("check_value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_master_key_check")),
+        of("id", sa.Integer),
+        of("check_value", sa.LargeBinary),
+        moment("created_at"),
+        primary_key("master_key_check"),
     )
 
 
