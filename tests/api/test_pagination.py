@@ -111,6 +111,19 @@ async def test_stopping_early_sends_no_further_request(make_client: Any, h: Any)
     assert len(script.requests) == 1
 
 
+async def test_a_caller_reading_on_has_the_next_page_in_flight_before_decoding(
+    make_client: Any, h: Any
+) -> None:
+    # Once the caller came back for page 2, page 3's request has left by the time
+    # page 2 is handed over (it was decoded while that request travelled).
+    script = h.Script(_page(h, ["a"], "Mg"), _page(h, ["b"], "NA"), _page(h, ["c"], None))
+    client = make_client(script)
+    sent_when_handed: list[int] = []
+    async for _ in client.users.pages(limit=1):
+        sent_when_handed.append(len(script.requests))
+    assert sent_when_handed == [1, 3, 3]
+
+
 async def test_visible_app_ids_follow_linkage_pages(make_client: Any, h: Any) -> None:
     first = {
         "data": [{"type": "apps", "id": "1"}, {"type": "apps", "id": "2"}],

@@ -31,6 +31,9 @@ T = TypeVar("T")
 #: Consecutive pages with a next link but no new item before the paginator gives up.
 MAX_STALLED_PAGES = 3
 
+#: Event-loop turns the next page's request needs to leave (token, budget, httpx's send).
+READ_AHEAD_TURNS = 8
+
 
 async def paginate(
     transport: Transport,
@@ -42,6 +45,11 @@ async def paginate(
 ) -> AsyncIterator[Page[T]]:
     """Yield every page of a collection, items deduplicated by ``key``.
 
+    The next page is requested before this one is handed over; once the caller has
+    come back for a second page (it reads on), that request is let leave before this
+    page is decoded. A caller that stops after the first page (the doctor's
+    ``limit=1`` probes) never causes a second request.
+
     Raises :class:`~asc_access.errors.UnexpectedResponseError` on a pagination
     loop, a foreign next link, or :data:`MAX_STALLED_PAGES` pages without progress.
     """
@@ -51,6 +59,7 @@ async def paginate(
     # The next page is requested as soon as its link is known and safe to follow, so
     # decoding this page and the caller's work on it overlap the next round trip.
     pending = asyncio.ensure_future(transport.request("GET", path, params=params))
+    reading_on = False  # the caller came back for a second page: it reads the collection
     try:
         while True:
             response = await pending
@@ -63,6 +72,9 @@ async def paginate(
                         f"pagination made no progress for {stalled} pages in a row"
                     )
                 pending = asyncio.ensure_future(transport.request("GET", next_url))
+                if reading_on:  # let it leave before this page is decoded (one round trip saved)
+                    for _ in range(READ_AHEAD_TURNS):
+                        await asyncio.sleep(0)
             page = response.decode(decode, document)
             fresh: list[T] = []
             for item in page.items:
@@ -79,6 +91,7 @@ async def paginate(
             yield replace(page, items=fresh, next_url=next_url)
             if next_url is None:
                 return
+            reading_on = True
     finally:
         if not pending.done():
             pending.cancel()
