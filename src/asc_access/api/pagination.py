@@ -45,10 +45,8 @@ async def paginate(
 ) -> AsyncIterator[Page[T]]:
     """Yield every page of a collection, items deduplicated by ``key``.
 
-    The next page is requested before this one is handed over; once the caller has
-    come back for a second page (it reads on), that request is let leave before this
-    page is decoded. A caller that stops after the first page (the doctor's
-    ``limit=1`` probes) never causes a second request.
+    Once the caller has come back for a second page, the next page's request leaves
+    before this page is decoded; a caller stopping after page 1 sends no second one.
 
     Raises :class:`~asc_access.errors.UnexpectedResponseError` on a pagination
     loop, a foreign next link, or :data:`MAX_STALLED_PAGES` pages without progress.
