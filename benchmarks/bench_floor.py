@@ -26,6 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -124,12 +127,24 @@ def _report(label: str, runs: list[tuple[float, SyncResult, float]], note: str) 
     )
 
 
-def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
-    apps, invitations = max(150, users // 10), max(50, users // 20)
+@dataclass
+class FloorTeam:
+    """A running sandbox team, a store with the ``told`` connection, and its tokens."""
+
+    state: dict[str, Any]
+    control: httpx.Client
+    settings: Settings
+    engine: Any
+    tokens: TokenManager
+
+
+@contextmanager
+def floor_team(args: argparse.Namespace, users: int, root: Path) -> Iterator[FloorTeam]:
+    """A sandbox of ``users`` members (apps and invitations scaled), limit raised, connected."""
     sandbox_args = argparse.Namespace(
         users=users,
-        apps=apps,
-        invitations=invitations,
+        apps=max(150, users // 10),
+        invitations=max(50, users // 20),
         random_seed=args.random_seed,
         latency_ms=args.latency_ms,
     )
@@ -141,6 +156,17 @@ def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
         settings = Settings.from_env({"ASC_ACCESS_HOME": str(root / "home")})
         engine = runtime.open_store(settings)
         tokens = _connect(engine, settings, state, "told")
+        yield FloorTeam(state, control, settings, engine, tokens)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
+    apps, invitations = max(150, users // 10), max(50, users // 20)
+    with floor_team(args, users, root) as team:
+        state, control, settings = team.state, team.control, team.settings
+        engine, tokens = team.engine, team.tokens
         _connect(engine, settings, state, "untold", force=True)  # same key, on purpose
         _make_exactly_full(state["base_url"], tokens, args.exactly_full)
         _floor(state["base_url"], tokens)  # warm-up: the sandbox renders its app cache once
@@ -166,9 +192,6 @@ def _one_size(args: argparse.Namespace, users: int, root: Path) -> None:
             f"{runs[-1][1].lower_bound}); {untold} without them (+{untold - told}; "
             f"{_exactly_full(engine, 'untold')} people with exactly 50 apps)"
         )
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def main() -> None:

@@ -32,15 +32,14 @@ from typing import Any
 
 import httpx
 
-from asc_access import runtime
 from asc_access.api import transport as transport_module
 from asc_access.config import Settings
 from asc_access.sync import engine as engine_module
 from asc_access.sync import streams as streams_module
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_floor import MEMBERS_QUERY, _connect, _floor, _sync
-from bench_sync import _start_sandbox, _users_chain, _wait_ready
+from bench_floor import MEMBERS_QUERY, _floor, _sync, floor_team
+from bench_sync import _users_chain
 
 SPANS: dict[str, float] = defaultdict(float)
 TRIPS: list[tuple[float, float]] = []  # member pages: (sent, back)
@@ -165,37 +164,22 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     _instrument()
-    users = args.users
-    with tempfile.TemporaryDirectory(prefix="profile-floor-") as tmp:
-        root = Path(tmp)
-        sandbox_args = argparse.Namespace(
-            users=users,
-            apps=max(150, users // 10),
-            invitations=max(50, users // 20),
-            random_seed=args.random_seed,
-            latency_ms=args.latency_ms,
-        )
-        process = _start_sandbox(sandbox_args, root / "sandbox")
-        try:
-            state = _wait_ready(process, root / "sandbox")
-            control = httpx.Client(base_url=f"{state['base_url']}/_sandbox/", timeout=30)
-            control.post("rate-limit", json={"limit": 1_000_000}).raise_for_status()
-            settings = Settings.from_env({"ASC_ACCESS_HOME": str(root / "home")})
-            engine = runtime.open_store(settings)
-            tokens = _connect(engine, settings, state, "told")
-            _floor(state["base_url"], tokens)  # warm-up
-            pages, floor = _floor(state["base_url"], tokens)
-            print(f"floor {floor:.3f} s ({pages} member pages, bare httpx)")
-            print(f"bare async httpx {asyncio.run(_async_floor(state['base_url'], tokens)):.3f} s")
-            pages, chain = asyncio.run(_users_chain(engine, settings, "told"))
-            print(f"member pages alone through the product client {chain:.3f} s ({pages})")
-            _run(engine, settings, "first sync", args.profile)
-            pages, floor = _floor(state["base_url"], tokens)
-            print(f"\nfloor {floor:.3f} s ({pages} member pages, bare httpx)")
-            _run(engine, settings, "re-sync", args.profile)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with (
+        tempfile.TemporaryDirectory(prefix="profile-floor-") as tmp,
+        floor_team(args, args.users, Path(tmp)) as team,
+    ):
+        engine, settings, tokens = team.engine, team.settings, team.tokens
+        base_url = team.state["base_url"]
+        _floor(base_url, tokens)  # warm-up
+        pages, floor = _floor(base_url, tokens)
+        print(f"floor {floor:.3f} s ({pages} member pages, bare httpx)")
+        print(f"bare async httpx {asyncio.run(_async_floor(base_url, tokens)):.3f} s")
+        pages, chain = asyncio.run(_users_chain(engine, settings, "told"))
+        print(f"member pages alone through the product client {chain:.3f} s ({pages})")
+        _run(engine, settings, "first sync", args.profile)
+        pages, floor = _floor(base_url, tokens)
+        print(f"\nfloor {floor:.3f} s ({pages} member pages, bare httpx)")
+        _run(engine, settings, "re-sync", args.profile)
 
 
 if __name__ == "__main__":
