@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam
 
 from asc_access.store import schema
+from asc_access.store.bulk import insert_rows
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
 from asc_access.store.timeutil import as_utc
 
@@ -67,8 +68,7 @@ class _Writer:
         if rows:
             for row in rows:
                 row["connection_id"] = self.connection_id
-            self.conn.execute(table.insert(), rows)
-            self.rows += len(rows)
+            self.rows += insert_rows(self.conn, table, rows)
 
     def update(self, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
         if rows:

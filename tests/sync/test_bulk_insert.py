@@ -1,0 +1,70 @@
+"""``store.bulk.insert_rows`` writes exactly what SQLAlchemy's own ``insert`` writes.
+
+The fast path binds each value through its column type's processor itself, so these
+tests compare it with ``conn.execute(table.insert(), rows)`` on both databases: JSON
+roles, aware datetimes in other zones, booleans, text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, select
+from tests.sync.conftest import add_connection
+
+from asc_access.store import schema
+from asc_access.store.bulk import insert_rows
+
+
+def _rows(connection_id: int) -> list[dict[str, object]]:
+    zone = timezone(timedelta(hours=-7))
+    return [
+        {
+            "connection_id": connection_id,
+            "user_id": f"u{i}",
+            "username": f"user{i}@example.com",
+            "first_name": "Zoë" if i else "",
+            "last_name": "O'Brien",
+            "roles": ["DEVELOPER", "MARKETING"][: i % 3],
+            "all_apps_visible": i % 2 == 0,
+            "provisioning_allowed": i == 1,
+            "first_seen_at": datetime(2026, 12, 2, 9, 30, i, 1234, tzinfo=zone),
+        }
+        for i in range(5)
+    ]
+
+
+def _stored(engine: Engine, connection_id: int) -> list[tuple[object, ...]]:
+    u = schema.users.c
+    query = (
+        select(*(c for c in schema.users.c if c.name != "connection_id"))
+        .where(u.connection_id == connection_id)
+        .order_by(u.user_id)
+    )
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def test_it_stores_what_sqlalchemys_insert_stores(store: Engine) -> None:
+    fast, slow = add_connection(store, "fast"), add_connection(store, "slow")
+    with store.begin() as conn:
+        assert insert_rows(conn, schema.users, _rows(fast)) == 5
+        conn.execute(schema.users.insert(), _rows(slow))
+    written = _stored(store, fast)
+    assert written == _stored(store, slow)
+    assert written[0][-1] == datetime(2026, 12, 2, 16, 30, 0, 1234, tzinfo=UTC)
+    assert written[2][4] == ["DEVELOPER", "MARKETING"]
+
+
+def test_a_missing_defaulted_column_is_refused_before_anything_is_written(store: Engine) -> None:
+    connection_id = add_connection(store)
+    rows = [{k: v for k, v in row.items() if k != "first_name"} for row in _rows(connection_id)]
+    with store.begin() as conn, pytest.raises(ValueError, match="first_name"):
+        insert_rows(conn, schema.users, rows)
+    assert _stored(store, connection_id) == []
+
+
+def test_no_rows_is_no_statement(store: Engine) -> None:
+    with store.begin() as conn:
+        assert insert_rows(conn, schema.users, []) == 0
