@@ -19,6 +19,7 @@ from typing import Any, TypedDict, TypeVar
 
 from asc_access.api.query import INVITATION_FIELDS, USER_FIELDS
 from asc_access.api.types import Page
+from asc_access.api.wellformed import LOCALE_MAX, MAX_ID, MAX_TEXT, app_fields, person_fields
 from asc_access.errors import AppleError, UnexpectedResponseError
 from asc_access.ids import AppId, InvitationId, UserId
 from asc_access.models import App, Invitation, User
@@ -46,12 +47,6 @@ T = TypeVar("T")
 _USER_ATTRIBUTES = USER_FIELDS - {"visibleApps"}
 _INVITATION_ATTRIBUTES = INVITATION_FIELDS - {"visibleApps"}
 _MAX_ERRORS = 100
-#: Longest text attribute accepted. Apple's names, e-mails and bundle ids are far
-#: shorter; the store's columns hold 500 characters (PostgreSQL enforces it).
-MAX_TEXT = 500
-#: Longest resource id accepted (Apple's are short digit strings and UUIDs; the store holds 64).
-MAX_ID = 64
-_LOCALE_MAX = 32
 #: Control characters stripped from the text of Apple's error documents.
 _CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
@@ -200,6 +195,11 @@ def _person(
     ``address`` names the e-mail attribute (``username`` or ``email``); attributes are
     checked in the order they always were, so the first bad one is the one reported.
     """
+    quick = person_fields(value, kind, address)
+    if quick is not None:
+        if not known.issuperset(quick[1]):
+            _note_unknown(kind, quick[1], known)
+        return quick  # type: ignore[no-any-return]
     ident, attrs = _resource(value, where, kind)
     _note_unknown(kind, attrs, known)
     visible, total = _visible_apps(value, where)
@@ -236,6 +236,9 @@ def decode_app(value: Any, where: str = "data") -> App:
 
     Only name, bundle id, SKU and primary locale are kept; other attributes are ignored.
     """
+    quick = app_fields(value)
+    if quick is not None:
+        return App(AppId(quick[0]), *quick[1:])
     ident, attrs = _resource(value, where, "apps")
     at = f"{where}.attributes"
     return App(
@@ -243,7 +246,7 @@ def decode_app(value: Any, where: str = "data") -> App:
         name=_str(attrs.get("name"), f"{at}.name"),
         bundle_id=_str(attrs.get("bundleId"), f"{at}.bundleId"),
         sku=_str(attrs.get("sku"), f"{at}.sku"),
-        primary_locale=_str(attrs.get("primaryLocale"), f"{at}.primaryLocale", _LOCALE_MAX),
+        primary_locale=_str(attrs.get("primaryLocale"), f"{at}.primaryLocale", LOCALE_MAX),
     )
 
 
@@ -254,7 +257,7 @@ def _included_apps(value: Any) -> dict[AppId, App]:
         raise _bad("included is not a list")
     apps: dict[AppId, App] = {}
     for i, item in enumerate(value):
-        if _obj(item, f"included[{i}]").get("type") == "apps":
+        if (item.get("type") if type(item) is dict else _obj(item, f"included[{i}]")) == "apps":
             app = decode_app(item, f"included[{i}]")
             apps[app.id] = app
     return apps
