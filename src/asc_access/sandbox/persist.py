@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,13 +78,7 @@ def team_document(sandbox: Sandbox) -> dict[str, Any]:
     return {
         "format": _FORMAT,
         "issuer_id": sandbox.issuer_id,
-        "seed": {
-            "seed": spec.seed,
-            "users": spec.users,
-            "apps": spec.apps,
-            "invitations": spec.invitations,
-            "random_seed": spec.random_seed,
-        },
+        "seed": asdict(spec),
         "named_keys": {name: key.key_id for name, key in sandbox.named_keys.items()},
         "keys": [_key_json(key) for key in sandbox.keys],
         "apps": ordered(world.apps),
@@ -169,11 +164,7 @@ def _restore(
         raise ValueError(f"unknown format {document.get('format')!r}")
     spec = SeedSpec(**document["seed"])
     restored = SandboxOptions(
-        seed=spec.seed,
-        users=spec.users,
-        apps=spec.apps,
-        invitations=spec.invitations,
-        random_seed=spec.random_seed,
+        **asdict(spec),
         latency_ms=base.latency_ms,
         rate_limit=base.rate_limit,
         issuer_id=document["issuer_id"],
