@@ -86,33 +86,23 @@ def _body(call: Call) -> Any:
     return bodies.read_json(call.headers.get("content-type"), call.body)
 
 
-#: A person's renderer (:meth:`Renderer.user`, :meth:`Renderer.invitation`).
-PersonRender = Callable[[Renderer, Any, Query, dict[str, Doc], dict[str, Any]], Doc]
-
-
 def _list_people(
-    sandbox: Sandbox,
-    call: Call,
-    scope: str,
-    view_of: Callable[[Any, Any], Sequence[Any]],
-    render: PersonRender,
+    sandbox: Sandbox, call: Call, scope: str, view_of: Callable[[Any, Any], Sequence[Any]]
 ) -> Reply:
     """A page of users or invitations, filtered and sorted by ``view_of``."""
     query = parse_query(call.raw_query, scope)
     view = view_of(query.filters, query.sort)
     renderer = _renderer(sandbox, call)
     apps = sandbox.world.apps
-    return _collection(call, query, view, lambda r, inc: render(renderer, r, query, inc, apps))
+    return _collection(call, query, view, lambda r, inc: renderer.person(r, query, inc, apps))
 
 
-def _get_person(
-    sandbox: Sandbox, call: Call, scope: str, find: Callable[[str], Any], render: PersonRender
-) -> Reply:
+def _get_person(sandbox: Sandbox, call: Call, scope: str, find: Callable[[str], Any]) -> Reply:
     """One user or invitation, by the path's ``id``."""
     query = parse_query(call.raw_query, scope)
     record = find(call.path_params["id"])
     included: dict[str, Doc] = {}
-    resource = render(_renderer(sandbox, call), record, query, included, sandbox.world.apps)
+    resource = _renderer(sandbox, call).person(record, query, included, sandbox.world.apps)
     return _single(call, resource, included)
 
 
@@ -133,12 +123,12 @@ def _person_apps(sandbox: Sandbox, call: Call, find: Callable[[str], Any]) -> Re
 # ----- users -------------------------------------------------------------------------
 def list_users(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users."""
-    return _list_people(sandbox, call, "users", sandbox.world.user_view, Renderer.user)
+    return _list_people(sandbox, call, "users", sandbox.world.user_view)
 
 
 def get_user(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/users/{id}."""
-    return _get_person(sandbox, call, "user", sandbox.world.user, Renderer.user)
+    return _get_person(sandbox, call, "user", sandbox.world.user)
 
 
 def patch_user(sandbox: Sandbox, call: Call) -> Reply:
@@ -148,7 +138,7 @@ def patch_user(sandbox: Sandbox, call: Call) -> Reply:
     sandbox.world.user(user_id)
     changes = bodies.user_update(_body(call), user_id)
     user = sandbox.world.update_user(user_id, **changes)
-    resource = _renderer(sandbox, call).user(user, Query(), {}, sandbox.world.apps)
+    resource = _renderer(sandbox, call).person(user, Query(), {}, sandbox.world.apps)
     return _single(call, resource, {})
 
 
@@ -207,14 +197,12 @@ def remove_linkages(sandbox: Sandbox, call: Call) -> Reply:
 # ----- invitations -------------------------------------------------------------------
 def list_invitations(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations."""
-    world = sandbox.world
-    return _list_people(sandbox, call, "invitations", world.invitation_view, Renderer.invitation)
+    return _list_people(sandbox, call, "invitations", sandbox.world.invitation_view)
 
 
 def get_invitation(sandbox: Sandbox, call: Call) -> Reply:
     """GET /v1/userInvitations/{id}."""
-    world = sandbox.world
-    return _get_person(sandbox, call, "invitation", world.invitation, Renderer.invitation)
+    return _get_person(sandbox, call, "invitation", sandbox.world.invitation)
 
 
 def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
@@ -222,7 +210,7 @@ def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
     parse_query(call.raw_query, "write")
     fields = bodies.invitation_create(_body(call))
     invitation = sandbox.world.create_invitation(**fields)
-    resource = _renderer(sandbox, call).invitation(invitation, Query(), {}, sandbox.world.apps)
+    resource = _renderer(sandbox, call).person(invitation, Query(), {}, sandbox.world.apps)
     location = f"{call.base}/v1/userInvitations/{invitation.id}"
     reply = _single(call, resource, {}, status=201)
     reply.headers["Location"] = location
