@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["AppRecord", "Clock", "InvitationRecord", "UserRecord", "format_timestamp"]
+__all__ = [
+    "AppRecord",
+    "Clock",
+    "InvitationRecord",
+    "UserRecord",
+    "format_timestamp",
+    "person_fields",
+]
 
 
 @dataclass(slots=True)
@@ -51,6 +59,25 @@ class InvitationRecord:
     expiration: datetime
     visible_app_ids: list[str] = field(default_factory=list)
     seq: int = 0
+
+
+def person_fields(
+    first_name: str,
+    last_name: str,
+    roles: Iterable[str],
+    visible_app_ids: Iterable[str] | None,
+    provisioning_allowed: bool,
+) -> dict[str, Any]:
+    """The name and app access a :class:`UserRecord` and an :class:`InvitationRecord` share,
+    as keyword arguments; ``visible_app_ids`` ``None`` means every app."""
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "roles": list(roles),
+        "all_apps_visible": visible_app_ids is None,
+        "provisioning_allowed": provisioning_allowed,
+        "visible_app_ids": list(visible_app_ids or ()),
+    }
 
 
 class Clock:

@@ -6,8 +6,9 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord
+from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord, person_fields
 from asc_access.sandbox.vocabulary import can_restrict_apps
 from asc_access.sandbox.world import World
 
@@ -89,20 +90,21 @@ def _seed_demo(world: World) -> None:
         app_id = _demo_app_id(bundle_id)
         world.add_app(AppRecord(id=app_id, name=name, bundle_id=bundle_id, sku=sku))
         by_suffix[bundle_id.rsplit(".", 1)[1]] = app_id
+
+    def person(
+        first: str,
+        last: str,
+        roles: tuple[str, ...],
+        apps: tuple[str, ...] | None,
+        provisioning: bool,
+    ) -> dict[str, Any]:
+        visible = None if apps is None else [by_suffix[s] for s in apps]
+        return person_fields(first, last, roles, visible, provisioning)
+
     for first, last, roles, apps, provisioning in _DEMO_PEOPLE:
         email = demo_email(first, last)
-        world.add_user(
-            UserRecord(
-                id=_demo_user_id(email),
-                username=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=apps is None,
-                provisioning_allowed=provisioning,
-                visible_app_ids=[by_suffix[s] for s in apps or ()],
-            )
-        )
+        fields = person(first, last, roles, apps, provisioning)
+        world.add_user(UserRecord(id=_demo_user_id(email), username=email, **fields))
     now = world.clock.now_datetime()
     for first, last, roles, apps, provisioning, days_left in _DEMO_INVITATIONS:
         email = demo_email(first, last)
@@ -110,13 +112,8 @@ def _seed_demo(world: World) -> None:
             InvitationRecord(
                 id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{email}")),
                 email=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=apps is None,
-                provisioning_allowed=provisioning,
                 expiration=now + timedelta(days=days_left),
-                visible_app_ids=[by_suffix[s] for s in apps or ()],
+                **person(first, last, roles, apps, provisioning),
             )
         )
 
@@ -217,28 +214,17 @@ def _generate_users(
             roles = ("DEVELOPER",)
         else:
             roles = rng.choice(roles_pool)
-        visible: list[str] = []
-        all_apps = True
+        visible: list[str] | None = None  # every app
         if can_restrict_apps(roles) and (n == 2 or rng.random() < 0.8):
-            all_apps = False
             if many_apps_quota and (n == 3 or rng.random() < 0.02):
                 many_apps_quota -= 1
                 count = rng.randint(51, min(len(app_ids), 120))
             else:
                 count = rng.randint(1, min(len(app_ids), 5))
             visible = rng.sample(app_ids, count)
-        world.add_user(
-            UserRecord(
-                id=_uuid(rng),
-                username=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=all_apps,
-                provisioning_allowed=rng.random() < 0.3,
-                visible_app_ids=visible,
-            )
-        )
+        user_id = _uuid(rng)
+        fields = person_fields(first, last, roles, visible, rng.random() < 0.3)
+        world.add_user(UserRecord(id=user_id, username=email, **fields))
 
 
 def _generate_invitations(
@@ -255,21 +241,16 @@ def _generate_invitations(
         roles = rng.choice(roles_pool)
         restricted = can_restrict_apps(roles) and rng.random() < 0.5
         expired = rng.random() < 0.1
+        invitation_id = _uuid(rng)  # the stream's order: id, provisioning, expiry, apps
+        provisioning = rng.random() < 0.2
+        hours = timedelta(hours=rng.randint(1, 72))
+        visible = rng.sample(app_ids, rng.randint(1, min(3, len(app_ids)))) if restricted else None
         world.add_invitation(
             InvitationRecord(
-                id=_uuid(rng),
+                id=invitation_id,
                 email=f"{first.lower()}.{last.lower()}.invite{n}@{domain}",
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=not restricted,
-                provisioning_allowed=rng.random() < 0.2,
-                expiration=now - timedelta(hours=rng.randint(1, 72))
-                if expired
-                else now + timedelta(hours=rng.randint(1, 72)),
-                visible_app_ids=rng.sample(app_ids, rng.randint(1, min(3, len(app_ids))))
-                if restricted
-                else [],
+                expiration=now - hours if expired else now + hours,
+                **person_fields(first, last, roles, visible, provisioning),
             )
         )
 
