@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,7 @@ def _key_json(key: IssuedKey) -> dict[str, Any]:
 
 def _record_json(record: AppRecord | UserRecord | InvitationRecord) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in record.__slots__:
-        if name == "seq":
-            continue
+    for name in (f.name for f in fields(record) if f.name != "seq"):
         value = getattr(record, name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
     return out
@@ -133,9 +131,9 @@ def _load_world(document: dict[str, Any], clock: Clock) -> World:
     for user in document["users"]:
         world.add_user(UserRecord(**user))
     for invitation in document["invitations"]:
-        fields = dict(invitation)
-        fields["expiration"] = datetime.fromisoformat(fields["expiration"])
-        world.add_invitation(InvitationRecord(**fields))
+        entry = dict(invitation)
+        entry["expiration"] = datetime.fromisoformat(entry["expiration"])
+        world.add_invitation(InvitationRecord(**entry))
     return world
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "AppRecord",
     "Clock",
     "InvitationRecord",
+    "PersonRecord",
     "UserRecord",
     "format_timestamp",
     "person_fields",
@@ -30,12 +31,14 @@ class AppRecord:
     seq: int = 0
 
 
-@dataclass(slots=True)
-class UserRecord:
-    """A team member. ``visible_app_ids`` is kept in app order."""
+@dataclass(slots=True, kw_only=True)
+class PersonRecord:
+    """What a member and an invitation share: a name and app access.
+
+    ``visible_app_ids`` is kept in app order.
+    """
 
     id: str
-    username: str
     first_name: str
     last_name: str
     roles: list[str]
@@ -45,20 +48,19 @@ class UserRecord:
     seq: int = 0
 
 
-@dataclass(slots=True)
-class InvitationRecord:
+@dataclass(slots=True, kw_only=True)
+class UserRecord(PersonRecord):
+    """A team member."""
+
+    username: str
+
+
+@dataclass(slots=True, kw_only=True)
+class InvitationRecord(PersonRecord):
     """A pending (or expired) invitation."""
 
-    id: str
     email: str
-    first_name: str
-    last_name: str
-    roles: list[str]
-    all_apps_visible: bool
-    provisioning_allowed: bool
     expiration: datetime
-    visible_app_ids: list[str] = field(default_factory=list)
-    seq: int = 0
 
 
 def person_fields(
@@ -68,8 +70,9 @@ def person_fields(
     visible_app_ids: Iterable[str] | None,
     provisioning_allowed: bool,
 ) -> dict[str, Any]:
-    """The name and app access a :class:`UserRecord` and an :class:`InvitationRecord` share,
-    as keyword arguments; ``visible_app_ids`` ``None`` means every app."""
+    """A :class:`PersonRecord`'s name and app access as keyword arguments for a
+    :class:`UserRecord` or an :class:`InvitationRecord`; ``visible_app_ids`` ``None``
+    means every app."""
     return {
         "first_name": first_name,
         "last_name": last_name,
