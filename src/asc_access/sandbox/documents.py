@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from asc_access.sandbox.params import Query, encode_cursor
 from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord, format_timestamp
-from asc_access.sandbox.vocabulary import APP_RELATIONSHIPS
+from asc_access.sandbox.vocabulary import APP_RELATIONSHIPS, INVITATION_FIELDS, USER_FIELDS
 
 __all__ = ["Renderer", "page_links"]
 
 Doc = dict[str, Any]
 #: Relationships Apple describes with ``data`` only (no links): left out unless included.
 _NO_LINKS = frozenset({"appStoreIcon"})
+#: A person's attributes by Apple's name (users and invitations list theirs in
+#: :data:`USER_FIELDS` / :data:`INVITATION_FIELDS`, in the order Apple sends them).
+_PERSON_ATTRIBUTES: dict[str, Callable[[Any], Any]] = {
+    "username": lambda p: p.username,
+    "email": lambda p: p.email,
+    "firstName": lambda p: p.first_name,
+    "lastName": lambda p: p.last_name,
+    "expirationDate": lambda p: format_timestamp(p.expiration),
+    "roles": lambda p: list(p.roles),
+    "allAppsVisible": lambda p: p.all_apps_visible,
+    "provisioningAllowed": lambda p: p.provisioning_allowed,
+}
 
 
 def page_links(
@@ -101,64 +114,34 @@ class Renderer:
                     included[app_id] = self.app(apps[app_id], fields)
         return relationship
 
-    def user(
+    def person(
         self,
-        user: UserRecord,
+        person: UserRecord | InvitationRecord,
         query: Query,
         included: dict[str, Doc],
         apps: dict[str, AppRecord],
     ) -> Doc:
-        """A ``users`` resource object; included apps are added to ``included``."""
-        values: dict[str, Any] = {
-            "username": user.username,
-            "firstName": user.first_name,
-            "lastName": user.last_name,
-            "roles": list(user.roles),
-            "allAppsVisible": user.all_apps_visible,
-            "provisioningAllowed": user.provisioning_allowed,
-        }
-        return self._person("users", user.id, values, user.visible_app_ids, query, included, apps)
+        """A ``users`` or ``userInvitations`` resource object: sparse fields, visible apps.
 
-    def invitation(
-        self,
-        invitation: InvitationRecord,
-        query: Query,
-        included: dict[str, Doc],
-        apps: dict[str, AppRecord],
-    ) -> Doc:
-        """A ``userInvitations`` resource object."""
-        values: dict[str, Any] = {
-            "email": invitation.email,
-            "firstName": invitation.first_name,
-            "lastName": invitation.last_name,
-            "expirationDate": format_timestamp(invitation.expiration),
-            "roles": list(invitation.roles),
-            "allAppsVisible": invitation.all_apps_visible,
-            "provisioningAllowed": invitation.provisioning_allowed,
-        }
-        app_ids = invitation.visible_app_ids
-        return self._person(
-            "userInvitations", invitation.id, values, app_ids, query, included, apps
-        )
-
-    def _person(
-        self,
-        kind: str,
-        resource_id: str,
-        values: dict[str, Any],
-        app_ids: list[str],
-        query: Query,
-        included: dict[str, Doc],
-        apps: dict[str, AppRecord],
-    ) -> Doc:
-        """A person's resource object (a user or an invitation): sparse fields, visible apps."""
+        Included apps are added to ``included``.
+        """
+        if isinstance(person, UserRecord):
+            kind, names = "users", USER_FIELDS
+        else:
+            kind, names = "userInvitations", INVITATION_FIELDS
         fields = query.fields_for(kind)
-        path = f"/v1/{kind}/{resource_id}"
-        doc: Doc = {"type": kind, "id": resource_id}
-        doc["attributes"] = {k: v for k, v in values.items() if fields is None or k in fields}
+        path = f"/v1/{kind}/{person.id}"
+        doc: Doc = {"type": kind, "id": person.id}
+        doc["attributes"] = {
+            name: _PERSON_ATTRIBUTES[name](person)
+            for name in names
+            if name in _PERSON_ATTRIBUTES and (fields is None or name in fields)
+        }
         if fields is None or "visibleApps" in fields:
             doc["relationships"] = {
-                "visibleApps": self._visible_apps(path, app_ids, query, included, apps)
+                "visibleApps": self._visible_apps(
+                    path, person.visible_app_ids, query, included, apps
+                )
             }
         doc["links"] = {"self": f"{self.base}{path}"}
         return doc

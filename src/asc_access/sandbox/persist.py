@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,7 @@ def _key_json(key: IssuedKey) -> dict[str, Any]:
 
 def _record_json(record: AppRecord | UserRecord | InvitationRecord) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in record.__slots__:
-        if name == "seq":
-            continue
+    for name in (f.name for f in fields(record) if f.name != "seq"):
         value = getattr(record, name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
     return out
@@ -77,13 +76,7 @@ def team_document(sandbox: Sandbox) -> dict[str, Any]:
     return {
         "format": _FORMAT,
         "issuer_id": sandbox.issuer_id,
-        "seed": {
-            "seed": spec.seed,
-            "users": spec.users,
-            "apps": spec.apps,
-            "invitations": spec.invitations,
-            "random_seed": spec.random_seed,
-        },
+        "seed": asdict(spec),
         "named_keys": {name: key.key_id for name, key in sandbox.named_keys.items()},
         "keys": [_key_json(key) for key in sandbox.keys],
         "apps": ordered(world.apps),
@@ -138,9 +131,9 @@ def _load_world(document: dict[str, Any], clock: Clock) -> World:
     for user in document["users"]:
         world.add_user(UserRecord(**user))
     for invitation in document["invitations"]:
-        fields = dict(invitation)
-        fields["expiration"] = datetime.fromisoformat(fields["expiration"])
-        world.add_invitation(InvitationRecord(**fields))
+        entry = dict(invitation)
+        entry["expiration"] = datetime.fromisoformat(entry["expiration"])
+        world.add_invitation(InvitationRecord(**entry))
     return world
 
 
@@ -169,11 +162,7 @@ def _restore(
         raise ValueError(f"unknown format {document.get('format')!r}")
     spec = SeedSpec(**document["seed"])
     restored = SandboxOptions(
-        seed=spec.seed,
-        users=spec.users,
-        apps=spec.apps,
-        invitations=spec.invitations,
-        random_seed=spec.random_seed,
+        **asdict(spec),
         latency_ms=base.latency_ms,
         rate_limit=base.rate_limit,
         issuer_id=document["issuer_id"],

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["AppRecord", "Clock", "InvitationRecord", "UserRecord", "format_timestamp"]
+__all__ = [
+    "AppRecord",
+    "Clock",
+    "InvitationRecord",
+    "PersonRecord",
+    "UserRecord",
+    "format_timestamp",
+    "person_fields",
+]
 
 
 @dataclass(slots=True)
@@ -22,12 +31,14 @@ class AppRecord:
     seq: int = 0
 
 
-@dataclass(slots=True)
-class UserRecord:
-    """A team member. ``visible_app_ids`` is kept in app order."""
+@dataclass(slots=True, kw_only=True)
+class PersonRecord:
+    """What a member and an invitation share: a name and app access.
+
+    ``visible_app_ids`` is kept in app order.
+    """
 
     id: str
-    username: str
     first_name: str
     last_name: str
     roles: list[str]
@@ -37,20 +48,39 @@ class UserRecord:
     seq: int = 0
 
 
-@dataclass(slots=True)
-class InvitationRecord:
+@dataclass(slots=True, kw_only=True)
+class UserRecord(PersonRecord):
+    """A team member."""
+
+    username: str
+
+
+@dataclass(slots=True, kw_only=True)
+class InvitationRecord(PersonRecord):
     """A pending (or expired) invitation."""
 
-    id: str
     email: str
-    first_name: str
-    last_name: str
-    roles: list[str]
-    all_apps_visible: bool
-    provisioning_allowed: bool
     expiration: datetime
-    visible_app_ids: list[str] = field(default_factory=list)
-    seq: int = 0
+
+
+def person_fields(
+    first_name: str,
+    last_name: str,
+    roles: Iterable[str],
+    visible_app_ids: Iterable[str] | None,
+    provisioning_allowed: bool,
+) -> dict[str, Any]:
+    """A :class:`PersonRecord`'s name and app access as keyword arguments for a
+    :class:`UserRecord` or an :class:`InvitationRecord`; ``visible_app_ids`` ``None``
+    means every app."""
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "roles": list(roles),
+        "all_apps_visible": visible_app_ids is None,
+        "provisioning_allowed": provisioning_allowed,
+        "visible_app_ids": list(visible_app_ids or ()),
+    }
 
 
 class Clock:

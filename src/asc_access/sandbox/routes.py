@@ -13,6 +13,7 @@ from asc_access.sandbox.auth import Principal
 from asc_access.sandbox.documents import Renderer, page_links
 from asc_access.sandbox.params import Query, parse_query
 from asc_access.sandbox.state import Sandbox
+from asc_access.sandbox.world import World
 
 __all__ = ["ROUTES", "Call", "Reply", "Route", "json_reply", "match_route"]
 
@@ -86,59 +87,79 @@ def _body(call: Call) -> Any:
     return bodies.read_json(call.headers.get("content-type"), call.body)
 
 
-#: A person's renderer (:meth:`Renderer.user`, :meth:`Renderer.invitation`).
-PersonRender = Callable[[Renderer, Any, Query, dict[str, Doc], dict[str, Any]], Doc]
+Handler = Callable[[Sandbox, Call], Reply]
+#: How a handler finds a user or an invitation by id (:meth:`World.user`, :meth:`World.invitation`).
+_Find = Callable[[World, str], Any]
 
 
-def _list_people(
-    sandbox: Sandbox,
-    call: Call,
-    scope: str,
-    view_of: Callable[[Any, Any], Sequence[Any]],
-    render: PersonRender,
-) -> Reply:
-    """A page of users or invitations, filtered and sorted by ``view_of``."""
-    query = parse_query(call.raw_query, scope)
-    view = view_of(query.filters, query.sort)
-    renderer = _renderer(sandbox, call)
-    apps = sandbox.world.apps
-    return _collection(call, query, view, lambda r, inc: render(renderer, r, query, inc, apps))
+def _people_page(scope: str, view_of: Callable[[World, Any, Any], Sequence[Any]]) -> Handler:
+    """GET a page of users or invitations, filtered and sorted by ``view_of``."""
+
+    def handler(sandbox: Sandbox, call: Call) -> Reply:
+        query = parse_query(call.raw_query, scope)
+        view = view_of(sandbox.world, query.filters, query.sort)
+        renderer = _renderer(sandbox, call)
+        apps = sandbox.world.apps
+        return _collection(call, query, view, lambda r, inc: renderer.person(r, query, inc, apps))
+
+    return handler
 
 
-def _get_person(
-    sandbox: Sandbox, call: Call, scope: str, find: Callable[[str], Any], render: PersonRender
-) -> Reply:
-    """One user or invitation, by the path's ``id``."""
-    query = parse_query(call.raw_query, scope)
-    record = find(call.path_params["id"])
-    included: dict[str, Doc] = {}
-    resource = render(_renderer(sandbox, call), record, query, included, sandbox.world.apps)
-    return _single(call, resource, included)
+def _one_person(scope: str, find: _Find) -> Handler:
+    """GET one user or invitation, by the path's ``id``."""
+
+    def handler(sandbox: Sandbox, call: Call) -> Reply:
+        query = parse_query(call.raw_query, scope)
+        record = find(sandbox.world, call.path_params["id"])
+        included: dict[str, Doc] = {}
+        resource = _renderer(sandbox, call).person(record, query, included, sandbox.world.apps)
+        return _single(call, resource, included)
+
+    return handler
 
 
-def _delete(call: Call, remove: Callable[[str], object]) -> Reply:
-    """Delete the user or invitation the path's ``id`` names."""
-    parse_query(call.raw_query, "write")
-    remove(call.path_params["id"])
-    return _no_content()
+def _deleter(remove: Callable[[World, str], object]) -> Handler:
+    """DELETE the user or invitation the path's ``id`` names."""
+
+    def handler(sandbox: Sandbox, call: Call) -> Reply:
+        parse_query(call.raw_query, "write")
+        remove(sandbox.world, call.path_params["id"])
+        return _no_content()
+
+    return handler
 
 
-def _person_apps(sandbox: Sandbox, call: Call, find: Callable[[str], Any]) -> Reply:
-    """The apps the user or invitation the path's ``id`` names can see."""
-    query = parse_query(call.raw_query, "related_apps")
-    person = find(call.path_params["id"])
-    return _related_apps(sandbox, call, query, person.visible_app_ids)
+def _person_apps(find: _Find) -> Handler:
+    """GET the apps the user or invitation the path's ``id`` names can see."""
+
+    def handler(sandbox: Sandbox, call: Call) -> Reply:
+        query = parse_query(call.raw_query, "related_apps")
+        app_ids = find(sandbox.world, call.path_params["id"]).visible_app_ids
+        apps = [sandbox.world.apps[a] for a in app_ids if a in sandbox.world.apps]
+        renderer = _renderer(sandbox, call)
+        fields = query.fields_for("apps")
+        return _collection(call, query, apps, lambda a, _inc: renderer.app(a, fields))
+
+    return handler
+
+
+def _person_linkages(find: _Find) -> Handler:
+    """GET the ids of the apps the user or invitation the path's ``id`` names can see."""
+
+    def handler(sandbox: Sandbox, call: Call) -> Reply:
+        query = parse_query(call.raw_query, "linkages")
+        app_ids = find(sandbox.world, call.path_params["id"]).visible_app_ids
+        return _collection(call, query, app_ids, lambda a, _inc: {"type": "apps", "id": a})
+
+    return handler
 
 
 # ----- users -------------------------------------------------------------------------
-def list_users(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/users."""
-    return _list_people(sandbox, call, "users", sandbox.world.user_view, Renderer.user)
-
-
-def get_user(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/users/{id}."""
-    return _get_person(sandbox, call, "user", sandbox.world.user, Renderer.user)
+list_users = _people_page("users", World.user_view)  # GET /v1/users
+get_user = _one_person("user", World.user)  # GET /v1/users/{id}
+delete_user = _deleter(World.delete_user)  # DELETE /v1/users/{id}
+user_visible_apps = _person_apps(World.user)  # GET /v1/users/{id}/visibleApps
+get_linkages = _person_linkages(World.user)  # GET /v1/users/{id}/relationships/visibleApps
 
 
 def patch_user(sandbox: Sandbox, call: Call) -> Reply:
@@ -148,36 +169,8 @@ def patch_user(sandbox: Sandbox, call: Call) -> Reply:
     sandbox.world.user(user_id)
     changes = bodies.user_update(_body(call), user_id)
     user = sandbox.world.update_user(user_id, **changes)
-    resource = _renderer(sandbox, call).user(user, Query(), {}, sandbox.world.apps)
+    resource = _renderer(sandbox, call).person(user, Query(), {}, sandbox.world.apps)
     return _single(call, resource, {})
-
-
-def delete_user(sandbox: Sandbox, call: Call) -> Reply:
-    """DELETE /v1/users/{id}."""
-    return _delete(call, sandbox.world.delete_user)
-
-
-def user_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/users/{id}/visibleApps."""
-    return _person_apps(sandbox, call, sandbox.world.user)
-
-
-def _related_apps(sandbox: Sandbox, call: Call, query: Query, app_ids: list[str]) -> Reply:
-    apps = [sandbox.world.apps[a] for a in app_ids if a in sandbox.world.apps]
-    renderer = _renderer(sandbox, call)
-    fields = query.fields_for("apps")
-    return _collection(call, query, apps, lambda a, _inc: renderer.app(a, fields))
-
-
-def get_linkages(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/users/{id}/relationships/visibleApps."""
-    query = parse_query(call.raw_query, "linkages")
-    user = sandbox.world.user(call.path_params["id"])
-    return _linkages(call, query, user.visible_app_ids)
-
-
-def _linkages(call: Call, query: Query, app_ids: list[str]) -> Reply:
-    return _collection(call, query, app_ids, lambda a, _inc: {"type": "apps", "id": a})
 
 
 def _change_linkages(sandbox: Sandbox, call: Call, mode: str) -> Reply:
@@ -205,16 +198,13 @@ def remove_linkages(sandbox: Sandbox, call: Call) -> Reply:
 
 
 # ----- invitations -------------------------------------------------------------------
-def list_invitations(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/userInvitations."""
-    world = sandbox.world
-    return _list_people(sandbox, call, "invitations", world.invitation_view, Renderer.invitation)
-
-
-def get_invitation(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/userInvitations/{id}."""
-    world = sandbox.world
-    return _get_person(sandbox, call, "invitation", world.invitation, Renderer.invitation)
+list_invitations = _people_page("invitations", World.invitation_view)  # GET /v1/userInvitations
+get_invitation = _one_person("invitation", World.invitation)  # GET /v1/userInvitations/{id}
+delete_invitation = _deleter(World.delete_invitation)  # DELETE /v1/userInvitations/{id}
+#: GET /v1/userInvitations/{id}/visibleApps
+invitation_visible_apps = _person_apps(World.invitation)
+#: GET /v1/userInvitations/{id}/relationships/visibleApps (in Apple's full spec)
+invitation_linkages = _person_linkages(World.invitation)
 
 
 def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
@@ -222,28 +212,11 @@ def create_invitation(sandbox: Sandbox, call: Call) -> Reply:
     parse_query(call.raw_query, "write")
     fields = bodies.invitation_create(_body(call))
     invitation = sandbox.world.create_invitation(**fields)
-    resource = _renderer(sandbox, call).invitation(invitation, Query(), {}, sandbox.world.apps)
+    resource = _renderer(sandbox, call).person(invitation, Query(), {}, sandbox.world.apps)
     location = f"{call.base}/v1/userInvitations/{invitation.id}"
     reply = _single(call, resource, {}, status=201)
     reply.headers["Location"] = location
     return reply
-
-
-def delete_invitation(sandbox: Sandbox, call: Call) -> Reply:
-    """DELETE /v1/userInvitations/{id}."""
-    return _delete(call, sandbox.world.delete_invitation)
-
-
-def invitation_visible_apps(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/userInvitations/{id}/visibleApps."""
-    return _person_apps(sandbox, call, sandbox.world.invitation)
-
-
-def invitation_linkages(sandbox: Sandbox, call: Call) -> Reply:
-    """GET /v1/userInvitations/{id}/relationships/visibleApps (in Apple's full spec)."""
-    query = parse_query(call.raw_query, "linkages")
-    invitation = sandbox.world.invitation(call.path_params["id"])
-    return _linkages(call, query, invitation.visible_app_ids)
 
 
 # ----- apps --------------------------------------------------------------------------
@@ -273,7 +246,6 @@ def get_app(sandbox: Sandbox, call: Call) -> Reply:
 
 
 # ----- routing -----------------------------------------------------------------------
-Handler = Callable[[Sandbox, Call], Reply]
 
 
 @dataclass(frozen=True, slots=True)

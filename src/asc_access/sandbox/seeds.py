@@ -6,8 +6,9 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord
+from asc_access.sandbox.records import AppRecord, InvitationRecord, UserRecord, person_fields
 from asc_access.sandbox.vocabulary import can_restrict_apps
 from asc_access.sandbox.world import World
 
@@ -89,20 +90,21 @@ def _seed_demo(world: World) -> None:
         app_id = _demo_app_id(bundle_id)
         world.add_app(AppRecord(id=app_id, name=name, bundle_id=bundle_id, sku=sku))
         by_suffix[bundle_id.rsplit(".", 1)[1]] = app_id
+
+    def person(
+        first: str,
+        last: str,
+        roles: tuple[str, ...],
+        apps: tuple[str, ...] | None,
+        provisioning: bool,
+    ) -> dict[str, Any]:
+        visible = None if apps is None else [by_suffix[s] for s in apps]
+        return person_fields(first, last, roles, visible, provisioning)
+
     for first, last, roles, apps, provisioning in _DEMO_PEOPLE:
         email = demo_email(first, last)
-        world.add_user(
-            UserRecord(
-                id=_demo_user_id(email),
-                username=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=apps is None,
-                provisioning_allowed=provisioning,
-                visible_app_ids=[by_suffix[s] for s in apps or ()],
-            )
-        )
+        fields = person(first, last, roles, apps, provisioning)
+        world.add_user(UserRecord(id=_demo_user_id(email), username=email, **fields))
     now = world.clock.now_datetime()
     for first, last, roles, apps, provisioning, days_left in _DEMO_INVITATIONS:
         email = demo_email(first, last)
@@ -110,13 +112,8 @@ def _seed_demo(world: World) -> None:
             InvitationRecord(
                 id=str(uuid.uuid5(_NAMESPACE, f"demo-invitation:{email}")),
                 email=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=apps is None,
-                provisioning_allowed=provisioning,
                 expiration=now + timedelta(days=days_left),
-                visible_app_ids=[by_suffix[s] for s in apps or ()],
+                **person(first, last, roles, apps, provisioning),
             )
         )
 
@@ -160,118 +157,105 @@ _ROLE_MIX: tuple[tuple[tuple[str, ...], int], ...] = (
 )
 
 
+#: The roles of a generated person after the first three, each as often as its weight.
+_ROLES_POOL = tuple(roles for roles, weight in _ROLE_MIX for _ in range(weight))
+
+
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _seed_generated(world: World, spec: SeedSpec) -> None:
-    rng = random.Random(spec.random_seed)  # one stream, drawn in this order: apps, users, invites
-    domain = f"team{spec.random_seed}.example.com"
-    app_ids = _generate_apps(world, spec, rng)
-    roles_pool = [roles for roles, weight in _ROLE_MIX for _ in range(weight)]
-    _generate_users(world, spec, rng, app_ids, roles_pool, domain)
-    _generate_invitations(world, spec, rng, app_ids, roles_pool, domain)
+class _Draw:
+    """A generated team, drawn from one random stream in this order: apps, users, invitations."""
 
+    def __init__(self, world: World, spec: SeedSpec) -> None:
+        self.world = world
+        self.spec = spec
+        self.rng = random.Random(spec.random_seed)
+        self.domain = f"team{spec.random_seed}.example.com"
+        self.app_ids: list[str] = []
 
-def _generate_apps(world: World, spec: SeedSpec, rng: random.Random) -> list[str]:
-    app_ids: list[str] = []
-    used_ids: set[str] = set()
-    for n in range(max(spec.apps, 1)):
-        app_id = str(rng.randrange(1_000_000_000, 6_999_999_999))
-        while app_id in used_ids:
+    def apps(self) -> None:
+        """At least one app, with unique ids."""
+        rng = self.rng
+        used_ids: set[str] = set()
+        for n in range(max(self.spec.apps, 1)):
             app_id = str(rng.randrange(1_000_000_000, 6_999_999_999))
-        used_ids.add(app_id)
-        word, kind = rng.choice(_APP_WORDS), rng.choice(_APP_KINDS)
-        name = f"{word} {kind}" if n < len(_APP_WORDS) * len(_APP_KINDS) else f"{word} {kind} {n}"
-        slug = f"{word}{kind}".lower()
-        world.add_app(
-            AppRecord(
-                id=app_id,
-                name=name,
-                bundle_id=f"com.team{spec.random_seed}.{slug}{n}",
-                sku=f"SKU-{n:05d}",
-                primary_locale=rng.choice(_LOCALES),
+            while app_id in used_ids:
+                app_id = str(rng.randrange(1_000_000_000, 6_999_999_999))
+            used_ids.add(app_id)
+            word, kind = rng.choice(_APP_WORDS), rng.choice(_APP_KINDS)
+            many = n >= len(_APP_WORDS) * len(_APP_KINDS)
+            name = f"{word} {kind} {n}" if many else f"{word} {kind}"
+            slug = f"{word}{kind}".lower()
+            self.world.add_app(
+                AppRecord(
+                    id=app_id,
+                    name=name,
+                    bundle_id=f"com.team{self.spec.random_seed}.{slug}{n}",
+                    sku=f"SKU-{n:05d}",
+                    primary_locale=rng.choice(_LOCALES),
+                )
             )
-        )
-        app_ids.append(app_id)
-    return app_ids
+            self.app_ids.append(app_id)
 
-
-def _generate_users(
-    world: World,
-    spec: SeedSpec,
-    rng: random.Random,
-    app_ids: list[str],
-    roles_pool: list[tuple[str, ...]],
-    domain: str,
-) -> None:
-    many_apps_quota = 0 if len(app_ids) <= 50 else max(2, spec.users // 200)
-    for n in range(spec.users):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        email = f"{first.lower()}.{last.lower()}.{n}@{domain}"
-        if n == 0:
-            roles: tuple[str, ...] = ("ACCOUNT_HOLDER", "ADMIN")
-        elif n == 1:
-            roles = ("ADMIN",)
-        elif n == 2:
-            roles = ("DEVELOPER",)
-        else:
-            roles = rng.choice(roles_pool)
-        visible: list[str] = []
-        all_apps = True
-        if can_restrict_apps(roles) and (n == 2 or rng.random() < 0.8):
-            all_apps = False
-            if many_apps_quota and (n == 3 or rng.random() < 0.02):
-                many_apps_quota -= 1
-                count = rng.randint(51, min(len(app_ids), 120))
+    def users(self) -> None:
+        """The Account Holder, an Admin, a restricted Developer, then a weighted mix."""
+        rng, app_ids = self.rng, self.app_ids
+        many_apps_quota = 0 if len(app_ids) <= 50 else max(2, self.spec.users // 200)
+        for n in range(self.spec.users):
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            email = f"{first.lower()}.{last.lower()}.{n}@{self.domain}"
+            if n == 0:
+                roles: tuple[str, ...] = ("ACCOUNT_HOLDER", "ADMIN")
+            elif n == 1:
+                roles = ("ADMIN",)
+            elif n == 2:
+                roles = ("DEVELOPER",)
             else:
-                count = rng.randint(1, min(len(app_ids), 5))
-            visible = rng.sample(app_ids, count)
-        world.add_user(
-            UserRecord(
-                id=_uuid(rng),
-                username=email,
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=all_apps,
-                provisioning_allowed=rng.random() < 0.3,
-                visible_app_ids=visible,
+                roles = rng.choice(_ROLES_POOL)
+            visible: list[str] | None = None  # every app
+            if can_restrict_apps(roles) and (n == 2 or rng.random() < 0.8):
+                if many_apps_quota and (n == 3 or rng.random() < 0.02):
+                    many_apps_quota -= 1
+                    count = rng.randint(51, min(len(app_ids), 120))
+                else:
+                    count = rng.randint(1, min(len(app_ids), 5))
+                visible = rng.sample(app_ids, count)
+            user_id = _uuid(rng)
+            fields = person_fields(first, last, roles, visible, rng.random() < 0.3)
+            self.world.add_user(UserRecord(id=user_id, username=email, **fields))
+
+    def invitations(self) -> None:
+        """Pending invitations, about one in ten expired."""
+        rng, app_ids = self.rng, self.app_ids
+        now = self.world.clock.now_datetime()
+        for n in range(self.spec.invitations):
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            roles = rng.choice(_ROLES_POOL)
+            restricted = can_restrict_apps(roles) and rng.random() < 0.5
+            expired = rng.random() < 0.1
+            invitation_id = _uuid(rng)  # the stream's order: id, provisioning, expiry, apps
+            provisioning = rng.random() < 0.2
+            hours = timedelta(hours=rng.randint(1, 72))
+            visible = (
+                rng.sample(app_ids, rng.randint(1, min(3, len(app_ids)))) if restricted else None
             )
-        )
+            self.world.add_invitation(
+                InvitationRecord(
+                    id=invitation_id,
+                    email=f"{first.lower()}.{last.lower()}.invite{n}@{self.domain}",
+                    expiration=now - hours if expired else now + hours,
+                    **person_fields(first, last, roles, visible, provisioning),
+                )
+            )
 
 
-def _generate_invitations(
-    world: World,
-    spec: SeedSpec,
-    rng: random.Random,
-    app_ids: list[str],
-    roles_pool: list[tuple[str, ...]],
-    domain: str,
-) -> None:
-    now = world.clock.now_datetime()
-    for n in range(spec.invitations):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        roles = rng.choice(roles_pool)
-        restricted = can_restrict_apps(roles) and rng.random() < 0.5
-        expired = rng.random() < 0.1
-        world.add_invitation(
-            InvitationRecord(
-                id=_uuid(rng),
-                email=f"{first.lower()}.{last.lower()}.invite{n}@{domain}",
-                first_name=first,
-                last_name=last,
-                roles=list(roles),
-                all_apps_visible=not restricted,
-                provisioning_allowed=rng.random() < 0.2,
-                expiration=now - timedelta(hours=rng.randint(1, 72))
-                if expired
-                else now + timedelta(hours=rng.randint(1, 72)),
-                visible_app_ids=rng.sample(app_ids, rng.randint(1, min(3, len(app_ids))))
-                if restricted
-                else [],
-            )
-        )
+def _seed_generated(world: World, spec: SeedSpec) -> None:
+    draw = _Draw(world, spec)
+    draw.apps()
+    draw.users()
+    draw.invitations()
 
 
 def apply_seed(world: World, spec: SeedSpec) -> None:

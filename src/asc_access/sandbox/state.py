@@ -141,15 +141,7 @@ class Sandbox:
         """The ``sandbox.json`` document (no key material)."""
         keys = []
         for name, key in self.named_keys.items():
-            entry: dict[str, Any] = {
-                "name": name,
-                "key_id": key.key_id,
-                "issuer_id": self.issuer_id if key.key_type == "team" else None,
-                "key_type": key.key_type,
-                "role": key.role,
-                "user": key.user_id,
-                "revoked": key.revoked,
-            }
+            entry: dict[str, Any] = {**key.describe(self.issuer_id), "name": name}
             if key_files and name in key_files:
                 entry["private_key_file"] = str(key_files[name])
             keys.append(entry)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from asc_access.sandbox import problems, rules
-from asc_access.sandbox.records import AppRecord, Clock, InvitationRecord, UserRecord
+from asc_access.sandbox.records import AppRecord, Clock, InvitationRecord, UserRecord, person_fields
 from asc_access.sandbox.views import (
     Filters,
     SortKey,
@@ -339,13 +339,14 @@ class World:
         invitation = InvitationRecord(
             id=str(uuid.uuid4()),
             email=email,
-            first_name=first_name,
-            last_name=last_name,
-            roles=new_roles,
-            all_apps_visible=all_visible,
-            provisioning_allowed=bool(provisioning_allowed),
             expiration=self.clock.now_datetime() + INVITATION_LIFETIME,
-            visible_app_ids=list(apps),
+            **person_fields(
+                first_name,
+                last_name,
+                new_roles,
+                None if all_visible else apps,
+                bool(provisioning_allowed),
+            ),
         )
         self.add_invitation(invitation)
         return invitation
@@ -366,16 +367,15 @@ class World:
                 None,
             )
         del self.invitations[invitation_id]
-        user = UserRecord(
-            id=user_id or str(uuid.uuid4()),
-            username=invitation.email,
-            first_name=invitation.first_name,
-            last_name=invitation.last_name,
-            roles=list(invitation.roles),
-            all_apps_visible=invitation.all_apps_visible,
-            provisioning_allowed=invitation.provisioning_allowed,
-            visible_app_ids=list(invitation.visible_app_ids),
+        apps = None if invitation.all_apps_visible else invitation.visible_app_ids
+        access = person_fields(
+            invitation.first_name,
+            invitation.last_name,
+            invitation.roles,
+            apps,
+            invitation.provisioning_allowed,
         )
+        user = UserRecord(id=user_id or str(uuid.uuid4()), username=invitation.email, **access)
         self.add_user(user)
         return user
 
