@@ -10,10 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.models import Role
-from asc_access.service import library
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.console.common import PageInfo, form_text, split_list
-from asc_access.service.console.render import render
+from asc_access.service.console.render import render, render_with_teams
 from asc_access.service.context import context_of
 from asc_access.service.mirror import ChangesPage, changes_page, review
 from asc_access.store.changes import ChangeType
@@ -63,7 +62,7 @@ def _paged(
     **context: Any,
 ) -> HTMLResponse:
     """A paged list (template and nav entry ``name``), with the connections to filter by."""
-    return render(
+    return render_with_teams(
         request,
         f"{name}.html",
         principal,
@@ -71,7 +70,6 @@ def _paged(
         title=title,
         page=page,
         info=PageInfo(offset, PAGE_SIZE, len(page.items), page.total),
-        connections=library.connection_names(context_of(request).engine),
         **context,
     )
 
