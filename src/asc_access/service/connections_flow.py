@@ -6,13 +6,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
+
 from asc_access import runtime
 from asc_access.diagnosis.report import DoctorReport
 from asc_access.errors import NotFoundLocallyError, UsageError
 from asc_access.service.context import ServiceContext
 from asc_access.service.errors import Problem, ServiceError
 from asc_access.service.explain import Explanation, explain_cause, from_finding
-from asc_access.service.uploads import KeyUpload
+from asc_access.service.uploads import read_key_upload
 from asc_access.store import connections as store
 from asc_access.store.connections import ConnectionRecord
 from asc_access.store.runs import RunRecord, list_runs
@@ -149,8 +151,9 @@ async def allowed_url(ctx: ServiceContext, url: str) -> str:
         ) from None
 
 
-async def add_connection(ctx: ServiceContext, upload: KeyUpload) -> runtime.ConnectOutcome:
-    """Run the doctor on the uploaded credentials; save the connection when it works."""
+async def add_connection(ctx: ServiceContext, request: Request) -> runtime.ConnectOutcome:
+    """Run the doctor on the credentials ``request`` uploads; save the connection when it works."""
+    upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=True)
     url = await allowed_url(ctx, upload.api_url or ctx.settings.api_url)
     if _exists(ctx, upload.name):
         raise ServiceError(
@@ -173,10 +176,11 @@ async def add_connection(ctx: ServiceContext, upload: KeyUpload) -> runtime.Conn
 
 
 async def rotate_connection_key(
-    ctx: ServiceContext, name: str, upload: KeyUpload
+    ctx: ServiceContext, name: str, request: Request
 ) -> runtime.ConnectOutcome:
-    """Replace the key of ``name`` once the new key passes the doctor (history kept)."""
-    record = store.get_connection(ctx.engine, name)
+    """Replace the key of ``name`` once the key ``request`` uploads passes the doctor."""
+    record = store.get_connection(ctx.engine, name)  # 404 before reading the upload
+    upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=False)
     url = await allowed_url(ctx, upload.api_url or record.api_url)
     try:
         return await runtime.rotate_key(

@@ -60,14 +60,17 @@ class ServiceError(Exception):
         detail: Any = None,
     ) -> None:
         super().__init__(message)
-        self.detail = detail
-        self.status = status
-        self.message = message
-        self.cause = cause
-        self.title = title or message
-        self.resolution = list(resolution)
-        self.headers = dict(headers or {})
-        self.code = code
+        #: The error document this refusal answers with.
+        self.problem = Problem(
+            status=status,
+            code=code,
+            cause=cause,
+            title=title or message,
+            message=message,
+            resolution=list(resolution),
+            headers=dict(headers or {}),
+            detail=detail,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,42 @@ def _from_explanation(status: int, error: AscAccessError, ex: Explanation) -> Pr
     )
 
 
+#: The fixed problems with no catalogue code: cause -> (status, title, message, the one step).
+_PLAIN: dict[str, tuple[int, str, str, str]] = {
+    "invalid_json": (
+        400,
+        "The request body is not valid JSON",
+        "The request body could not be parsed as JSON.",
+        "Send a JSON object with Content-Type: application/json.",
+    ),
+    # The database refused a value as a value: a NUL character (PostgreSQL cannot
+    # store or even compare one) or text too long for its column. Apple's values are
+    # checked when decoded, so here it came from the request.
+    "invalid_value": (
+        400,
+        "A value in the request cannot be used",
+        (
+            "A value in the request cannot be stored or searched for "
+            "(a NUL character, or a value far too long)."
+        ),
+        "Remove control characters from the values sent, and keep them short.",
+    ),
+    "internal_error": (
+        500,
+        "The service failed unexpectedly",
+        "The service failed unexpectedly; the error was logged on the server.",
+        "Try again; if it keeps failing, check the server log.",
+    ),
+}
+
+
+def _plain(cause: str) -> Problem:
+    status, title, message, step = _PLAIN[cause]
+    return Problem(
+        status=status, code=None, cause=cause, title=title, message=message, resolution=[step]
+    )
+
+
 def _validation_problem(error: RequestValidationError) -> Problem:
     issues = []
     malformed_json = False
@@ -155,14 +194,7 @@ def _validation_problem(error: RequestValidationError) -> Problem:
             malformed_json = True
         issues.append({"field": where, "problem": str(item.get("msg", "invalid"))})
     if malformed_json:
-        return Problem(
-            status=400,
-            code=None,
-            cause="invalid_json",
-            title="The request body is not valid JSON",
-            message="The request body could not be parsed as JSON.",
-            resolution=["Send a JSON object with Content-Type: application/json."],
-        )
+        return _plain("invalid_json")
     summary = "; ".join(f"{i['field']}: {i['problem']}" for i in issues[:5])
     return Problem(
         status=422,
@@ -190,52 +222,19 @@ def _http_problem(error: StarletteHTTPException) -> Problem:
     )
 
 
-def _refused_value() -> Problem:
-    # The database refused a value as a value: a NUL character (PostgreSQL cannot
-    # store or even compare one) or text too long for its column. Apple's values are
-    # checked when decoded, so here it came from the request.
-    return Problem(
-        status=400,
-        code=None,
-        cause="invalid_value",
-        title="A value in the request cannot be used",
-        message=(
-            "A value in the request cannot be stored or searched for "
-            "(a NUL character, or a value far too long)."
-        ),
-        resolution=["Remove control characters from the values sent, and keep them short."],
-    )
-
-
 def problem_for(error: BaseException) -> Problem:
     """Turn any exception into a :class:`Problem` (unknown ones become a plain 500)."""
     if isinstance(error, ServiceError):
-        return Problem(
-            status=error.status,
-            code=error.code,
-            cause=error.cause,
-            title=error.title,
-            message=error.message,
-            resolution=error.resolution,
-            headers=error.headers,
-            detail=error.detail,
-        )
+        return error.problem
     if isinstance(error, StoreValueError) or isinstance(translate(error), StoreValueError):
-        return _refused_value()
+        return _plain("invalid_value")
     if isinstance(error, AscAccessError):
         return _from_explanation(status_for(error), error, explain(error))
     if isinstance(error, RequestValidationError):
         return _validation_problem(error)
     if isinstance(error, StarletteHTTPException):
         return _http_problem(error)
-    return Problem(
-        status=500,
-        code=None,
-        cause="internal_error",
-        title="The service failed unexpectedly",
-        message="The service failed unexpectedly; the error was logged on the server.",
-        resolution=["Try again; if it keeps failing, check the server log."],
-    )
+    return _plain("internal_error")
 
 
 def wants_html(request: Request) -> bool:

@@ -18,7 +18,7 @@ from asc_access.service.connections_flow import (
     test_connection,
 )
 from asc_access.service.context import context_of
-from asc_access.service.uploads import ConnectionInput, read_key_upload
+from asc_access.service.uploads import ConnectionInput
 from asc_access.store import connections as store
 
 __all__ = ["router"]
@@ -76,8 +76,7 @@ async def add(request: Request, principal: ApiPrincipal) -> JSONResponse:
     """
     del principal
     ctx = context_of(request)
-    upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=True)
-    outcome = await add_connection(ctx, upload)
+    outcome = await add_connection(ctx, request)
     if outcome.record is None:
         problem = problem_for_report(outcome.report)
         return JSONResponse(problem.body(), status_code=problem.status)
@@ -115,9 +114,7 @@ async def rotate(request: Request, name: str, principal: ApiPrincipal) -> JSONRe
     """
     del principal
     ctx = context_of(request)
-    store.get_connection(ctx.engine, name)  # 404 before reading the upload
-    upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=False)
-    outcome = await rotate_connection_key(ctx, name, upload)
+    outcome = await rotate_connection_key(ctx, name, request)
     if outcome.record is None:
         problem = problem_for_report(outcome.report)
         return JSONResponse(problem.body(), status_code=problem.status)

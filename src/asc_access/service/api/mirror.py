@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -81,13 +83,9 @@ def invitations(
 ) -> dict[str, Any]:
     """Invitations, pending or expired, sorted by e-mail."""
     del principal
-    ctx = context_of(request)
-    with ctx.engine.connect() as conn:
-        ids = list(resolve_connections(conn, connection or None))
-        rows = list_invitations(
-            conn, connection_ids=ids, state=state, now=ctx.clock(), email=search or None
-        )
-    return page_of(rows, limit=limit, offset=offset)
+    now = context_of(request).clock()
+    read = partial(list_invitations, state=state, now=now, email=search or None)
+    return _connections_page(request, connection, read, limit=limit, offset=offset)
 
 
 @router.get("/apps", responses=ERRORS)
@@ -100,9 +98,20 @@ def apps(
 ) -> dict[str, Any]:
     """Apps, with how many restricted members see each."""
     del principal
+    return _connections_page(request, connection, list_apps, limit=limit, offset=offset)
+
+
+def _connections_page(
+    request: Request,
+    connection: list[str],
+    read: Callable[..., Sequence[Any]],
+    *,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """One page of what ``read(conn, connection_ids=...)`` lists for the named connections."""
     with context_of(request).engine.connect() as conn:
-        ids = list(resolve_connections(conn, connection or None))
-        rows = list_apps(conn, connection_ids=ids)
+        rows = read(conn, connection_ids=list(resolve_connections(conn, connection or None)))
     return page_of(rows, limit=limit, offset=offset)
 
 

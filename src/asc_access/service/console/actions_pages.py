@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from asc_access.models import Role
-from asc_access.service import library
 from asc_access.service.actions_flow import (
     ACTIONS,
     ActionRequest,
@@ -19,7 +18,7 @@ from asc_access.service.actions_flow import (
 from asc_access.service.approvals import approval_reason, policy_of, request_approval
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.common import echo_text, form_list, form_text, split_list
-from asc_access.service.console.render import render
+from asc_access.service.console.render import render, render_with_teams
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
 from asc_access.service.roles import may, require_action_role
@@ -46,7 +45,7 @@ def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     allowed = {k: v for k, v in ACTION_LABELS.items() if may(principal, k)}
     wanted = q.get("action") or "remove"
     action = wanted if wanted in allowed else next(iter(allowed), "invite")
-    return render(
+    return render_with_teams(
         request,
         "actions.html",
         principal,
@@ -55,7 +54,6 @@ def actions_form(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
         action=action,
         labels=allowed,
         roles=ASSIGNABLE_ROLES,
-        connections=library.connection_names(context_of(request).engine),
         values={
             "email": q.get("email", ""),
             "connection": q.get("connection", ""),
@@ -111,7 +109,7 @@ async def plan(request: Request, principal: FormPrincipal) -> HTMLResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in error.errors()
         )
-        return render(
+        return render_with_teams(
             request,
             "actions.html",
             principal,
@@ -121,7 +119,6 @@ async def plan(request: Request, principal: FormPrincipal) -> HTMLResponse:
             action=action,
             labels=ACTION_LABELS,
             roles=ASSIGNABLE_ROLES,
-            connections=library.connection_names(ctx.engine),
             values={
                 "email": echo_text(form, "email"),
                 "connection": echo_text(form, "connection"),

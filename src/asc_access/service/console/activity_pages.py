@@ -10,7 +10,7 @@ from asc_access.service.api.common import RowId
 from asc_access.service.api.sync import start_sync
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal
 from asc_access.service.console.common import see_other
-from asc_access.service.console.render import render
+from asc_access.service.console.render import render, render_with_teams
 from asc_access.service.context import context_of
 from asc_access.service.errors import ServiceError
 from asc_access.store.audit import get_entry, list_entries
@@ -30,13 +30,12 @@ def sync_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     with ctx.engine.connect() as conn:
         runs = list_runs(conn, connection_ids=ids, limit=50)
     running = set(ctx.syncs.running_names())
-    return render(
+    return render_with_teams(
         request,
         "sync.html",
         principal,
         nav="sync",
         title="Sync",
-        connections=library.connection_names(ctx.engine),
         runs=runs,
         running=running,
         early_failures=ctx.syncs.early_failures,
@@ -83,14 +82,13 @@ def audit_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     ctx = context_of(request)
     name = request.query_params.get("connection") or None
     entries = list_entries(ctx.engine, limit=100, connection=name)
-    return render(
+    return render_with_teams(
         request,
         "audit.html",
         principal,
         nav="audit",
         title="Audit log",
         entries=entries,
-        connections=library.connection_names(ctx.engine),
         selected=name,
     )
 

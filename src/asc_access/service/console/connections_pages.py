@@ -21,7 +21,6 @@ from asc_access.service.console.render import render
 from asc_access.service.context import context_of
 from asc_access.service.errors import Problem, ServiceError, problem_for
 from asc_access.service.explain import from_finding
-from asc_access.service.uploads import read_key_upload
 from asc_access.store import connections as store
 from asc_access.store.runs import list_runs
 
@@ -105,8 +104,7 @@ async def new_connection(request: Request, principal: FormPrincipal) -> Response
         k: echo_text(form, k) for k in ("name", "key_id", "issuer_id", "api_url", "individual")
     }
     try:
-        upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=True)
-        outcome = await add_connection(ctx, upload)
+        outcome = await add_connection(ctx, request)
     except ServiceError as error:
         problem = problem_for(error)
         return _new_form(request, principal, values=values, problem=problem, status=problem.status)
@@ -177,11 +175,8 @@ async def test(request: Request, name: str, principal: FormPrincipal) -> HTMLRes
 @router.post("/connections/{name}/rotate", response_class=HTMLResponse)
 async def rotate(request: Request, name: str, principal: FormPrincipal) -> HTMLResponse:
     """Replace the key once the new one passes the doctor."""
-    ctx = context_of(request)
-    store.get_connection(ctx.engine, name)
     try:
-        upload = await read_key_upload(request, limit=ctx.max_key_bytes, need_name=False)
-        outcome = await rotate_connection_key(ctx, name, upload)
+        outcome = await rotate_connection_key(context_of(request), name, request)
     except ServiceError as error:
         problem = problem_for(error)
         return _detail(request, principal, name, problem=problem, status=problem.status)

@@ -13,11 +13,10 @@ from asc_access.governance import campaigns, evidence
 from asc_access.governance.check import default_policy_file
 from asc_access.governance.policies import parse_policies
 from asc_access.service import governance_flow as flow
-from asc_access.service import library
 from asc_access.service.api.common import RowId
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.console.common import form_list, form_text, see_other, split_list
-from asc_access.service.console.render import render
+from asc_access.service.console.render import render, render_with_teams
 from asc_access.service.context import context_of
 from asc_access.store import campaigns as store
 from asc_access.store.notifications import list_deliveries
@@ -95,14 +94,13 @@ async def violations_check(request: Request, principal: FormPrincipal) -> Redire
 def campaigns_page(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     """Every campaign, and a form to start one."""
     ctx = context_of(request)
-    return render(
+    return render_with_teams(
         request,
         "campaigns.html",
         principal,
         nav="campaigns",
         title="Campaigns",
         campaigns=store.list_campaigns(ctx.engine),
-        connections=library.connection_names(ctx.engine),
     )
 
 

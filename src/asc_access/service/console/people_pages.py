@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from asc_access.errors import NotFoundLocallyError
 from asc_access.models import Role
-from asc_access.service import library
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
 from asc_access.service.console.common import PageInfo, form_text, split_list
-from asc_access.service.console.render import render
+from asc_access.service.console.render import render, render_with_teams
 from asc_access.service.context import context_of
-from asc_access.service.mirror import changes_page, review
+from asc_access.service.mirror import ChangesPage, changes_page, review
 from asc_access.store.changes import ChangeType
 from asc_access.store.people import PeopleFilter, PeoplePage, people_page
 from asc_access.store.queries import list_apps
@@ -53,6 +52,28 @@ def _offset(request: Request) -> int:
     return max(0, min(int(raw), 10_000_000)) if raw.isdigit() else 0
 
 
+def _paged(
+    request: Request,
+    principal: Principal,
+    name: str,
+    title: str,
+    page: PeoplePage | ChangesPage,
+    offset: int,
+    **context: Any,
+) -> HTMLResponse:
+    """A paged list (template and nav entry ``name``), with the connections to filter by."""
+    return render_with_teams(
+        request,
+        f"{name}.html",
+        principal,
+        nav=name,
+        title=title,
+        page=page,
+        info=PageInfo(offset, PAGE_SIZE, len(page.items), page.total),
+        **context,
+    )
+
+
 @router.get("/people", response_class=HTMLResponse)
 def people_view(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
     """Who can see what: filters, search, role badges, app chips; paged in the database."""
@@ -81,17 +102,15 @@ def people_view(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
             error = exc.message
             page = PeoplePage([], 0, PAGE_SIZE, 0)
         apps = list_apps(conn)
-    return render(
+    return _paged(
         request,
-        "people.html",
         principal,
-        nav="people",
-        title="People",
-        page=page,
-        info=PageInfo(offset, PAGE_SIZE, len(page.items), page.total),
+        "people",
+        "People",
+        page,
+        offset,
         flt=flt,
         apps_scope=q.get("apps_scope", ""),
-        connections=library.connection_names(ctx.engine),
         roles=[r.value for r in Role],
         apps=apps,
         error=error,
@@ -127,15 +146,13 @@ def timeline(request: Request, principal: ConsolePrincipal) -> HTMLResponse:
             limit=PAGE_SIZE,
             offset=offset,
         )
-    return render(
+    return _paged(
         request,
-        "changes.html",
         principal,
-        nav="changes",
-        title="Changes",
-        page=page,
-        info=PageInfo(offset, PAGE_SIZE, len(page.items), page.total),
-        connections=library.connection_names(ctx.engine),
+        "changes",
+        "Changes",
+        page,
+        offset,
         labels=CHANGE_LABELS,
         selected={"connection": connection, "type": kind, "q": q.get("q", ""), "since": since_text},
     )

@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from asc_access.service import library
 from asc_access.service.auth import Principal, session_principal
 from asc_access.service.context import context_of
 from asc_access.service.errors import Problem
 from asc_access.service.roles import may
 from asc_access.service.sessions import CSRF_FIELD
 
-__all__ = ["TEMPLATES", "render", "render_problem"]
+__all__ = ["TEMPLATES", "render", "render_problem", "render_with_teams"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
@@ -91,6 +92,21 @@ def render(
         template,
         {"principal": principal, "csrf": principal.csrf if principal else "", **context},
         status_code=status_code,
+    )
+
+
+def render_with_teams(
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """:func:`render`, with ``connections``: every connection's name, for the page's team picker."""
+    names = library.connection_names(context_of(request).engine)
+    return render(
+        request, template, principal, status_code=status_code, connections=names, **context
     )
 
 

@@ -55,8 +55,9 @@ def _check_name(writer: Writer, name: str, group_id: str | None) -> None:
         raise UniquenessException(detail=f"a group named {name!r} exists")
 
 
-async def create(writer: Writer, group: Group) -> Resource[Any]:
+async def create(writer: Writer, group: Resource[Any]) -> Resource[Any]:
     """Store a pushed group; its members get what its mapping gives."""
+    assert isinstance(group, Group)
     name = str(group.display_name or "")
     _check_name(writer, name, None)
     now = writer.now()
@@ -70,8 +71,9 @@ async def create(writer: Writer, group: Group) -> Resource[Any]:
     return _resource(record)
 
 
-async def update(writer: Writer, group: Group) -> Resource[Any]:
+async def update(writer: Writer, group: Resource[Any]) -> Resource[Any]:
     """Replace a group (PUT, or PATCH members add/remove applied by scim2-server)."""
+    assert isinstance(group, Group)
     group_id = str(group.id)
     with writer.ctx.engine.connect() as conn:
         before = store.get_group(conn, writer.connection_id, group_id)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from scim2_models import (
-    Group,
     InvalidValueException,
     NotFoundException,
     Resource,
@@ -47,6 +46,24 @@ def _is_group(resource_type: ResourceType) -> bool:
     return resource_type.name == "Group"
 
 
+class _Kind(Protocol):
+    """What :mod:`.users` and :mod:`.groups` each answer for their resource type."""
+
+    def read_one(self, writer: Writer, resource_id: str, /) -> Resource[Any] | None: ...
+
+    async def create(self, writer: Writer, resource: Resource[Any], /) -> Resource[Any]: ...
+
+    async def update(self, writer: Writer, resource: Resource[Any], /) -> Resource[Any]: ...
+
+    async def delete(self, writer: Writer, resource_id: str, /) -> None: ...
+
+
+def _kind(resource_type: ResourceType) -> _Kind:
+    """The module that handles ``resource_type`` (Users unless it is Group)."""
+    kind: _Kind = group_ops if _is_group(resource_type) else user_ops
+    return kind
+
+
 def _plain_page(resource_types: list[ResourceType], search: SearchRequest[Any]) -> bool:
     """A page of Users with no filter or sort: build only that page's resources."""
     return (
@@ -79,11 +96,7 @@ class BridgeStorage(AsyncScimStorage):
         response_parameters: ResponseParameters[Any] | None = None,
     ) -> Resource[Any]:
         del response_parameters
-        writer = self._writer()
-        if _is_group(resource_type):
-            found = group_ops.read_one(writer, resource_id)
-        else:
-            found = user_ops.read_one(writer, resource_id)
+        found = _kind(resource_type).read_one(self._writer(), resource_id)
         if found is None:
             raise NotFoundException(detail=f"no {resource_type.name} {resource_id!r}")
         return found
@@ -109,11 +122,7 @@ class BridgeStorage(AsyncScimStorage):
         return memory.search(resource_types, search_request, position=position)
 
     async def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
-        writer = self._writer()
-        if _is_group(resource_type):
-            assert isinstance(resource, Group)
-            return await group_ops.create(writer, resource)
-        return await user_ops.create(writer, resource)
+        return await _kind(resource_type).create(self._writer(), resource)
 
     async def update(
         self,
@@ -126,10 +135,7 @@ class BridgeStorage(AsyncScimStorage):
         writer = self._writer()
         if resource.id is None:
             raise InvalidValueException(detail="the resource has no id")
-        if _is_group(resource_type):
-            assert isinstance(resource, Group)
-            return await group_ops.update(writer, resource)
-        return await user_ops.update(writer, resource)
+        return await _kind(resource_type).update(writer, resource)
 
     async def delete(
         self,
@@ -139,8 +145,4 @@ class BridgeStorage(AsyncScimStorage):
         expected_version: str | None = None,
     ) -> None:
         del expected_version
-        writer = self._writer()
-        if _is_group(resource_type):
-            await group_ops.delete(writer, resource_id)
-        else:
-            await user_ops.delete(writer, resource_id)
+        await _kind(resource_type).delete(self._writer(), resource_id)

@@ -41,22 +41,15 @@ class Snapshot:
         return [g for g in self.groups if user_id in g.member_ids]
 
 
+@dataclass(eq=False)
 class Writer:
     """Reads and writes of one connection, on behalf of one SCIM token."""
 
-    def __init__(
-        self,
-        ctx: ServiceContext,
-        connection_id: int,
-        connection: str,
-        actor: str,
-        default_role: str,
-    ) -> None:
-        self.ctx = ctx
-        self.connection_id = connection_id
-        self.connection = connection
-        self.actor = actor
-        self.default_role = default_role
+    ctx: ServiceContext
+    connection_id: int
+    connection: str
+    actor: str
+    default_role: str
 
     def now(self) -> datetime:
         """The service's clock."""
