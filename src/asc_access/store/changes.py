@@ -246,7 +246,7 @@ def user_events(old: MirrorUser | None, new: MirrorUser | None) -> list[ChangeEv
 
 
 def _access_facts(person: MirrorPerson) -> dict[str, Any]:
-    """What a person had: roles, all-apps visibility and apps (a member added or removed, an invitation sent)."""
+    """A person's roles, all-apps visibility and apps (member added or removed, invitation sent)."""
     return {
         "roles": list(person.roles),
         "all_apps_visible": person.all_apps_visible,
