@@ -175,6 +175,15 @@ def _one_user(
     return old, old.users.get(user_id)
 
 
+def _one_invitation(
+    conn: Connection, connection_id: int, invitation_id: str
+) -> tuple[Snapshot, MirrorInvitation | None]:
+    """Lock the connection's mirror and load one invitation (``None`` when not mirrored)."""
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
+    return old, old.invitations.get(invitation_id)
+
+
 def apply_user_updated(
     conn: Connection,
     connection_id: int,
@@ -237,9 +246,7 @@ def apply_invitation_created(
 ) -> list[ChangeEvent]:
     """An invitation was sent; ``invitation`` is Apple's answer (``invitation_created``)."""
     now = utc_or_now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users=(), invitations={invitation.id}, apps=False)
-    before = old.invitations.get(invitation.id)
+    old, before = _one_invitation(conn, connection_id, invitation.id)
     after = MirrorInvitation.from_model(invitation, now=now, app_ids=app_ids)
     new = Snapshot(invitations={invitation.id: after})
     events = invitation_events(before, after)
@@ -256,9 +263,7 @@ def apply_invitation_deleted(
 ) -> list[ChangeEvent]:
     """An invitation was cancelled: drop it from the mirror (``invitation_cancelled``)."""
     now = utc_or_now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
-    before = old.invitations.get(invitation_id)
+    old, before = _one_invitation(conn, connection_id, invitation_id)
     if before is None:
         return []
     events = invitation_events(before, None)
