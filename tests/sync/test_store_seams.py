@@ -208,3 +208,66 @@ def test_a_value_postgresql_refuses_is_a_store_value_error(
         return
     with pytest.raises(StoreValueError), reading(store) as conn:
         people_page(conn, flt)
+
+
+def test_mirror_row_is_the_persons_own_row_without_key_and_app_list() -> None:
+    from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, mirror_row
+
+    user = MirrorUser(user_id="u1", username="a@x.com", roles=("ADMIN",), app_ids=frozenset({"9"}))
+    assert mirror_row(user) == {
+        "first_name": "",
+        "last_name": "",
+        "roles": ["ADMIN"],
+        "all_apps_visible": False,
+        "provisioning_allowed": False,
+        "username": "a@x.com",
+    }
+    invite = MirrorInvitation(invitation_id="i1", email="b@x.com", expired=True)
+    assert set(mirror_row(invite)) == set(schema.invitations.c.keys()) - {
+        "connection_id",
+        "invitation_id",
+        "first_seen_at",
+    }
+    assert mirror_row(MirrorApp("a1", "App", "com.x")) == {
+        "name": "App",
+        "bundle_id": "com.x",
+        "sku": "",
+        "primary_locale": "",
+    }
+    assert not user.row_differs(MirrorUser(user_id="u1", username="a@x.com", roles=("ADMIN",)))
+    assert invite.row_differs(MirrorInvitation(invitation_id="i1", email="b@x.com"))
+
+
+def test_stored_violation_json_keeps_id_first_and_leaves_out_the_key() -> None:
+    from asc_access.store.violations import Violation
+
+    violation = Violation(
+        policy="p",
+        kind="k",
+        key="p|acme|a",
+        connection="acme",
+        email=None,
+        detail="d",
+        id=7,
+        first_seen=T0,
+        last_seen=T0,
+    )
+    assert list(violation.as_dict()) == [
+        "id",
+        "policy",
+        "kind",
+        "connection",
+        "email",
+        "detail",
+        "first_seen",
+        "last_seen",
+        "resolved_at",
+    ]
+
+
+def test_run_stats_values_leave_progress_out_until_known() -> None:
+    from asc_access.store.runs import RunStats
+
+    assert "progress" not in RunStats().values()
+    assert RunStats(users_count=3, progress={"users": 1}).values()["progress"] == {"users": 1}
+    assert set(RunStats(progress={}).values()) <= set(schema.sync_runs.c.keys())

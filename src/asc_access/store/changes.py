@@ -38,7 +38,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from asc_access.errors import UsageError
 from asc_access.store import schema
 from asc_access.store.rows import json_view, record
-from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser
+from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorPerson, MirrorUser
 
 __all__ = [
     "ChangeEvent",
@@ -216,9 +216,9 @@ def user_events(old: MirrorUser | None, new: MirrorUser | None) -> list[ChangeEv
         return []
     if old is None:
         assert new is not None
-        return [ChangeEvent(ChangeType.USER_ADDED, new.user_id, new.username, _user_facts(new))]
+        return [ChangeEvent(ChangeType.USER_ADDED, new.user_id, new.username, _access_facts(new))]
     if new is None:
-        return [ChangeEvent(ChangeType.USER_REMOVED, old.user_id, old.username, _user_facts(old))]
+        return [ChangeEvent(ChangeType.USER_REMOVED, old.user_id, old.username, _access_facts(old))]
     events: list[ChangeEvent] = []
     if old.roles != new.roles:
         added = sorted(set(new.roles) - set(old.roles))
@@ -245,11 +245,12 @@ def user_events(old: MirrorUser | None, new: MirrorUser | None) -> list[ChangeEv
     return events
 
 
-def _user_facts(user: MirrorUser) -> dict[str, Any]:
+def _access_facts(person: MirrorPerson) -> dict[str, Any]:
+    """A person's roles, all-apps visibility and apps (member added or removed, invitation sent)."""
     return {
-        "roles": list(user.roles),
-        "all_apps_visible": user.all_apps_visible,
-        "apps": _apps(user.app_ids),
+        "roles": list(person.roles),
+        "all_apps_visible": person.all_apps_visible,
+        "apps": _apps(person.app_ids),
     }
 
 
@@ -270,12 +271,7 @@ def invitation_events(
         return [ChangeEvent(kind, old.invitation_id, old.email, details)]
     events: list[ChangeEvent] = []
     if old is None:
-        created = {
-            "roles": list(new.roles),
-            "all_apps_visible": new.all_apps_visible,
-            "apps": _apps(new.app_ids),
-            "expiration_date": _iso(new.expiration_date),
-        }
+        created = {**_access_facts(new), "expiration_date": _iso(new.expiration_date)}
         events.append(
             ChangeEvent(ChangeType.INVITATION_CREATED, new.invitation_id, new.email, created)
         )

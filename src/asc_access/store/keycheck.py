@@ -17,14 +17,13 @@ its :class:`~asc_access.vault.Vault`:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from asc_access.config import Settings
 from asc_access.errors import SecretStoreError
 from asc_access.store.schema import connections, master_key_check
+from asc_access.store.timeutil import utc_now
 from asc_access.vault import Vault
 
 __all__ = ["binding_for", "open_vault", "rebind"]
@@ -65,7 +64,7 @@ def _save_check(engine: Engine, vault: Vault) -> None:
         with engine.begin() as conn:
             conn.execute(
                 master_key_check.insert().values(
-                    id=1, check_value=vault.check_value(), created_at=datetime.now(UTC)
+                    id=1, check_value=vault.check_value(), created_at=utc_now()
                 )
             )
     except IntegrityError:  # another process saved one first: it must be ours too

@@ -80,12 +80,12 @@ def _people(
 ) -> Iterator[Any]:
     """The ``kind`` records (members or invitations) of one connection, with their app ids.
 
-    The columns are selected in the record's field order and the records built
-    positionally: a 10,000-member re-sync reads its whole stored picture back.
+    Only the record's columns are selected and the records built from them directly
+    (no per-row field lookup): a 10,000-member re-sync reads its whole picture back.
     """
     t, link = table.c, links.c
     names = [f.name for f in fields(kind) if f.name != "app_ids"]
-    id_col, roles_at = names[0], names.index("roles")
+    id_col = next(c.name for c in link if c.name not in ("connection_id", "app_id"))
     rows = select(*(t[name] for name in names)).where(t.connection_id == connection_id)
     apps = select(link[id_col], link.app_id).where(link.connection_id == connection_id)
     if ids is not None:
@@ -93,9 +93,9 @@ def _people(
         apps = apps.where(link[id_col].in_(list(ids)))
     app_ids = _app_ids(conn, apps)
     for row in conn.execute(rows):
-        values = list(row)
-        values[roles_at] = tuple(values[roles_at])
-        yield kind(*values, app_ids=frozenset(app_ids.get(values[0], ())))
+        values = dict(zip(names, row, strict=True))
+        values["roles"] = tuple(values["roles"])
+        yield kind(**values, app_ids=frozenset(app_ids.get(values[id_col], ())))
 
 
 def load_snapshot(
@@ -179,6 +179,15 @@ def _one_user(
     return old, old.users.get(user_id)
 
 
+def _one_invitation(
+    conn: Connection, connection_id: int, invitation_id: str
+) -> tuple[Snapshot, MirrorInvitation | None]:
+    """Lock the connection's mirror and load one invitation (``None`` when not mirrored)."""
+    lock_connection(conn, connection_id)
+    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
+    return old, old.invitations.get(invitation_id)
+
+
 def apply_user_updated(
     conn: Connection,
     connection_id: int,
@@ -241,9 +250,7 @@ def apply_invitation_created(
 ) -> list[ChangeEvent]:
     """An invitation was sent; ``invitation`` is Apple's answer (``invitation_created``)."""
     now = utc_or_now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users=(), invitations={invitation.id}, apps=False)
-    before = old.invitations.get(invitation.id)
+    old, before = _one_invitation(conn, connection_id, invitation.id)
     after = MirrorInvitation.from_model(invitation, now=now, app_ids=app_ids)
     new = Snapshot(invitations={invitation.id: after})
     events = invitation_events(before, after)
@@ -260,9 +267,7 @@ def apply_invitation_deleted(
 ) -> list[ChangeEvent]:
     """An invitation was cancelled: drop it from the mirror (``invitation_cancelled``)."""
     now = utc_or_now(at)
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
-    before = old.invitations.get(invitation_id)
+    old, before = _one_invitation(conn, connection_id, invitation_id)
     if before is None:
         return []
     events = invitation_events(before, None)

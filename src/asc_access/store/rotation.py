@@ -10,12 +10,12 @@ replaces a working one for good.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.store.schema import connections
+from asc_access.store.timeutil import utc_now
 
 __all__ = [
     "KEY_FIELDS",
@@ -72,7 +72,7 @@ def restore_previous_key(db: Engine, connection_id: int) -> bool:
             .values(
                 **{name: m[f"previous_{name}"] for name in KEY_FIELDS},
                 capabilities=None,
-                updated_at=datetime.now(UTC),
+                updated_at=utc_now(),
                 **_NO_PREVIOUS,
             )
         )

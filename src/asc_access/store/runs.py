@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from asc_access.redaction import redact
 from asc_access.store import schema
-from asc_access.store.rows import json_view, record
+from asc_access.store.rows import json_view, record, values_of
 
 __all__ = [
     "RunRecord",
@@ -59,21 +59,10 @@ class RunStats:
     progress: dict[str, Any] | None = None
 
     def values(self) -> dict[str, Any]:
-        """Column values for the ``sync_runs`` row."""
-        out: dict[str, Any] = {
-            "requests_used": self.requests_used,
-            "lower_bound": self.lower_bound,
-            "follow_ups": self.follow_ups,
-            "rate_limit": self.rate_limit,
-            "rate_remaining": self.rate_remaining,
-            "users_count": self.users_count,
-            "invitations_count": self.invitations_count,
-            "apps_count": self.apps_count,
-            "changes_count": self.changes_count,
-            "baseline": self.baseline,
-        }
-        if self.progress is not None:
-            out["progress"] = self.progress
+        """Column values for the ``sync_runs`` row (``progress`` only when known)."""
+        out = values_of(self)
+        if self.progress is None:
+            del out["progress"]
         return out
 
 
@@ -231,29 +220,26 @@ def runs_query() -> Any:
     )
 
 
+def _first_run(conn: Connection, query: Any) -> RunRecord | None:
+    row = conn.execute(query).first()
+    return run_record(row) if row is not None else None
+
+
 def get_run(conn: Connection, run_id: int) -> RunRecord | None:
     """One run by id."""
-    row = conn.execute(runs_query().where(schema.sync_runs.c.id == run_id)).first()
-    return run_record(row) if row is not None else None
+    return _first_run(conn, runs_query().where(schema.sync_runs.c.id == run_id))
 
 
 def run_for_request_key(conn: Connection, request_key: str) -> RunRecord | None:
     """The run started for an idempotency key (a queued sync's task id), if any."""
-    row = conn.execute(runs_query().where(schema.sync_runs.c.request_key == request_key)).first()
-    return run_record(row) if row is not None else None
+    return _first_run(conn, runs_query().where(schema.sync_runs.c.request_key == request_key))
 
 
 def last_succeeded_run(conn: Connection, connection_id: int) -> RunRecord | None:
     """The newest complete sync of a connection (its picture is the mirror)."""
     r = schema.sync_runs.c
-    query = (
-        runs_query()
-        .where(r.connection_id == connection_id, r.status == SUCCEEDED)
-        .order_by(r.id.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).first()
-    return run_record(row) if row is not None else None
+    query = runs_query().where(r.connection_id == connection_id, r.status == SUCCEEDED)
+    return _first_run(conn, query.order_by(r.id.desc()).limit(1))
 
 
 def list_runs(

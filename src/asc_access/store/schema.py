@@ -10,6 +10,8 @@ leaves the previous picture exactly as it was. Alembic migrations under
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -54,17 +56,29 @@ __all__ = [
     "users",
 ]
 
+
+def _key_columns(prefix: str = "") -> tuple[Column[Any], ...]:
+    """A connection's API key: id, issuer, type, URL and encrypted PEM.
+
+    ``prefix="previous_"``: the key before the last rotation, every column nullable.
+    """
+    required = not prefix
+    return (
+        Column(f"{prefix}key_id", String(64), nullable=not required),
+        Column(f"{prefix}issuer_id", String(64), nullable=True),  # NULL for individual keys
+        Column(f"{prefix}key_type", String(16), nullable=not required),  # team | individual
+        Column(f"{prefix}api_url", String(500), nullable=not required),
+        # AES-GCM ciphertext of the PEM (nonce || ciphertext+tag); never plain text.
+        Column(f"{prefix}encrypted_private_key", LargeBinary, nullable=True),
+    )
+
+
 connections = Table(
     "connections",
     metadata,
     row_id(),
     Column("name", String(200), nullable=False, unique=True),
-    Column("key_id", String(64), nullable=False),
-    Column("issuer_id", String(64), nullable=True),  # NULL for individual keys
-    Column("key_type", String(16), nullable=False),  # team | individual
-    Column("api_url", String(500), nullable=False),
-    # AES-GCM ciphertext of the PEM (nonce || ciphertext+tag); never plain text.
-    Column("encrypted_private_key", LargeBinary, nullable=True),
+    *_key_columns(),
     Column("sync_interval_seconds", Integer, nullable=False, default=3600),
     # Health: the last doctor / sync verdict. NULL code = healthy.
     Column("healthy", Boolean, nullable=False, default=False),
@@ -76,11 +90,7 @@ connections = Table(
     *created_updated(),
     # The key in use before the last rotation, kept until the new key's first successful
     # sync confirms it (restored if Apple refuses the new key or it sees another team).
-    Column("previous_key_id", String(64), nullable=True),
-    Column("previous_issuer_id", String(64), nullable=True),
-    Column("previous_key_type", String(16), nullable=True),
-    Column("previous_api_url", String(500), nullable=True),
-    Column("previous_encrypted_private_key", LargeBinary, nullable=True),
+    *_key_columns("previous_"),
     # True when the rotation was an explicit move to another team or URL.
     Column("rotation_move", Boolean, nullable=True),
 )
@@ -123,48 +133,46 @@ apps = Table(
     Column("primary_locale", String(32), nullable=False, default=""),
 )
 
-users = Table(
-    "users",
-    metadata,
-    connection_owner(primary_key=True),
-    Column("user_id", String(64), primary_key=True),
-    Column("username", String(500), nullable=False),  # lower-cased e-mail for matching
-    *person_columns(),
-    Column("first_seen_at", TS, nullable=False),
-    Index("ix_users_username", "username"),
-)
 
-user_apps = Table(
-    "user_apps",
-    metadata,
-    Column("connection_id", Integer, primary_key=True),
-    Column("user_id", String(64), primary_key=True),
-    Column("app_id", String(64), primary_key=True),
-    Index("ix_user_apps_app", "connection_id", "app_id"),
-)
+def _people(name: str, person_id: str, email: str, *extra: Any) -> Table:
+    """A mirrored person table (members, invitations): key, e-mail, names, roles, visibility."""
+    return Table(
+        name,
+        metadata,
+        connection_owner(primary_key=True),
+        Column(person_id, String(64), primary_key=True),
+        Column(email, String(500), nullable=False),  # lower-cased e-mail for matching
+        *person_columns(),
+        *extra,
+        Column("first_seen_at", TS, nullable=False),
+        Index(f"ix_{name}_{email}", email),
+    )
 
-invitations = Table(
+
+def _app_links(name: str, person_id: str, *extra: Any) -> Table:
+    """Which apps each person of a mirrored person table sees (none when they see all)."""
+    return Table(
+        name,
+        metadata,
+        Column("connection_id", Integer, primary_key=True),
+        Column(person_id, String(64), primary_key=True),
+        Column("app_id", String(64), primary_key=True),
+        *extra,
+    )
+
+
+users = _people("users", "user_id", "username")
+user_apps = _app_links("user_apps", "user_id", Index("ix_user_apps_app", "connection_id", "app_id"))
+invitations = _people(
     "invitations",
-    metadata,
-    connection_owner(primary_key=True),
-    Column("invitation_id", String(64), primary_key=True),
-    Column("email", String(500), nullable=False),
-    *person_columns(),
+    "invitation_id",
+    "email",
     Column("expiration_date", TS, nullable=True),
     # Whether it had expired by the clock of the sync (or action) that wrote the row;
     # invitation_expired is emitted once, when this turns true.
     Column("expired", Boolean, nullable=False, default=False),
-    Column("first_seen_at", TS, nullable=False),
-    Index("ix_invitations_email", "email"),
 )
-
-invitation_apps = Table(
-    "invitation_apps",
-    metadata,
-    Column("connection_id", Integer, primary_key=True),
-    Column("invitation_id", String(64), primary_key=True),
-    Column("app_id", String(64), primary_key=True),
-)
+invitation_apps = _app_links("invitation_apps", "invitation_id")
 
 changes = Table(
     "changes",

@@ -9,8 +9,10 @@ for people who see all apps, datetimes in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from asc_access.models import App, Invitation, User
 from asc_access.store.timeutil import as_utc_or_none
@@ -18,8 +20,10 @@ from asc_access.store.timeutil import as_utc_or_none
 __all__ = [
     "MirrorApp",
     "MirrorInvitation",
+    "MirrorPerson",
     "MirrorUser",
     "Snapshot",
+    "mirror_row",
     "normalise_email",
 ]
 
@@ -33,107 +37,76 @@ def _roles(roles: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(roles)))
 
 
-@dataclass(frozen=True, slots=True)
-class MirrorUser:
-    """A member as mirrored; ``app_ids`` is empty when ``all_apps_visible``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirrorPerson:
+    """What a mirrored member and a mirrored invitee share: names, roles and app visibility.
 
-    user_id: str
-    username: str
+    ``app_ids`` is empty when ``all_apps_visible``; it is kept in the person's
+    app table, not on the person's own row.
+    """
+
     first_name: str = ""
     last_name: str = ""
     roles: tuple[str, ...] = ()
     all_apps_visible: bool = False
     provisioning_allowed: bool = False
     app_ids: frozenset[str] = frozenset()
+
+    @staticmethod
+    def fields_of(person: User | Invitation, app_ids: Iterable[str] | None) -> dict[str, Any]:
+        """The shared fields from an API model; ``app_ids`` overrides its (possibly capped) list."""
+        ids: Iterable[str] = app_ids if app_ids is not None else (person.visible_app_ids or ())
+        return {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "roles": _roles(person.roles),
+            "all_apps_visible": person.all_apps_visible,
+            "provisioning_allowed": person.provisioning_allowed,
+            "app_ids": frozenset() if person.all_apps_visible else frozenset(ids),
+        }
+
+    def row_differs(self, other: MirrorPerson) -> bool:
+        """Whether the person's own row (everything but the app list) differs."""
+        return mirror_row(self) != mirror_row(other)
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorUser(MirrorPerson):
+    """A member as mirrored."""
+
+    user_id: str
+    username: str
 
     @classmethod
     def from_model(cls, user: User, app_ids: Iterable[str] | None = None) -> MirrorUser:
         """From an API model; ``app_ids`` overrides the (possibly capped) included list."""
-        ids: Iterable[str] = app_ids if app_ids is not None else (user.visible_app_ids or ())
         return cls(
             user_id=user.id,
             username=normalise_email(user.username),
-            first_name=user.first_name,
-            last_name=user.last_name,
-            roles=_roles(user.roles),
-            all_apps_visible=user.all_apps_visible,
-            provisioning_allowed=user.provisioning_allowed,
-            app_ids=frozenset() if user.all_apps_visible else frozenset(ids),
-        )
-
-    def row_differs(self, other: MirrorUser) -> bool:
-        """Whether the ``users`` row (everything but the app list) differs."""
-        return (
-            self.username,
-            self.first_name,
-            self.last_name,
-            self.roles,
-            self.all_apps_visible,
-            self.provisioning_allowed,
-        ) != (
-            other.username,
-            other.first_name,
-            other.last_name,
-            other.roles,
-            other.all_apps_visible,
-            other.provisioning_allowed,
+            **MirrorPerson.fields_of(user, app_ids),
         )
 
 
 @dataclass(frozen=True, slots=True)
-class MirrorInvitation:
+class MirrorInvitation(MirrorPerson):
     """An invitation as mirrored; ``expired`` is judged by the writer's clock."""
 
     invitation_id: str
     email: str
-    first_name: str = ""
-    last_name: str = ""
-    roles: tuple[str, ...] = ()
-    all_apps_visible: bool = False
-    provisioning_allowed: bool = False
     expiration_date: datetime | None = None
     expired: bool = False
-    app_ids: frozenset[str] = frozenset()
 
     @classmethod
     def from_model(
         cls, invitation: Invitation, *, now: datetime, app_ids: Iterable[str] | None = None
     ) -> MirrorInvitation:
         """From an API model, judging expiry at ``now``."""
-        ids: Iterable[str] = app_ids if app_ids is not None else (invitation.visible_app_ids or ())
         return cls(
             invitation_id=invitation.id,
             email=normalise_email(invitation.email),
-            first_name=invitation.first_name,
-            last_name=invitation.last_name,
-            roles=_roles(invitation.roles),
-            all_apps_visible=invitation.all_apps_visible,
-            provisioning_allowed=invitation.provisioning_allowed,
             expiration_date=as_utc_or_none(invitation.expiration_date),
             expired=invitation.is_expired(now),
-            app_ids=frozenset() if invitation.all_apps_visible else frozenset(ids),
-        )
-
-    def row_differs(self, other: MirrorInvitation) -> bool:
-        """Whether the ``invitations`` row (everything but the app list) differs."""
-        return (
-            self.email,
-            self.first_name,
-            self.last_name,
-            self.roles,
-            self.all_apps_visible,
-            self.provisioning_allowed,
-            self.expiration_date,
-            self.expired,
-        ) != (
-            other.email,
-            other.first_name,
-            other.last_name,
-            other.roles,
-            other.all_apps_visible,
-            other.provisioning_allowed,
-            other.expiration_date,
-            other.expired,
+            **MirrorPerson.fields_of(invitation, app_ids),
         )
 
 
@@ -151,6 +124,28 @@ class MirrorApp:
     def from_model(cls, app: App) -> MirrorApp:
         """From an API model."""
         return cls(app.id, app.name, app.bundle_id, app.sku, app.primary_locale)
+
+
+#: The key field of each mirrored kind (the row's key column; not part of the row's values).
+_KEYS = {MirrorUser: "user_id", MirrorInvitation: "invitation_id", MirrorApp: "app_id"}
+
+
+@cache
+def _row_names(kind: type[Any]) -> tuple[str, ...]:
+    """The fields of ``kind`` that are columns of its own row (found once: syncs write 10,000s)."""
+    skip = {_KEYS[kind], "app_ids"}
+    return tuple(f.name for f in fields(kind) if f.name not in skip)
+
+
+def mirror_row(item: MirrorPerson | MirrorApp) -> dict[str, Any]:
+    """The column values of ``item``'s own row, but its key (``roles`` as a list).
+
+    A person's ``app_ids`` live in the person's app table and are left out too.
+    """
+    row = {name: getattr(item, name) for name in _row_names(type(item))}
+    if "roles" in row:
+        row["roles"] = list(row["roles"])
+    return row
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "as_utc", "as_utc_or_none", "utc_or_now"]
+__all__ = ["UtcDateTime", "as_utc", "as_utc_or_none", "utc_now", "utc_or_now"]
 
 
 def as_utc(value: datetime) -> datetime:
@@ -28,9 +28,14 @@ def as_utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
+def utc_now() -> datetime:
+    """The current time, aware UTC (the store's default clock)."""
+    return datetime.now(UTC)
+
+
 def utc_or_now(value: datetime | None) -> datetime:
     """:func:`as_utc` of ``value``, or the current time when ``None`` (writers' ``at=``)."""
-    return as_utc(value) if value is not None else datetime.now(UTC)
+    return as_utc(value) if value is not None else utc_now()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

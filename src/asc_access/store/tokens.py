@@ -14,7 +14,7 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -24,6 +24,7 @@ from asc_access.store.names import allowed_name
 from asc_access.store.rows import json_view
 from asc_access.store.rows import record as from_row
 from asc_access.store.schema import api_tokens
+from asc_access.store.timeutil import utc_now
 
 __all__ = [
     "ADMIN_TOKEN_NAME",
@@ -52,10 +53,6 @@ TOKEN_ROLES: tuple[str, ...] = ("viewer", "operator", "admin")
 _TOUCH_EVERY = 60.0
 
 Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +144,7 @@ def create_token(
     engine: Engine,
     name: str,
     *,
-    clock: Clock = _now,
+    clock: Clock = utc_now,
     role: str = "admin",
     scim_connection_id: int | None = None,
 ) -> tuple[TokenRecord, str]:
@@ -194,7 +191,7 @@ def create_token(
     return _record(row), secret
 
 
-def revoke_token(engine: Engine, name: str, *, clock: Clock = _now) -> TokenRecord:
+def revoke_token(engine: Engine, name: str, *, clock: Clock = utc_now) -> TokenRecord:
     """Revoke the named token at once; revoking a revoked token changes nothing."""
     if name == ADMIN_TOKEN_NAME:
         raise UsageError(
@@ -257,7 +254,7 @@ def check_token_strength(token: str) -> None:
 
 
 def ensure_admin_token(
-    engine: Engine, configured: str | None, *, clock: Clock = _now
+    engine: Engine, configured: str | None, *, clock: Clock = utc_now
 ) -> str | None:
     """Make sure an admin token exists; return a newly generated one (to print once).
 
@@ -324,7 +321,7 @@ def find_token(engine: Engine, token: str) -> TokenRecord | None:
 
 
 def verify_token(
-    engine: Engine, token: str, *, clock: Clock = _now, scim: bool = False
+    engine: Engine, token: str, *, clock: Clock = utc_now, scim: bool = False
 ) -> TokenRecord | None:
     """The active token record for ``token``, or ``None`` (unknown or revoked).
 

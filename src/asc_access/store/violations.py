@@ -41,24 +41,18 @@ class ViolationFound:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A stored violation."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Violation(ViolationFound):
+    """A stored violation: what was found, with its row id and when it was seen."""
 
     id: int
-    policy: str
-    kind: str
-    key: str
-    connection: str
-    email: str | None
-    detail: str
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The ``policies check --json`` item (plus ``id``, ``last_seen``, ``resolved_at``)."""
-        return json_view(self, skip={"key"})
+        return {"id": self.id, **json_view(self, skip={"id", "key"})}
 
 
 @dataclass(slots=True)

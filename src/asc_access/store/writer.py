@@ -6,6 +6,7 @@ in batches (``executemany``); a team that did not change costs no writes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,46 +14,10 @@ from sqlalchemy import Connection, and_, bindparam
 
 from asc_access.store import schema
 from asc_access.store.bulk import insert_rows
-from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
+from asc_access.store.snapshot import MirrorPerson, Snapshot, mirror_row
 from asc_access.store.timeutil import as_utc
 
 __all__ = ["write_snapshot"]
-
-
-# -- row shapes --
-
-
-def _user_row(user: MirrorUser) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "roles": list(user.roles),
-        "all_apps_visible": user.all_apps_visible,
-        "provisioning_allowed": user.provisioning_allowed,
-    }
-
-
-def _invitation_row(invitation: MirrorInvitation) -> dict[str, Any]:
-    return {
-        "email": invitation.email,
-        "first_name": invitation.first_name,
-        "last_name": invitation.last_name,
-        "roles": list(invitation.roles),
-        "all_apps_visible": invitation.all_apps_visible,
-        "provisioning_allowed": invitation.provisioning_allowed,
-        "expiration_date": invitation.expiration_date,
-        "expired": invitation.expired,
-    }
-
-
-def _app_row(app: MirrorApp) -> dict[str, Any]:
-    return {
-        "name": app.name,
-        "bundle_id": app.bundle_id,
-        "sku": app.sku,
-        "primary_locale": app.primary_locale,
-    }
 
 
 class _Writer:
@@ -114,8 +79,6 @@ def write_snapshot(
         schema.users,
         "user_id",
         schema.user_apps,
-        _user_row,
-        MirrorUser.row_differs,
     )
     _write_family(
         w,
@@ -124,12 +87,10 @@ def write_snapshot(
         schema.invitations,
         "invitation_id",
         schema.invitation_apps,
-        _invitation_row,
-        MirrorInvitation.row_differs,
     )
-    inserts = [{"app_id": k, **_app_row(v)} for k, v in new.apps.items() if k not in old.apps]
+    inserts = [{"app_id": k, **mirror_row(v)} for k, v in new.apps.items() if k not in old.apps]
     updates = [
-        {"_key": k, **_app_row(v)}
+        {"_key": k, **mirror_row(v)}
         for k, v in new.apps.items()
         if k in old.apps and old.apps[k] != v
     ]
@@ -142,13 +103,11 @@ def write_snapshot(
 
 def _write_family(
     w: _Writer,
-    old: dict[str, Any],
-    new: dict[str, Any],
+    old: Mapping[str, MirrorPerson],
+    new: Mapping[str, MirrorPerson],
     table: Any,
     key: str,
     app_table: Any,
-    row_of: Any,
-    differs: Any,
 ) -> None:
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -158,11 +117,11 @@ def _write_family(
     for ident, item in new.items():
         before = old.get(ident)
         if before is None:
-            inserts.append({key: ident, "first_seen_at": w.now, **row_of(item)})
+            inserts.append({key: ident, "first_seen_at": w.now, **mirror_row(item)})
             grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids))
             continue
-        if differs(before, item):
-            updates.append({"_key": ident, **row_of(item)})
+        if before.row_differs(item):
+            updates.append({"_key": ident, **mirror_row(item)})
         if before.app_ids != item.app_ids:
             grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids - before.app_ids))
             revoke.extend({"id": ident, "app": a} for a in sorted(before.app_ids - item.app_ids))
