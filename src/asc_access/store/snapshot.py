@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from asc_access.models import App, Invitation, User
@@ -130,11 +129,16 @@ class MirrorApp:
 _KEYS = {MirrorUser: "user_id", MirrorInvitation: "invitation_id", MirrorApp: "app_id"}
 
 
-@cache
+_ROW_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
 def _row_names(kind: type[Any]) -> tuple[str, ...]:
     """The fields of ``kind`` that are columns of its own row (found once: syncs write 10,000s)."""
-    skip = {_KEYS[kind], "app_ids"}
-    return tuple(f.name for f in fields(kind) if f.name not in skip)
+    names = _ROW_NAMES.get(kind)
+    if names is None:
+        skip = {_KEYS[kind], "app_ids"}
+        names = _ROW_NAMES[kind] = tuple(f.name for f in fields(kind) if f.name not in skip)
+    return names
 
 
 def mirror_row(item: MirrorPerson | MirrorApp) -> dict[str, Any]:
