@@ -8,17 +8,15 @@ appears instead. Reading members and invitations is shared (:mod:`._people`).
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
-from asc_access.api.jsonapi import decode_invitation, decode_single
+from asc_access.api.jsonapi import decode_invitation
 from asc_access.api.payloads import encode_invitation_create
 from asc_access.api.query import INVITATION_FIELDS, INVITATION_SORTS
 from asc_access.api.resources._base import id_list
 from asc_access.api.resources._people import PersonKind, PersonResource
-from asc_access.api.types import Page
 from asc_access.errors import UsageError
-from asc_access.models import App, Invitation
+from asc_access.models import Invitation
 
 __all__ = ["InvitationsResource"]
 
@@ -38,23 +36,6 @@ class InvitationsResource(PersonResource[Invitation]):
     """``client.invitations``: list, read, create and cancel invitations."""
 
     kind = INVITATIONS
-
-    async def get(
-        self,
-        invitation_id: str,
-        *,
-        include_visible_apps: bool = False,
-        visible_apps_limit: int = 50,
-    ) -> Invitation:
-        """``GET /v1/userInvitations/{id}``.
-
-        404 or 410 raise ``ResourceNotFoundError``: cancelled, expired away or accepted.
-        """
-        return await self._get(
-            invitation_id,
-            include_visible_apps=include_visible_apps,
-            visible_apps_limit=visible_apps_limit,
-        )
 
     async def create(
         self,
@@ -93,25 +74,6 @@ class InvitationsResource(PersonResource[Invitation]):
             provisioning_allowed=provisioning_allowed,
             visible_app_ids=apps,
         )
-        response = await self._transport.request(
-            "POST", "/v1/userInvitations", body=body, replayable=False
+        return await self._single(
+            "POST", INVITATIONS.path, decode_invitation, body=body, replayable=False
         )
-        return response.decode(lambda doc: decode_single(doc, decode_invitation))
-
-    async def delete(self, invitation_id: str) -> None:
-        """``DELETE /v1/userInvitations/{id}``: cancel the invitation.
-
-        Repeated after a lost answer; a 404 on the repetition is raised with
-        ``context["after_retry"] = True`` (the first attempt probably worked).
-        """
-        await self._delete(invitation_id)
-
-    def visible_apps_pages(
-        self, invitation_id: str, *, limit: int = 200
-    ) -> AsyncIterator[Page[App]]:
-        """``GET /v1/userInvitations/{id}/visibleApps`` page by page."""
-        return self._visible_apps_pages(invitation_id, limit=limit)
-
-    async def visible_apps(self, invitation_id: str) -> builtins.list[App]:
-        """Every app the invitation grants (all pages)."""
-        return await self._visible_apps(invitation_id)
