@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -14,7 +14,7 @@ from asc_access.api.transport import Transport
 from asc_access.api.types import Page
 from asc_access.errors import UsageError
 
-__all__ = ["Resource", "collect", "id_list", "path_id", "visible_apps_query"]
+__all__ = ["Resource", "collect", "path_id", "visible_apps_query"]
 
 T = TypeVar("T")
 
@@ -63,16 +63,6 @@ def path_id(value: str, what: str) -> str:
     if not text:
         raise UsageError(f"{what} must not be empty")
     return quote(text, safe="")
-
-
-def id_list(values: Iterable[str], what: str) -> list[str]:
-    """Ids as a list of non-empty strings (``UsageError`` otherwise)."""
-    if isinstance(values, str):
-        raise UsageError(f"{what} must be a list of ids, not one string")
-    items = [str(v).strip() for v in values]
-    if any(not item for item in items):
-        raise UsageError(f"{what} must not contain empty ids")
-    return items
 
 
 def visible_apps_query(query: Query, *, include: bool, limit: int) -> Query:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Unpack
 
 from asc_access.api.jsonapi import decode_linkage_page, decode_user
 from asc_access.api.pagination import paginate
-from asc_access.api.payloads import encode_linkages, encode_user_update
+from asc_access.api.payloads import Access, encode_linkages, encode_user_update, id_list
 from asc_access.api.query import USER_FIELDS, USER_SORTS, Query
-from asc_access.api.resources._base import collect, id_list
+from asc_access.api.resources._base import collect
 from asc_access.api.resources._people import PersonKind, PersonResource
 from asc_access.errors import UsageError
 from asc_access.ids import AppId
@@ -40,36 +41,22 @@ class UsersResource(PersonResource[User]):
     kind = USERS
 
     async def update(
-        self,
-        user_id: str,
-        *,
-        roles: Iterable[str] | None = None,
-        all_apps_visible: bool | None = None,
-        provisioning_allowed: bool | None = None,
-        visible_app_ids: Iterable[str] | None = None,
+        self, user_id: str, *, roles: Iterable[str] | None = None, **access: Unpack[Access]
     ) -> User:
         """``PATCH /v1/users/{id}``: change roles, flags and/or the full visible-apps list.
 
-        Only the arguments given are sent. Replayable (absolute values), so the
-        client may repeat it after a lost answer.
+        Keywords: ``roles``, ``all_apps_visible``, ``provisioning_allowed``,
+        ``visible_app_ids`` (not together with ``all_apps_visible=True``). Only the
+        arguments given are sent. Replayable (absolute values), so the client may
+        repeat it after a lost answer.
         """
         roles_list = None if roles is None else id_list(roles, "roles")
         if roles_list is not None and not roles_list:
             raise UsageError("roles must not be empty: a team member needs at least one role")
-        apps = None if visible_app_ids is None else id_list(visible_app_ids, "visible_app_ids")
-        if all_apps_visible and apps:
-            raise UsageError("visible_app_ids cannot be set together with all_apps_visible=True")
-        given = (roles_list, all_apps_visible, provisioning_allowed, apps)
-        if all(value is None for value in given):
+        if roles_list is None and all(value is None for value in access.values()):
             raise UsageError("nothing to update: give roles, flags or visible_app_ids")
+        body = encode_user_update(str(user_id).strip(), roles=roles_list, **access)
         path = self._path(user_id)
-        body = encode_user_update(
-            str(user_id).strip(),
-            roles=roles_list,
-            all_apps_visible=all_apps_visible,
-            provisioning_allowed=provisioning_allowed,
-            visible_app_ids=apps,
-        )
         return await self._single("PATCH", path, decode_user, body=body, replayable=True)
 
     async def visible_app_ids(self, user_id: str) -> builtins.list[AppId]:
