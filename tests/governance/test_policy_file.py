@@ -70,3 +70,10 @@ def test_errors_name_the_line(text: str, line: int, words: str) -> None:
 
 def test_an_empty_file_has_no_policies() -> None:
     assert parse_policies("", "p.yaml").policies == ()
+
+
+def test_every_kind_has_a_rule() -> None:
+    from asc_access.governance.evaluate import _RULES  # lazy: the private table, this test only
+    from asc_access.governance.policies import _MODELS  # lazy: the private table, this test only
+
+    assert set(_RULES) == set(_MODELS.values())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -44,28 +45,23 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class _Run:
     """The state of one execution: results, audit entry, teams that stopped."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        teams: Mapping[str, Team],
-        *,
-        engine: Database | None,
-        actor: str,
-        clock: Clock,
-        on_step: Callable[[StepResult], None] | None,
-    ) -> None:
-        self.plan = plan
-        self.teams = teams
-        self.engine = engine
-        self.actor = actor
-        self.clock = clock
-        self.on_step = on_step
-        self.results = [StepResult(step) for step in plan.steps]
-        self.stopped: dict[str, str] = {}
-        self.audit_id: int | None = None
+    plan: Plan
+    teams: Mapping[str, Team]
+    _: KW_ONLY
+    engine: Database | None
+    actor: str
+    clock: Clock
+    on_step: Callable[[StepResult], None] | None
+    results: list[StepResult] = field(init=False)
+    stopped: dict[str, str] = field(init=False, default_factory=dict)
+    audit_id: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.results = [StepResult(step) for step in self.plan.steps]
 
     def _steps_doc(self) -> list[dict[str, object]]:
         return [r.as_dict() for r in self.results]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from asc_access.governance.policies import (
     AdminOnTeams,
@@ -50,8 +50,9 @@ class Facts(Protocol):
 class _Seen:
     """The facts, each read once per evaluation."""
 
-    def __init__(self, facts: Facts, now: datetime) -> None:
+    def __init__(self, facts: Facts, files: PolicyFile, now: datetime) -> None:
         self.now = now
+        self.files = files
         self.all_people = facts.people()
         # An expired invitation grants nothing: policies about access skip it.
         self.people = [
@@ -126,8 +127,8 @@ def _invitation_age(policy: InvitationAge, seen: _Seen) -> list[ViolationFound]:
     return out
 
 
-def _leavers(policy: Leavers, seen: _Seen, files: PolicyFile) -> list[ViolationFound]:
-    path = files.resolve(policy.directory)
+def _leavers(policy: Leavers, seen: _Seen) -> list[ViolationFound]:
+    path = seen.files.resolve(policy.directory)
     staff = load_directory(path)
     return [
         _found(
@@ -196,22 +197,16 @@ def _unhealthy(policy: ConnectionUnhealthy, seen: _Seen) -> list[ViolationFound]
     return out
 
 
-def _rule(policy: Policy, files: PolicyFile) -> Callable[[_Seen], list[ViolationFound]]:
-    match policy:
-        case MaxAdmins():
-            return lambda seen: _max_admins(policy, seen)
-        case AllowedDomains():
-            return lambda seen: _allowed_domains(policy, seen)
-        case InvitationAge():
-            return lambda seen: _invitation_age(policy, seen)
-        case Leavers():
-            return lambda seen: _leavers(policy, seen, files)
-        case AdminOnTeams():
-            return lambda seen: _admin_on_teams(policy, seen)
-        case OutOfBandChange():
-            return lambda seen: _out_of_band(policy, seen)
-        case ConnectionUnhealthy():
-            return lambda seen: _unhealthy(policy, seen)
+#: Each kind of policy's rule: ``(policy, seen) -> violations found``.
+_RULES: dict[type[Policy], Callable[[Any, _Seen], list[ViolationFound]]] = {
+    MaxAdmins: _max_admins,
+    AllowedDomains: _allowed_domains,
+    InvitationAge: _invitation_age,
+    Leavers: _leavers,
+    AdminOnTeams: _admin_on_teams,
+    OutOfBandChange: _out_of_band,
+    ConnectionUnhealthy: _unhealthy,
+}
 
 
 def evaluate(files: PolicyFile, facts: Facts, now: datetime) -> list[ViolationFound]:
@@ -220,8 +215,8 @@ def evaluate(files: PolicyFile, facts: Facts, now: datetime) -> list[ViolationFo
     Raises:
         UsageError: a file a policy names (the leavers directory) cannot be read.
     """
-    seen = _Seen(facts, now)
+    seen = _Seen(facts, files, now)
     found: list[ViolationFound] = []
     for policy in files.policies:
-        found.extend(_rule(policy, files)(seen))
+        found.extend(_RULES[type(policy)](policy, seen))
     return found

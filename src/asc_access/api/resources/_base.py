@@ -1,19 +1,25 @@
-"""What the resource managers share: the transport, path ids, collecting pages."""
+"""What the resource managers share: the transport, path ids, reading pages and resources."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Sequence
+from operator import attrgetter
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+from asc_access.api.jsonapi import decode_page, decode_single
+from asc_access.api.pagination import paginate
 from asc_access.api.query import APP_LIST_FIELDS, MAX_INCLUDED_LIMIT, Query
 from asc_access.api.transport import Transport
 from asc_access.api.types import Page
 from asc_access.errors import UsageError
 
-__all__ = ["Resource", "collect", "id_list", "path_id", "visible_apps_query"]
+__all__ = ["Resource", "collect", "path_id", "visible_apps_query"]
 
 T = TypeVar("T")
+
+#: An item's key for the paginator's de-duplication: its Apple id.
+_by_id: Callable[[Any], str] = attrgetter("id")
 
 
 class Resource:
@@ -22,6 +28,34 @@ class Resource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    def _paginate(
+        self, path: str, query: Query, decode: Callable[[Any, str], T], *, limit: int
+    ) -> AsyncIterator[Page[T]]:
+        """``GET path`` page by page, each resource read by ``decode`` and keyed by its id."""
+        return paginate(
+            self._transport,
+            path,
+            query.params(),
+            lambda doc: decode_page(doc, decode, requested_limit=limit),
+            key=_by_id,
+        )
+
+    async def _single(
+        self,
+        method: str,
+        path: str,
+        decode: Callable[[Any, str], T],
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        body: Any = None,
+        replayable: bool | None = None,
+    ) -> T:
+        """Send one request whose answer is one resource, read by ``decode``."""
+        response = await self._transport.request(
+            method, path, params=params, body=body, replayable=replayable
+        )
+        return response.decode(lambda doc: decode_single(doc, decode))
+
 
 def path_id(value: str, what: str) -> str:
     """An id made safe to put in a URL path (``UsageError`` when empty)."""
@@ -29,16 +63,6 @@ def path_id(value: str, what: str) -> str:
     if not text:
         raise UsageError(f"{what} must not be empty")
     return quote(text, safe="")
-
-
-def id_list(values: Iterable[str], what: str) -> list[str]:
-    """Ids as a list of non-empty strings (``UsageError`` otherwise)."""
-    if isinstance(values, str):
-        raise UsageError(f"{what} must be a list of ids, not one string")
-    items = [str(v).strip() for v in values]
-    if any(not item for item in items):
-        raise UsageError(f"{what} must not contain empty ids")
-    return items
 
 
 def visible_apps_query(query: Query, *, include: bool, limit: int) -> Query:

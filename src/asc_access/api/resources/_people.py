@@ -4,7 +4,8 @@ Members and invitations are read the same way (filters, sort, sparse fields, the
 included visible apps and their cap), fetched and deleted by id, and list their
 visible apps page by page. :class:`PersonKind` is the data that differs: the
 path, the resource type, the filters in the order they are sent, the allowed
-fields and sorts, and the decoder.
+fields and sorts, and the decoder. Reading one by id, deleting and the visible
+apps are the same methods for both.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
-from asc_access.api.jsonapi import decode_app, decode_page, decode_single
-from asc_access.api.pagination import paginate
+from asc_access.api.jsonapi import decode_app
 from asc_access.api.query import APP_LIST_FIELDS, Query, Values
 from asc_access.api.resources._base import Resource, collect, path_id, visible_apps_query
 from asc_access.api.types import Page
@@ -101,14 +101,7 @@ class PersonResource(Resource, Generic[P]):
                 wanted.append("visibleApps")
             query.fields(kind.type, wanted, kind.field_names)
         visible_apps_query(query, include=include_visible_apps, limit=visible_apps_limit)
-        query.limit(limit)
-        return paginate(
-            self._transport,
-            kind.path,
-            query.params(),
-            lambda doc: decode_page(doc, kind.decode, requested_limit=limit),
-            key=lambda person: person.id,
-        )
+        return self._paginate(kind.path, query.limit(limit), kind.decode, limit=limit)
 
     async def list(self, **options: Unpack[ListOptions]) -> builtins.list[P]:
         """Every member or invitation across all pages (same arguments as :meth:`pages`)."""
@@ -117,23 +110,31 @@ class PersonResource(Resource, Generic[P]):
     def _path(self, ident: str, suffix: str = "") -> str:
         return f"{self.kind.path}/{path_id(ident, self.kind.label)}{suffix}"
 
-    async def _get(self, ident: str, *, include_visible_apps: bool, visible_apps_limit: int) -> P:
-        query = visible_apps_query(Query(), include=include_visible_apps, limit=visible_apps_limit)
-        response = await self._transport.request("GET", self._path(ident), params=query.params())
-        return response.decode(lambda doc: decode_single(doc, self.kind.decode))
+    async def get(
+        self, ident: str, *, include_visible_apps: bool = False, visible_apps_limit: int = 50
+    ) -> P:
+        """``GET /v1/users/{id}`` or ``/v1/userInvitations/{id}``.
 
-    async def _delete(self, ident: str) -> None:
+        ``ResourceNotFoundError`` when the id is not on the team; for an invitation
+        404 or 410: cancelled, expired away or accepted.
+        """
+        query = visible_apps_query(Query(), include=include_visible_apps, limit=visible_apps_limit)
+        return await self._single("GET", self._path(ident), self.kind.decode, params=query.params())
+
+    async def delete(self, ident: str) -> None:
+        """``DELETE /v1/users/{id}`` (remove the member) or ``/v1/userInvitations/{id}``
+        (cancel the invitation).
+
+        Repeated after a lost answer; a 404 on the repetition is raised with
+        ``context["after_retry"] = True`` (the first attempt probably worked).
+        """
         await self._transport.request("DELETE", self._path(ident), replayable=True)
 
-    def _visible_apps_pages(self, ident: str, *, limit: int) -> AsyncIterator[Page[App]]:
+    def visible_apps_pages(self, ident: str, *, limit: int = 200) -> AsyncIterator[Page[App]]:
+        """``GET .../{id}/visibleApps`` page by page (name, bundle id, SKU, locale)."""
         query = Query().fields("apps", APP_LIST_FIELDS).limit(limit)
-        return paginate(
-            self._transport,
-            self._path(ident, "/visibleApps"),
-            query.params(),
-            lambda doc: decode_page(doc, decode_app, requested_limit=limit),
-            key=lambda app: app.id,
-        )
+        return self._paginate(self._path(ident, "/visibleApps"), query, decode_app, limit=limit)
 
-    async def _visible_apps(self, ident: str) -> builtins.list[App]:
-        return await collect(self._visible_apps_pages(ident, limit=200))
+    async def visible_apps(self, ident: str) -> builtins.list[App]:
+        """Every app the person sees or is granted (all pages; empty when all apps are visible)."""
+        return await collect(self.visible_apps_pages(ident, limit=200))

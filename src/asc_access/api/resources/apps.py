@@ -11,8 +11,7 @@ import builtins
 from collections.abc import AsyncIterator
 from typing import TypedDict, Unpack
 
-from asc_access.api.jsonapi import decode_app, decode_page, decode_single
-from asc_access.api.pagination import paginate
+from asc_access.api.jsonapi import decode_app
 from asc_access.api.query import APP_LIST_FIELDS, APP_SORTS, Query, Values
 from asc_access.api.resources._base import Resource, collect, path_id
 from asc_access.api.types import Page
@@ -59,13 +58,7 @@ class AppsResource(Resource):
             .fields("apps", fields)
             .limit(limit)
         )
-        return paginate(
-            self._transport,
-            "/v1/apps",
-            query.params(),
-            lambda doc: decode_page(doc, decode_app, requested_limit=limit),
-            key=lambda app: app.id,
-        )
+        return self._paginate("/v1/apps", query, decode_app, limit=limit)
 
     async def list(self, **options: Unpack[AppListOptions]) -> builtins.list[App]:
         """Every app across all pages (same arguments as :meth:`pages`)."""
@@ -74,7 +67,5 @@ class AppsResource(Resource):
     async def get(self, app_id: str, *, fields: Values = APP_LIST_FIELDS) -> App:
         """``GET /v1/apps/{id}`` (``ResourceNotFoundError`` when the id is unknown)."""
         query = Query().fields("apps", fields)
-        response = await self._transport.request(
-            "GET", f"/v1/apps/{path_id(app_id, 'app id')}", params=query.params()
-        )
-        return response.decode(lambda doc: decode_single(doc, decode_app))
+        path = f"/v1/apps/{path_id(app_id, 'app id')}"
+        return await self._single("GET", path, decode_app, params=query.params())

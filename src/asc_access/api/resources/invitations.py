@@ -8,17 +8,13 @@ appears instead. Reading members and invitations is shared (:mod:`._people`).
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import AsyncIterator, Iterable
+from typing import Unpack
 
-from asc_access.api.jsonapi import decode_invitation, decode_single
-from asc_access.api.payloads import encode_invitation_create
+from asc_access.api.jsonapi import decode_invitation
+from asc_access.api.payloads import NewInvitation, encode_invitation_create
 from asc_access.api.query import INVITATION_FIELDS, INVITATION_SORTS
-from asc_access.api.resources._base import id_list
 from asc_access.api.resources._people import PersonKind, PersonResource
-from asc_access.api.types import Page
-from asc_access.errors import UsageError
-from asc_access.models import App, Invitation
+from asc_access.models import Invitation
 
 __all__ = ["InvitationsResource"]
 
@@ -39,79 +35,19 @@ class InvitationsResource(PersonResource[Invitation]):
 
     kind = INVITATIONS
 
-    async def get(
-        self,
-        invitation_id: str,
-        *,
-        include_visible_apps: bool = False,
-        visible_apps_limit: int = 50,
-    ) -> Invitation:
-        """``GET /v1/userInvitations/{id}``.
-
-        404 or 410 raise ``ResourceNotFoundError``: cancelled, expired away or accepted.
-        """
-        return await self._get(
-            invitation_id,
-            include_visible_apps=include_visible_apps,
-            visible_apps_limit=visible_apps_limit,
-        )
-
-    async def create(
-        self,
-        *,
-        email: str,
-        first_name: str,
-        last_name: str,
-        roles: Iterable[str],
-        all_apps_visible: bool | None = None,
-        provisioning_allowed: bool | None = None,
-        visible_app_ids: Iterable[str] | None = None,
-    ) -> Invitation:
+    async def create(self, **invitation: Unpack[NewInvitation]) -> Invitation:
         """``POST /v1/userInvitations``: invite a person (Apple e-mails them).
+
+        Keywords: ``email``, ``first_name``, ``last_name``, ``roles`` (at least one),
+        and optionally ``all_apps_visible``, ``provisioning_allowed`` and
+        ``visible_app_ids`` (not together with ``all_apps_visible=True``).
 
         Never repeated after Apple may have acted on it (a lost answer, a 5xx): the
         error is raised and the caller should read the invitations back before
         inviting again. Repeated only when it provably did not reach Apple, after a
         429, and once after a 401 with a fresh token.
         """
-        if not email.strip() or "@" not in email:
-            raise UsageError(f"{email!r} is not an e-mail address")
-        if not first_name.strip() or not last_name.strip():
-            raise UsageError("an invitation needs a first and a last name")
-        role_list = id_list(roles, "roles")
-        if not role_list:
-            raise UsageError("an invitation needs at least one role")
-        apps = None if visible_app_ids is None else id_list(visible_app_ids, "visible_app_ids")
-        if all_apps_visible and apps:
-            raise UsageError("visible_app_ids cannot be set together with all_apps_visible=True")
-        body = encode_invitation_create(
-            email=email.strip(),
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            roles=role_list,
-            all_apps_visible=all_apps_visible,
-            provisioning_allowed=provisioning_allowed,
-            visible_app_ids=apps,
+        body = encode_invitation_create(**invitation)
+        return await self._single(
+            "POST", INVITATIONS.path, decode_invitation, body=body, replayable=False
         )
-        response = await self._transport.request(
-            "POST", "/v1/userInvitations", body=body, replayable=False
-        )
-        return response.decode(lambda doc: decode_single(doc, decode_invitation))
-
-    async def delete(self, invitation_id: str) -> None:
-        """``DELETE /v1/userInvitations/{id}``: cancel the invitation.
-
-        Repeated after a lost answer; a 404 on the repetition is raised with
-        ``context["after_retry"] = True`` (the first attempt probably worked).
-        """
-        await self._delete(invitation_id)
-
-    def visible_apps_pages(
-        self, invitation_id: str, *, limit: int = 200
-    ) -> AsyncIterator[Page[App]]:
-        """``GET /v1/userInvitations/{id}/visibleApps`` page by page."""
-        return self._visible_apps_pages(invitation_id, limit=limit)
-
-    async def visible_apps(self, invitation_id: str) -> builtins.list[App]:
-        """Every app the invitation grants (all pages)."""
-        return await self._visible_apps(invitation_id)

@@ -8,18 +8,18 @@ members and invitations is shared (:mod:`._people`).
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
+from typing import Unpack
 
-from asc_access.api.jsonapi import decode_linkage_page, decode_single, decode_user
+from asc_access.api.jsonapi import decode_linkage_page, decode_user
 from asc_access.api.pagination import paginate
-from asc_access.api.payloads import encode_linkages, encode_user_update
+from asc_access.api.payloads import Access, encode_linkages, encode_user_update, id_list
 from asc_access.api.query import USER_FIELDS, USER_SORTS, Query
-from asc_access.api.resources._base import collect, id_list, path_id
+from asc_access.api.resources._base import collect
 from asc_access.api.resources._people import PersonKind, PersonResource
-from asc_access.api.types import Page
 from asc_access.errors import UsageError
 from asc_access.ids import AppId
-from asc_access.models import App, User
+from asc_access.models import User
 
 __all__ = ["UsersResource"]
 
@@ -40,74 +40,31 @@ class UsersResource(PersonResource[User]):
 
     kind = USERS
 
-    async def get(
-        self, user_id: str, *, include_visible_apps: bool = False, visible_apps_limit: int = 50
-    ) -> User:
-        """``GET /v1/users/{id}`` (``ResourceNotFoundError`` when the id is not on the team)."""
-        return await self._get(
-            user_id,
-            include_visible_apps=include_visible_apps,
-            visible_apps_limit=visible_apps_limit,
-        )
-
     async def update(
-        self,
-        user_id: str,
-        *,
-        roles: Iterable[str] | None = None,
-        all_apps_visible: bool | None = None,
-        provisioning_allowed: bool | None = None,
-        visible_app_ids: Iterable[str] | None = None,
+        self, user_id: str, *, roles: Iterable[str] | None = None, **access: Unpack[Access]
     ) -> User:
         """``PATCH /v1/users/{id}``: change roles, flags and/or the full visible-apps list.
 
-        Only the arguments given are sent. Replayable (absolute values), so the
-        client may repeat it after a lost answer.
+        Keywords: ``roles``, ``all_apps_visible``, ``provisioning_allowed``,
+        ``visible_app_ids`` (not together with ``all_apps_visible=True``). Only the
+        arguments given are sent. Replayable (absolute values), so the client may
+        repeat it after a lost answer.
         """
         roles_list = None if roles is None else id_list(roles, "roles")
         if roles_list is not None and not roles_list:
             raise UsageError("roles must not be empty: a team member needs at least one role")
-        apps = None if visible_app_ids is None else id_list(visible_app_ids, "visible_app_ids")
-        if all_apps_visible and apps:
-            raise UsageError("visible_app_ids cannot be set together with all_apps_visible=True")
-        given = (roles_list, all_apps_visible, provisioning_allowed, apps)
-        if all(value is None for value in given):
+        if roles_list is None and all(value is None for value in access.values()):
             raise UsageError("nothing to update: give roles, flags or visible_app_ids")
-        ident = path_id(user_id, "user id")
-        body = encode_user_update(
-            str(user_id).strip(),
-            roles=roles_list,
-            all_apps_visible=all_apps_visible,
-            provisioning_allowed=provisioning_allowed,
-            visible_app_ids=apps,
-        )
-        response = await self._transport.request(
-            "PATCH", f"/v1/users/{ident}", body=body, replayable=True
-        )
-        return response.decode(lambda doc: decode_single(doc, decode_user))
-
-    async def delete(self, user_id: str) -> None:
-        """``DELETE /v1/users/{id}``: remove the person from the team.
-
-        Repeated after a lost answer; a 404 on the repetition is raised with
-        ``context["after_retry"] = True`` (the first attempt probably worked).
-        """
-        await self._delete(user_id)
-
-    def visible_apps_pages(self, user_id: str, *, limit: int = 200) -> AsyncIterator[Page[App]]:
-        """``GET /v1/users/{id}/visibleApps`` page by page (name, bundle id, SKU, locale)."""
-        return self._visible_apps_pages(user_id, limit=limit)
-
-    async def visible_apps(self, user_id: str) -> builtins.list[App]:
-        """Every app the user can see (all pages; empty when the user sees all apps)."""
-        return await self._visible_apps(user_id)
+        body = encode_user_update(str(user_id).strip(), roles=roles_list, **access)
+        path = self._path(user_id)
+        return await self._single("PATCH", path, decode_user, body=body, replayable=True)
 
     async def visible_app_ids(self, user_id: str) -> builtins.list[AppId]:
         """``GET /v1/users/{id}/relationships/visibleApps``: the app ids only, all pages."""
         query = Query().limit(200)
         pages = paginate(
             self._transport,
-            f"/v1/users/{path_id(user_id, 'user id')}/relationships/visibleApps",
+            self._path(user_id, "/relationships/visibleApps"),
             query.params(),
             lambda doc: decode_linkage_page(doc, requested_limit=200),
             key=str,
@@ -120,7 +77,7 @@ class UsersResource(PersonResource[User]):
             return
         await self._transport.request(
             method,
-            f"/v1/users/{path_id(user_id, 'user id')}/relationships/visibleApps",
+            self._path(user_id, "/relationships/visibleApps"),
             body=encode_linkages(ids),
             replayable=True,
         )
