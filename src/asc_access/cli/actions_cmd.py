@@ -30,8 +30,9 @@ from asc_access.actions import (
     plan_set_apps,
     plan_set_roles,
 )
-from asc_access.cli.action_flow import Planner, TeamNames, run_on_one, run_plan
+from asc_access.cli.action_flow import FLOW_OPTIONS, Flow, Planner, TeamNames, run_on_one, run_plan
 from asc_access.cli.common import JSON_OPTION, handle_errors
+from asc_access.cli.option_group import grouped
 from asc_access.errors import UsageError
 from asc_access.store.connections import get_connection, list_connections
 from asc_access.store.handle import Database
@@ -39,13 +40,12 @@ from asc_access.store.handle import Database
 __all__ = ["register"]
 
 CONNECTION = typer.Option(None, "--connection", "-c", help="The team (connection) to act on.")
-DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan; change nothing.")
-YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing anything.")
 FORCE = typer.Option(False, "--force", help="Allow removing or demoting the last Admin.")
 ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER, ADMIN, ...")
 APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 
+@grouped
 def invite(
     email: str = typer.Argument(..., help="The person's e-mail address."),
     first_name: str = typer.Option(..., "--first-name", help="First name."),
@@ -57,9 +57,7 @@ def invite(
         False, "--provisioning", help="Access to Certificates, Identifiers & Profiles."
     ),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Invite a person (or re-send a changed/expired invitation)."""
     run_on_one(
@@ -74,56 +72,48 @@ def invite(
             all_apps=all_apps,
             provisioning=provisioning,
         ),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@grouped
 def cancel_invitation(
     email: str = typer.Argument(..., help="The invited e-mail address."),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Cancel a person's pending (or expired) invitation."""
-    run_on_one(connection, lambda team: plan_cancel_invitation(team, email), dry_run, yes, as_json)
+    run_on_one(connection, lambda team: plan_cancel_invitation(team, email), flow)
 
 
+@grouped
 def remove(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     connection: str | None = CONNECTION,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Remove a member from a team."""
-    run_on_one(
-        connection, lambda team: plan_remove(team, email, force=force), dry_run, yes, as_json
-    )
+    run_on_one(connection, lambda team: plan_remove(team, email, force=force), flow)
 
 
+@grouped
 def set_roles(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     role: list[str] = ROLES,
     connection: str | None = CONNECTION,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Give a member exactly these roles."""
     run_on_one(
         connection,
         lambda team: plan_set_roles(team, email, role or [], force=force),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@grouped
 def set_apps(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     app: list[str] = typer.Option(None, "--app", "-a", help="The full list of apps (repeatable)."),
@@ -131,9 +121,7 @@ def set_apps(
     drop: list[str] = typer.Option(None, "--remove", help="Stop showing this app (repeatable)."),
     all_apps: bool = typer.Option(False, "--all-apps", help="Show every app."),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Change which apps a member sees: a full list, --add/--remove, or --all-apps."""
     run_on_one(
@@ -141,21 +129,18 @@ def set_apps(
         lambda team: plan_set_apps(
             team, email, apps=app or None, add=add or (), remove=drop or (), all_apps=all_apps
         ),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@grouped
 def offboard(
     email: str = typer.Argument(..., help="The leaver's e-mail address."),
     connection: list[str] = typer.Option(
         None, "--connection", "-c", help="Only these teams (repeatable; default: every team)."
     ),
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Remove a person and cancel their invitations on every connected team."""
 
@@ -170,7 +155,7 @@ def offboard(
     async def planner(teams: dict[str, Team]) -> Plan:
         return await plan_offboard(list(teams.values()), email, force=force)
 
-    run_plan(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
+    run_plan(planner, names, flow)
 
 
 def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
@@ -196,20 +181,19 @@ def plan_cmd(
     """Show what `apply FILE` would change (invitations, changes, removals)."""
     with handle_errors(as_json=as_json):
         planner, names = _desired(file, force, "plan")
-    run_plan(planner, names, dry_run=True, yes=False, as_json=as_json)
+    run_plan(planner, names, Flow(dry_run=True, yes=False, as_json=as_json))
 
 
+@grouped
 def apply_cmd(
     file: Path = FILE,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Make the teams look like FILE: plan, confirm, execute, audit."""
-    with handle_errors(as_json=as_json):
+    with handle_errors(as_json=flow.as_json):
         planner, names = _desired(file, force, "apply")
-    run_plan(planner, names, dry_run=dry_run, yes=yes, as_json=as_json, skip_empty=True)
+    run_plan(planner, names, flow, skip_empty=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ the (unhealthy) connection; the document says ``"healthy": false``.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,7 @@ from typer.core import TyperCommand
 
 from asc_access import config
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.option_group import grouped, option_group
 from asc_access.cli.plain_params import plain_coercion
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
 from asc_access.diagnosis.report import DoctorReport
@@ -28,25 +29,47 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-KEY_ID = typer.Option(None, "--key-id", help="The key's Key ID (env ASC_KEY_ID).")
-ISSUER_ID = typer.Option(
-    None, "--issuer-id", help="The team's Issuer ID (env ASC_ISSUER_ID); omit for individual keys."
-)
-KEY_FILE = typer.Option(
-    None,
-    "--private-key-file",
-    help="The .p8 file, or - for stdin (env ASC_PRIVATE_KEY_PATH / ASC_PRIVATE_KEY).",
-)
-INDIVIDUAL = typer.Option(False, "--individual", help="An individual key (no Issuer ID in tokens).")
-API_KEY_JSON = typer.Option(
-    None, "--api-key-json", help="fastlane's API key JSON file (key_id, issuer_id, key, ...)."
-)
-LIFETIME = typer.Option(
-    None, "--token-lifetime", help="Token lifetime in seconds (default 660; at most 1200)."
-)
-API_URL = typer.Option(
-    None, "--api-url", help="API base URL (env ASC_ACCESS_API_URL; default Apple's)."
-)
+
+class KeyOptions(NamedTuple):
+    """The key options ``doctor``, ``connect`` and ``connections rotate-key`` share."""
+
+    flags: CredentialFlags
+    api_url: str | None
+
+
+def _key_options(
+    key_id: str | None = typer.Option(None, "--key-id", help="The key's Key ID (env ASC_KEY_ID)."),
+    issuer_id: str | None = typer.Option(
+        None,
+        "--issuer-id",
+        help="The team's Issuer ID (env ASC_ISSUER_ID); omit for individual keys.",
+    ),
+    private_key_file: str | None = typer.Option(
+        None,
+        "--private-key-file",
+        help="The .p8 file, or - for stdin (env ASC_PRIVATE_KEY_PATH / ASC_PRIVATE_KEY).",
+    ),
+    individual: bool = typer.Option(
+        False, "--individual", help="An individual key (no Issuer ID in tokens)."
+    ),
+    api_key_json: str | None = typer.Option(
+        None, "--api-key-json", help="fastlane's API key JSON file (key_id, issuer_id, key, ...)."
+    ),
+    token_lifetime: int | None = typer.Option(
+        None, "--token-lifetime", help="Token lifetime in seconds (default 660; at most 1200)."
+    ),
+    api_url: str | None = typer.Option(
+        None, "--api-url", help="API base URL (env ASC_ACCESS_API_URL; default Apple's)."
+    ),
+) -> KeyOptions:
+    flags = CredentialFlags(
+        key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime
+    )
+    return KeyOptions(flags, api_url)
+
+
+#: The key options, as a command's ``key: KeyOptions = KEY_OPTIONS`` (see :func:`grouped`).
+KEY_OPTIONS = option_group(_key_options)
 
 connections_app = typer.Typer(
     name="connections",
@@ -63,24 +86,6 @@ class _PlainParamsCommand(TyperCommand):
         return plain_coercion(super().get_params(ctx))
 
 
-def _flags(
-    key_id: str | None,
-    issuer_id: str | None,
-    private_key_file: str | None,
-    individual: bool,
-    api_key_json: str | None,
-    token_lifetime: int | None,
-) -> CredentialFlags:
-    return CredentialFlags(
-        key_id=key_id,
-        issuer_id=issuer_id,
-        private_key_file=private_key_file,
-        individual=individual,
-        api_key_json=api_key_json,
-        token_lifetime=token_lifetime,
-    )
-
-
 def _evaluate(flags: CredentialFlags) -> Evaluation:
     return evaluate(gather_credentials(flags))
 
@@ -92,22 +97,17 @@ def _print_report(report: DoctorReport) -> None:
     render_report(report, console)
 
 
+@grouped
 def doctor(
     name: str | None = typer.Argument(None, help="A saved connection (else: credentials)."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Diagnose a key (from flags, env or fastlane JSON) or a saved connection."""
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         if name is not None:
             if flags.any_given() or api_url:
@@ -128,15 +128,10 @@ def doctor(
     raise typer.Exit(report.exit_status)
 
 
+@grouped
 def connect(
     name: str = typer.Argument(..., help="A name for the connection (e.g. the team's)."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     force: bool = typer.Option(
         False,
         "--force",
@@ -152,7 +147,7 @@ def connect(
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         settings = config.Settings.from_env()
         url = (api_url or settings.api_url).rstrip("/")
@@ -301,15 +296,10 @@ def connections_remove(
 
 
 @connections_app.command("rotate-key")
+@grouped
 def connections_rotate_key(
     name: str = typer.Argument(..., help="The connection."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     move: bool = typer.Option(
         False,
         "--move",
@@ -325,7 +315,7 @@ def connections_rotate_key(
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         settings = config.Settings.from_env()
         engine = runtime.open_store(settings)
