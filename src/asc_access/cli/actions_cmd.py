@@ -39,12 +39,16 @@ from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
+#: This module's commands, each under its name; :func:`register` adds them to the app.
+commands = typer.Typer()
+
 CONNECTION = typer.Option(None, "--connection", "-c", help="The team (connection) to act on.")
 FORCE = typer.Option(False, "--force", help="Allow removing or demoting the last Admin.")
 ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER, ADMIN, ...")
 APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 
+@commands.command("invite")
 @grouped
 def invite(
     email: str = typer.Argument(..., help="The person's e-mail address."),
@@ -76,6 +80,7 @@ def invite(
     )
 
 
+@commands.command("cancel-invitation")
 @grouped
 def cancel_invitation(
     email: str = typer.Argument(..., help="The invited e-mail address."),
@@ -86,6 +91,7 @@ def cancel_invitation(
     run_on_one(connection, lambda team: plan_cancel_invitation(team, email), flow)
 
 
+@commands.command("remove")
 @grouped
 def remove(
     email: str = typer.Argument(..., help="The member's e-mail address."),
@@ -97,6 +103,7 @@ def remove(
     run_on_one(connection, lambda team: plan_remove(team, email, force=force), flow)
 
 
+@commands.command("set-roles")
 @grouped
 def set_roles(
     email: str = typer.Argument(..., help="The member's e-mail address."),
@@ -113,6 +120,7 @@ def set_roles(
     )
 
 
+@commands.command("set-apps")
 @grouped
 def set_apps(
     email: str = typer.Argument(..., help="The member's e-mail address."),
@@ -133,6 +141,7 @@ def set_apps(
     )
 
 
+@commands.command("offboard")
 @grouped
 def offboard(
     email: str = typer.Argument(..., help="The leaver's e-mail address."),
@@ -173,6 +182,7 @@ def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
 FILE = typer.Argument(..., help="A desired-state file (.yaml, .yml or .json).")
 
 
+@commands.command("plan")
 def plan_cmd(
     file: Path = FILE,
     force: bool = FORCE,
@@ -184,6 +194,7 @@ def plan_cmd(
     run_plan(planner, names, Flow(dry_run=True, yes=False, as_json=as_json))
 
 
+@commands.command("apply")
 @grouped
 def apply_cmd(
     file: Path = FILE,
@@ -198,11 +209,4 @@ def apply_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the provisioning commands to ``app``."""
-    app.command("invite")(invite)
-    app.command("cancel-invitation")(cancel_invitation)
-    app.command("remove")(remove)
-    app.command("set-roles")(set_roles)
-    app.command("set-apps")(set_apps)
-    app.command("offboard")(offboard)
-    app.command("plan")(plan_cmd)
-    app.command("apply")(apply_cmd)
+    app.add_typer(commands)  # unnamed: its commands join the app's
