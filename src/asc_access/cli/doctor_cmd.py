@@ -17,7 +17,16 @@ from typer import _click as click
 from typer.core import TyperCommand
 
 from asc_access import config
-from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    show_record,
+    show_records,
+)
+from asc_access.cli.main import command_group
 from asc_access.cli.option_group import grouped, option_group
 from asc_access.cli.plain_params import plain_coercion
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
@@ -26,6 +35,7 @@ from asc_access.errors import UsageError
 
 if TYPE_CHECKING:
     from asc_access.runtime import ConnectOutcome
+    from asc_access.store.connections import ConnectionRecord
 
 __all__ = ["register"]
 
@@ -71,12 +81,7 @@ def _key_options(
 #: The key options, as a command's ``key: KeyOptions = KEY_OPTIONS`` (see :func:`grouped`).
 KEY_OPTIONS = option_group(_key_options)
 
-connections_app = typer.Typer(
-    name="connections",
-    help="Saved connections: list with health (no subcommand), show, set-interval, remove, "
-    "rotate-key.",
-    invoke_without_command=True,
-)
+connections_app = command_group("connections", invoke_without_command=True)
 
 
 class _PlainParamsCommand(TyperCommand):
@@ -121,10 +126,7 @@ def doctor(
         else:  # the settings model (pydantic) is not needed for the URL alone
             url = (api_url or config.api_url_from_env()).rstrip("/")
             report = asyncio.run(runtime.diagnose_credentials(_evaluate(flags), url))
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        _print_report(report)
+    show_record(report, as_json=as_json, show=_print_report)
     raise typer.Exit(report.exit_status)
 
 
@@ -209,23 +211,20 @@ def connections_list(
 
     with handle_errors(as_json=as_json):
         records = list_connections(runtime.open_store())
-    if as_json:
-        emit_json({"connections": [r.as_dict() for r in records]})
-        return
-    if not records:
-        console.print("No connections yet. Add one with `asc-access connect NAME --key-id ...`.")
-        return
-    for r in records:
-        health = (
-            "[green]healthy[/]"
-            if r.healthy
-            else f"[red]{r.health_code or 'unhealthy'} {r.health_cause or ''}[/]".rstrip()
-        )
-        last_ok = r.last_ok_at.strftime("%Y-%m-%d %H:%M") if r.last_ok_at else "never"
-        console.print(
-            f"[bold]{r.name}[/]  {r.key_type} key {r.key_id}  {health}  last ok {last_ok}  "
-            f"{r.api_url}"
-        )
+    empty = "No connections yet. Add one with `asc-access connect NAME --key-id ...`."
+    show_records(records, as_json=as_json, key="connections", empty=empty, show=_print_connection)
+
+
+def _print_connection(r: ConnectionRecord) -> None:
+    health = (
+        "[green]healthy[/]"
+        if r.healthy
+        else f"[red]{r.health_code or 'unhealthy'} {r.health_cause or ''}[/]".rstrip()
+    )
+    last_ok = r.last_ok_at.strftime("%Y-%m-%d %H:%M") if r.last_ok_at else "never"
+    console.print(
+        f"[bold]{r.name}[/]  {r.key_type} key {r.key_id}  {health}  last ok {last_ok}  {r.api_url}"
+    )
 
 
 @connections_app.command("show")
@@ -240,9 +239,10 @@ def connections_show(
 
     with handle_errors(as_json=as_json):
         record = get_connection(runtime.open_store(), name)
-    if as_json:
-        emit_json(record.as_dict())
-        return
+    show_record(record, as_json=as_json, show=_print_connection_lines)
+
+
+def _print_connection_lines(record: ConnectionRecord) -> None:
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access.cli.connection_text import connection_lines
 
@@ -259,6 +259,7 @@ def connections_set_interval(
     """Set how often the scheduler (service or workers) syncs a connection."""
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
+    from asc_access.cli.connection_text import interval_text
     from asc_access.store.connections import set_sync_interval
 
     with handle_errors(as_json=as_json):
@@ -266,8 +267,7 @@ def connections_set_interval(
     if as_json:
         emit_json({"connection": record.as_dict()})
         return
-    every = f"every {seconds} s" if seconds else "only on demand"
-    console.print(f"Connection {record.name!r} now syncs {every}.")
+    console.print(f"Connection {record.name!r} now syncs {interval_text(seconds)}.")
 
 
 @connections_app.command("remove")
