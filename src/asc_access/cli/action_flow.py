@@ -13,23 +13,45 @@ import getpass
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import NamedTuple
 
 import typer
 from rich.markup import escape
 
 from asc_access.actions import Execution, Plan, StepResult, Team, execute_plan, record_unexecuted
 from asc_access.catalogue import exit_status_for
-from asc_access.cli.common import console, emit_json, err_console, handle_errors
+from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.option_group import option_group
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.runtime import client_for_connection, open_store, team_lock
 from asc_access.store.connections import get_connection, list_connections
 from asc_access.store.handle import Database
 
-__all__ = ["Planner", "TeamNames", "open_teams", "run_on_one", "run_plan"]
+__all__ = ["FLOW_OPTIONS", "Flow", "Planner", "TeamNames", "open_teams", "run_on_one", "run_plan"]
 
 Planner = Callable[[dict[str, Team]], Awaitable[Plan]]
 TeamNames = Callable[[Database], list[str]]  # which teams a command acts on
+
+
+class Flow(NamedTuple):
+    """How a command runs its plan: ``--dry-run``, ``--yes``, ``--json``."""
+
+    dry_run: bool
+    yes: bool
+    as_json: bool
+
+
+def _flow(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before changing anything."),
+    as_json: bool = JSON_OPTION,
+) -> Flow:
+    return Flow(dry_run, yes, as_json)
+
+
+#: The flow options, as a command's ``flow: Flow = FLOW_OPTIONS`` (see :mod:`.option_group`).
+FLOW_OPTIONS = option_group(_flow)
 
 
 def _actor() -> str:
@@ -97,26 +119,18 @@ def _exit_status(execution: Execution) -> int:
     return exit_status_for(failure.code if failure else None)
 
 
-def run_plan(
-    planner: Planner,
-    names: TeamNames,
-    *,
-    dry_run: bool,
-    yes: bool,
-    as_json: bool,
-    skip_empty: bool = False,
-) -> None:
+def run_plan(planner: Planner, names: TeamNames, flow: Flow, *, skip_empty: bool = False) -> None:
     """Plan, show, confirm, execute, report: the flow every command shares."""
-    with handle_errors(as_json=as_json):
+    with handle_errors(as_json=flow.as_json):
         settings = Settings.from_env()
         engine = open_store(settings)
         status = asyncio.run(
-            _flow(engine, settings, planner, names(engine), dry_run, yes, as_json, skip_empty)
+            _run(engine, settings, planner, names(engine), *flow, skip_empty=skip_empty)
         )
     raise typer.Exit(status)
 
 
-async def _flow(
+async def _run(
     engine: Database,
     settings: Settings,
     planner: Planner,
@@ -124,6 +138,7 @@ async def _flow(
     dry_run: bool,
     yes: bool,
     as_json: bool,
+    *,
     skip_empty: bool,
 ) -> int:
     async with open_teams(engine, settings, names) as teams:
@@ -184,11 +199,7 @@ def _report_incomplete(plan: Plan, as_json: bool) -> int:
 
 
 def run_on_one(
-    connection: str | None,
-    plan_team: Callable[[Team], Awaitable[Plan]],
-    dry_run: bool,
-    yes: bool,
-    as_json: bool,
+    connection: str | None, plan_team: Callable[[Team], Awaitable[Plan]], flow: Flow
 ) -> None:
     """A one-team command: the named (or only) connection, planned by ``plan_team``."""
 
@@ -199,4 +210,4 @@ def run_on_one(
     def names(engine: Database) -> list[str]:
         return [_one_connection(engine, connection)]
 
-    run_plan(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
+    run_plan(planner, names, flow)

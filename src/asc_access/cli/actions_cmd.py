@@ -30,22 +30,26 @@ from asc_access.actions import (
     plan_set_apps,
     plan_set_roles,
 )
-from asc_access.cli.action_flow import Planner, TeamNames, run_on_one, run_plan
+from asc_access.cli.action_flow import FLOW_OPTIONS, Flow, Planner, TeamNames, run_on_one, run_plan
 from asc_access.cli.common import JSON_OPTION, handle_errors
+from asc_access.cli.option_group import grouped
 from asc_access.errors import UsageError
 from asc_access.store.connections import get_connection, list_connections
 from asc_access.store.handle import Database
 
 __all__ = ["register"]
 
+#: This module's commands, each under its name; :func:`register` adds them to the app.
+commands = typer.Typer()
+
 CONNECTION = typer.Option(None, "--connection", "-c", help="The team (connection) to act on.")
-DRY_RUN = typer.Option(False, "--dry-run", help="Show the plan; change nothing.")
-YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing anything.")
 FORCE = typer.Option(False, "--force", help="Allow removing or demoting the last Admin.")
 ROLES = typer.Option(None, "--role", "-r", help="A role (repeatable): DEVELOPER, ADMIN, ...")
 APPS = typer.Option(None, "--app", "-a", help="An app id, bundle id or name (repeatable).")
 
 
+@commands.command("invite")
+@grouped
 def invite(
     email: str = typer.Argument(..., help="The person's e-mail address."),
     first_name: str = typer.Option(..., "--first-name", help="First name."),
@@ -57,9 +61,7 @@ def invite(
         False, "--provisioning", help="Access to Certificates, Identifiers & Profiles."
     ),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Invite a person (or re-send a changed/expired invitation)."""
     run_on_one(
@@ -74,56 +76,52 @@ def invite(
             all_apps=all_apps,
             provisioning=provisioning,
         ),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@commands.command("cancel-invitation")
+@grouped
 def cancel_invitation(
     email: str = typer.Argument(..., help="The invited e-mail address."),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Cancel a person's pending (or expired) invitation."""
-    run_on_one(connection, lambda team: plan_cancel_invitation(team, email), dry_run, yes, as_json)
+    run_on_one(connection, lambda team: plan_cancel_invitation(team, email), flow)
 
 
+@commands.command("remove")
+@grouped
 def remove(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     connection: str | None = CONNECTION,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Remove a member from a team."""
-    run_on_one(
-        connection, lambda team: plan_remove(team, email, force=force), dry_run, yes, as_json
-    )
+    run_on_one(connection, lambda team: plan_remove(team, email, force=force), flow)
 
 
+@commands.command("set-roles")
+@grouped
 def set_roles(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     role: list[str] = ROLES,
     connection: str | None = CONNECTION,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Give a member exactly these roles."""
     run_on_one(
         connection,
         lambda team: plan_set_roles(team, email, role or [], force=force),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@commands.command("set-apps")
+@grouped
 def set_apps(
     email: str = typer.Argument(..., help="The member's e-mail address."),
     app: list[str] = typer.Option(None, "--app", "-a", help="The full list of apps (repeatable)."),
@@ -131,9 +129,7 @@ def set_apps(
     drop: list[str] = typer.Option(None, "--remove", help="Stop showing this app (repeatable)."),
     all_apps: bool = typer.Option(False, "--all-apps", help="Show every app."),
     connection: str | None = CONNECTION,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Change which apps a member sees: a full list, --add/--remove, or --all-apps."""
     run_on_one(
@@ -141,21 +137,19 @@ def set_apps(
         lambda team: plan_set_apps(
             team, email, apps=app or None, add=add or (), remove=drop or (), all_apps=all_apps
         ),
-        dry_run,
-        yes,
-        as_json,
+        flow,
     )
 
 
+@commands.command("offboard")
+@grouped
 def offboard(
     email: str = typer.Argument(..., help="The leaver's e-mail address."),
     connection: list[str] = typer.Option(
         None, "--connection", "-c", help="Only these teams (repeatable; default: every team)."
     ),
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Remove a person and cancel their invitations on every connected team."""
 
@@ -170,7 +164,7 @@ def offboard(
     async def planner(teams: dict[str, Team]) -> Plan:
         return await plan_offboard(list(teams.values()), email, force=force)
 
-    run_plan(planner, names, dry_run=dry_run, yes=yes, as_json=as_json)
+    run_plan(planner, names, flow)
 
 
 def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
@@ -188,6 +182,7 @@ def _desired(file: Path, force: bool, action: str) -> tuple[Planner, TeamNames]:
 FILE = typer.Argument(..., help="A desired-state file (.yaml, .yml or .json).")
 
 
+@commands.command("plan")
 def plan_cmd(
     file: Path = FILE,
     force: bool = FORCE,
@@ -196,29 +191,22 @@ def plan_cmd(
     """Show what `apply FILE` would change (invitations, changes, removals)."""
     with handle_errors(as_json=as_json):
         planner, names = _desired(file, force, "plan")
-    run_plan(planner, names, dry_run=True, yes=False, as_json=as_json)
+    run_plan(planner, names, Flow(dry_run=True, yes=False, as_json=as_json))
 
 
+@commands.command("apply")
+@grouped
 def apply_cmd(
     file: Path = FILE,
     force: bool = FORCE,
-    dry_run: bool = DRY_RUN,
-    yes: bool = YES,
-    as_json: bool = JSON_OPTION,
+    flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Make the teams look like FILE: plan, confirm, execute, audit."""
-    with handle_errors(as_json=as_json):
+    with handle_errors(as_json=flow.as_json):
         planner, names = _desired(file, force, "apply")
-    run_plan(planner, names, dry_run=dry_run, yes=yes, as_json=as_json, skip_empty=True)
+    run_plan(planner, names, flow, skip_empty=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add the provisioning commands to ``app``."""
-    app.command("invite")(invite)
-    app.command("cancel-invitation")(cancel_invitation)
-    app.command("remove")(remove)
-    app.command("set-roles")(set_roles)
-    app.command("set-apps")(set_apps)
-    app.command("offboard")(offboard)
-    app.command("plan")(plan_cmd)
-    app.command("apply")(apply_cmd)
+    app.add_typer(commands)  # unnamed: its commands join the app's

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
+from asc_access.cli.common import JSON_OPTION, console, handle_errors, show_records
 from asc_access.errors import UsageError
 from asc_access.runtime import open_store
 from asc_access.store import audit
@@ -34,13 +34,8 @@ def audit_cmd(
             entries = audit.list_entries(engine, limit=limit, connection=connection)
             if connection and not entries:
                 _check_audit_connection(engine, connection)
-        if as_json:
-            emit_json({"entries": [e.as_dict() for e in entries]})
-            return
-        if not entries:
-            console.print("No actions recorded yet.")
-        for entry in entries:
-            _print_entry(entry)
+        empty = "No actions recorded yet."
+        show_records(entries, as_json=as_json, key="entries", empty=empty, show=_print_entry)
 
 
 def _check_audit_connection(engine: Database, name: str) -> None:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from asc_access.actions import Plan
 from asc_access.cli.action_flow import open_teams
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.main import command_group
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 from asc_access.governance import campaigns, evidence, remediate
@@ -26,9 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-campaigns_app = typer.Typer(
-    help="Access reviews: freeze, decide, remediate, prove.", no_args_is_help=True
-)
+campaigns_app = command_group("campaigns", no_args_is_help=True)
 
 ID = typer.Argument(..., help="The campaign id (`asc-access campaigns list`).")
 
@@ -227,4 +226,4 @@ def show_cmd(campaign_id: int = ID, as_json: bool = JSON_OPTION) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``campaigns`` to ``app``."""
-    app.add_typer(campaigns_app, name="campaigns")
+    app.add_typer(campaigns_app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -26,6 +26,8 @@ __all__ = [
     "err_console",
     "exit_with",
     "handle_errors",
+    "show_record",
+    "show_records",
 ]
 
 console = Console(highlight=False, soft_wrap=True)
@@ -38,6 +40,27 @@ def emit_json(document: Any) -> None:
     """Print one JSON document on stdout."""
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def show_record(record: Any, *, as_json: bool, show: Callable[[Any], None]) -> None:
+    """One result: ``record.as_dict()`` with ``--json``; else shown by ``show``."""
+    if as_json:
+        emit_json(record.as_dict())
+    else:
+        show(record)
+
+
+def show_records(
+    records: Sequence[Any], *, as_json: bool, key: str, empty: str, show: Callable[[Any], None]
+) -> None:
+    """A listing: ``{key: [r.as_dict(), ...]}`` with ``--json``; else each shown, or ``empty``."""
+    if as_json:
+        emit_json({key: [r.as_dict() for r in records]})
+        return
+    if not records:
+        console.print(empty)
+    for record in records:
+        show(record)
 
 
 def exit_with(status: int) -> NoReturn:

@@ -7,14 +7,7 @@ from datetime import UTC, datetime
 
 from asc_access.store.connections import ConnectionRecord
 
-__all__ = ["connection_lines"]
-
-_CAPABILITIES = {
-    "read_apps": "read apps",
-    "read_users": "read users",
-    "read_invitations": "read invitations",
-    "manage_users": "manage users",
-}
+__all__ = ["connection_lines", "interval_text"]
 
 
 def _when(at: datetime | None, never: str = "never") -> str:
@@ -26,12 +19,13 @@ def _capabilities(caps: Mapping[str, bool | None] | None) -> str:
         return "not measured yet (run `asc-access doctor NAME`)"
     words = {True: "yes", False: "no", None: "unknown"}
     return ", ".join(
-        f"{_CAPABILITIES.get(key, key.replace('_', ' '))} {words.get(value, str(value))}"
+        f"{key.replace('_', ' ')} {words.get(value, str(value))}"  # read_apps: read apps
         for key, value in caps.items()
     )
 
 
-def _interval(seconds: int) -> str:
+def interval_text(seconds: int) -> str:
+    """How often a connection syncs, in words."""
     return f"every {seconds} s" if seconds else "only on demand"
 
 
@@ -55,7 +49,7 @@ def connection_lines(record: ConnectionRecord) -> list[tuple[str, str]]:
         ("last checked", _when(record.health_checked_at)),
         ("last accepted by Apple", _when(record.last_ok_at)),
         ("capabilities", _capabilities(record.capabilities)),
-        ("syncs", _interval(record.sync_interval_seconds)),
+        ("syncs", interval_text(record.sync_interval_seconds)),
         ("stored key", "encrypted" if record.has_key else "none"),
         ("created", _when(record.created_at)),
         ("updated", _when(record.updated_at)),

@@ -9,7 +9,7 @@ the (unhealthy) connection; the document says ``"healthy": false``.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,17 @@ from typer import _click as click
 from typer.core import TyperCommand
 
 from asc_access import config
-from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    show_record,
+    show_records,
+)
+from asc_access.cli.main import command_group
+from asc_access.cli.option_group import grouped, option_group
 from asc_access.cli.plain_params import plain_coercion
 from asc_access.credentials import CredentialFlags, Evaluation, evaluate, gather_credentials
 from asc_access.diagnosis.report import DoctorReport
@@ -25,35 +35,53 @@ from asc_access.errors import UsageError
 
 if TYPE_CHECKING:
     from asc_access.runtime import ConnectOutcome
+    from asc_access.store.connections import ConnectionRecord
 
 __all__ = ["register"]
 
-KEY_ID = typer.Option(None, "--key-id", help="The key's Key ID (env ASC_KEY_ID).")
-ISSUER_ID = typer.Option(
-    None, "--issuer-id", help="The team's Issuer ID (env ASC_ISSUER_ID); omit for individual keys."
-)
-KEY_FILE = typer.Option(
-    None,
-    "--private-key-file",
-    help="The .p8 file, or - for stdin (env ASC_PRIVATE_KEY_PATH / ASC_PRIVATE_KEY).",
-)
-INDIVIDUAL = typer.Option(False, "--individual", help="An individual key (no Issuer ID in tokens).")
-API_KEY_JSON = typer.Option(
-    None, "--api-key-json", help="fastlane's API key JSON file (key_id, issuer_id, key, ...)."
-)
-LIFETIME = typer.Option(
-    None, "--token-lifetime", help="Token lifetime in seconds (default 660; at most 1200)."
-)
-API_URL = typer.Option(
-    None, "--api-url", help="API base URL (env ASC_ACCESS_API_URL; default Apple's)."
-)
 
-connections_app = typer.Typer(
-    name="connections",
-    help="Saved connections: list with health (no subcommand), show, set-interval, remove, "
-    "rotate-key.",
-    invoke_without_command=True,
-)
+class KeyOptions(NamedTuple):
+    """The key options ``doctor``, ``connect`` and ``connections rotate-key`` share."""
+
+    flags: CredentialFlags
+    api_url: str | None
+
+
+def _key_options(
+    key_id: str | None = typer.Option(None, "--key-id", help="The key's Key ID (env ASC_KEY_ID)."),
+    issuer_id: str | None = typer.Option(
+        None,
+        "--issuer-id",
+        help="The team's Issuer ID (env ASC_ISSUER_ID); omit for individual keys.",
+    ),
+    private_key_file: str | None = typer.Option(
+        None,
+        "--private-key-file",
+        help="The .p8 file, or - for stdin (env ASC_PRIVATE_KEY_PATH / ASC_PRIVATE_KEY).",
+    ),
+    individual: bool = typer.Option(
+        False, "--individual", help="An individual key (no Issuer ID in tokens)."
+    ),
+    api_key_json: str | None = typer.Option(
+        None, "--api-key-json", help="fastlane's API key JSON file (key_id, issuer_id, key, ...)."
+    ),
+    token_lifetime: int | None = typer.Option(
+        None, "--token-lifetime", help="Token lifetime in seconds (default 660; at most 1200)."
+    ),
+    api_url: str | None = typer.Option(
+        None, "--api-url", help="API base URL (env ASC_ACCESS_API_URL; default Apple's)."
+    ),
+) -> KeyOptions:
+    flags = CredentialFlags(
+        key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime
+    )
+    return KeyOptions(flags, api_url)
+
+
+#: The key options, as a command's ``key: KeyOptions = KEY_OPTIONS`` (see :func:`grouped`).
+KEY_OPTIONS = option_group(_key_options)
+
+connections_app = command_group("connections", invoke_without_command=True)
 
 
 class _PlainParamsCommand(TyperCommand):
@@ -61,24 +89,6 @@ class _PlainParamsCommand(TyperCommand):
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         return plain_coercion(super().get_params(ctx))
-
-
-def _flags(
-    key_id: str | None,
-    issuer_id: str | None,
-    private_key_file: str | None,
-    individual: bool,
-    api_key_json: str | None,
-    token_lifetime: int | None,
-) -> CredentialFlags:
-    return CredentialFlags(
-        key_id=key_id,
-        issuer_id=issuer_id,
-        private_key_file=private_key_file,
-        individual=individual,
-        api_key_json=api_key_json,
-        token_lifetime=token_lifetime,
-    )
 
 
 def _evaluate(flags: CredentialFlags) -> Evaluation:
@@ -92,22 +102,17 @@ def _print_report(report: DoctorReport) -> None:
     render_report(report, console)
 
 
+@grouped
 def doctor(
     name: str | None = typer.Argument(None, help="A saved connection (else: credentials)."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Diagnose a key (from flags, env or fastlane JSON) or a saved connection."""
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         if name is not None:
             if flags.any_given() or api_url:
@@ -121,22 +126,14 @@ def doctor(
         else:  # the settings model (pydantic) is not needed for the URL alone
             url = (api_url or config.api_url_from_env()).rstrip("/")
             report = asyncio.run(runtime.diagnose_credentials(_evaluate(flags), url))
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        _print_report(report)
+    show_record(report, as_json=as_json, show=_print_report)
     raise typer.Exit(report.exit_status)
 
 
+@grouped
 def connect(
     name: str = typer.Argument(..., help="A name for the connection (e.g. the team's)."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     force: bool = typer.Option(
         False,
         "--force",
@@ -152,7 +149,7 @@ def connect(
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         settings = config.Settings.from_env()
         url = (api_url or settings.api_url).rstrip("/")
@@ -214,23 +211,20 @@ def connections_list(
 
     with handle_errors(as_json=as_json):
         records = list_connections(runtime.open_store())
-    if as_json:
-        emit_json({"connections": [r.as_dict() for r in records]})
-        return
-    if not records:
-        console.print("No connections yet. Add one with `asc-access connect NAME --key-id ...`.")
-        return
-    for r in records:
-        health = (
-            "[green]healthy[/]"
-            if r.healthy
-            else f"[red]{r.health_code or 'unhealthy'} {r.health_cause or ''}[/]".rstrip()
-        )
-        last_ok = r.last_ok_at.strftime("%Y-%m-%d %H:%M") if r.last_ok_at else "never"
-        console.print(
-            f"[bold]{r.name}[/]  {r.key_type} key {r.key_id}  {health}  last ok {last_ok}  "
-            f"{r.api_url}"
-        )
+    empty = "No connections yet. Add one with `asc-access connect NAME --key-id ...`."
+    show_records(records, as_json=as_json, key="connections", empty=empty, show=_print_connection)
+
+
+def _print_connection(r: ConnectionRecord) -> None:
+    health = (
+        "[green]healthy[/]"
+        if r.healthy
+        else f"[red]{r.health_code or 'unhealthy'} {r.health_cause or ''}[/]".rstrip()
+    )
+    last_ok = r.last_ok_at.strftime("%Y-%m-%d %H:%M") if r.last_ok_at else "never"
+    console.print(
+        f"[bold]{r.name}[/]  {r.key_type} key {r.key_id}  {health}  last ok {last_ok}  {r.api_url}"
+    )
 
 
 @connections_app.command("show")
@@ -245,9 +239,10 @@ def connections_show(
 
     with handle_errors(as_json=as_json):
         record = get_connection(runtime.open_store(), name)
-    if as_json:
-        emit_json(record.as_dict())
-        return
+    show_record(record, as_json=as_json, show=_print_connection_lines)
+
+
+def _print_connection_lines(record: ConnectionRecord) -> None:
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access.cli.connection_text import connection_lines
 
@@ -264,6 +259,7 @@ def connections_set_interval(
     """Set how often the scheduler (service or workers) syncs a connection."""
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
+    from asc_access.cli.connection_text import interval_text
     from asc_access.store.connections import set_sync_interval
 
     with handle_errors(as_json=as_json):
@@ -271,8 +267,7 @@ def connections_set_interval(
     if as_json:
         emit_json({"connection": record.as_dict()})
         return
-    every = f"every {seconds} s" if seconds else "only on demand"
-    console.print(f"Connection {record.name!r} now syncs {every}.")
+    console.print(f"Connection {record.name!r} now syncs {interval_text(seconds)}.")
 
 
 @connections_app.command("remove")
@@ -301,15 +296,10 @@ def connections_remove(
 
 
 @connections_app.command("rotate-key")
+@grouped
 def connections_rotate_key(
     name: str = typer.Argument(..., help="The connection."),
-    key_id: str | None = KEY_ID,
-    issuer_id: str | None = ISSUER_ID,
-    private_key_file: str | None = KEY_FILE,
-    individual: bool = INDIVIDUAL,
-    api_key_json: str | None = API_KEY_JSON,
-    token_lifetime: int | None = LIFETIME,
-    api_url: str | None = API_URL,
+    key: KeyOptions = KEY_OPTIONS,
     move: bool = typer.Option(
         False,
         "--move",
@@ -325,7 +315,7 @@ def connections_rotate_key(
     # lazy: runtime and the store load when a command runs, not for --help
     from asc_access import runtime
 
-    flags = _flags(key_id, issuer_id, private_key_file, individual, api_key_json, token_lifetime)
+    flags, api_url = key
     with handle_errors(as_json=as_json):
         settings = config.Settings.from_env()
         engine = runtime.open_store(settings)

@@ -14,30 +14,24 @@ import typer
 from rich.markup import escape
 
 from asc_access.cli import campaigns_cmd
-from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
+from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors, show_records
+from asc_access.cli.main import command_group
 from asc_access.config import Settings
 from asc_access.governance.check import check, default_policy_file
 from asc_access.governance.policies import load_policies
 from asc_access.runtime import open_store
-from asc_access.store.notifications import list_deliveries
+from asc_access.store.notifications import Delivery, list_deliveries
+from asc_access.store.rows import json_view
 from asc_access.store.violations import Violation
 
 __all__ = ["register"]
 
-policies_app = typer.Typer(
-    help="Policies over every team: check them, see alerts.", no_args_is_help=True
-)
+policies_app = command_group("policies", no_args_is_help=True)
 
 
 def _contract(v: Violation) -> dict[str, object]:
-    return {
-        "policy": v.policy,
-        "kind": v.kind,
-        "connection": v.connection,
-        "email": v.email,
-        "detail": v.detail,
-        "first_seen": v.first_seen.isoformat(),
-    }
+    """The ``--json`` item CI pipelines read (fewer fields than :meth:`Violation.as_dict`)."""
+    return json_view(v, "policy", "kind", "connection", "email", "detail", "first_seen")
 
 
 @policies_app.command("check")
@@ -79,21 +73,25 @@ def alerts_cmd(as_json: bool = JSON_OPTION) -> None:
     """Alert deliveries: which were delivered, which failed and why."""
     with handle_errors(as_json=as_json):
         deliveries = list_deliveries(open_store())
-        if as_json:
-            emit_json({"deliveries": [d.as_dict() for d in deliveries]})
-            return
-        if not deliveries:
-            console.print("No alerts sent yet.")
-        for d in deliveries:
-            colour = {"delivered": "green", "failed": "red"}.get(d.status, "yellow")
-            error = f" — {escape(d.last_error)}" if d.last_error else ""
-            console.print(
-                f"  [{colour}]{d.status:<9}[/] violation {d.violation_id} {d.event} → "
-                f"{escape(d.channel)} ({d.attempts} attempt(s)){error}"
-            )
+        show_records(
+            deliveries,
+            as_json=as_json,
+            key="deliveries",
+            empty="No alerts sent yet.",
+            show=_print_delivery,
+        )
+
+
+def _print_delivery(d: Delivery) -> None:
+    colour = {"delivered": "green", "failed": "red"}.get(d.status, "yellow")
+    error = f" — {escape(d.last_error)}" if d.last_error else ""
+    console.print(
+        f"  [{colour}]{d.status:<9}[/] violation {d.violation_id} {d.event} → "
+        f"{escape(d.channel)} ({d.attempts} attempt(s)){error}"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``policies`` and ``campaigns`` to ``app``."""
-    app.add_typer(policies_app, name="policies")
+    app.add_typer(policies_app)
     campaigns_cmd.register(app)

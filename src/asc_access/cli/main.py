@@ -10,6 +10,8 @@ To add a command: write ``register(app)`` in its module as usual (it calls
 line to :data:`COMMANDS` below: the command's name, its module under
 ``asc_access.cli``, and the one-line help shown by ``asc-access --help`` (the
 first line of the command's docstring; ``tests/test_startup.py`` checks both).
+A command group's sub-app comes from :func:`command_group`, which takes its
+help from the table.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from asc_access import __version__
 from asc_access.cli.extras import install_hint, needed_extra
 from asc_access.cli.plain_params import plain_coercion
 
-__all__ = ["COMMANDS", "Command", "app", "main"]
+__all__ = ["COMMANDS", "Command", "app", "command_group", "main"]
 
 
 class Command(NamedTuple):
@@ -149,6 +151,11 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 _BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def command_group(name: str, **settings: Any) -> typer.Typer:
+    """The sub-app of a command group (``connections``, ``tokens``, ...), help from the table."""
+    return typer.Typer(name=name, help=_BY_NAME[name].help, **settings)
 
 
 def load_command(name: str) -> click.Command:

@@ -153,6 +153,18 @@ def _list(values: Iterable[str], names: Mapping[str, str]) -> str:
     return ", ".join(escape(names.get(v, v)) for v in values)
 
 
+#: The changes told in one fixed sentence: {who}, {roles} and {app} are filled in.
+_ONE_LINERS = {
+    "user_removed": "[red]-[/] {who} left the team (was {roles})",
+    "invitation_created": "[green]+[/] {who} invited as {roles}",
+    "invitation_accepted": "[green]✓[/] {who} accepted the invitation",
+    "invitation_expired": "[yellow]![/] {who}'s invitation expired",
+    "invitation_cancelled": "[red]-[/] {who}'s invitation was cancelled",
+    "app_added": "[green]+[/] app {app} appeared",
+    "app_removed": "[red]-[/] app {app} is gone",
+}
+
+
 def describe_change(kind: str, change: ChangeLike, app_names: Mapping[str, str]) -> str:
     """One readable line for a change (rich markup)."""
     d = change.details
@@ -160,8 +172,6 @@ def describe_change(kind: str, change: ChangeLike, app_names: Mapping[str, str])
     if kind == "user_added":
         via = " (accepted their invitation)" if d.get("invitation_id") else ""
         return f"[green]+[/] {who} joined as {_roles_text(d.get('roles', []))}{via}"
-    if kind == "user_removed":
-        return f"[red]-[/] {who} left the team (was {_roles_text(d.get('roles', []))})"
     if kind == "user_roles_changed":
         parts = [f"+{_roles_text([r])}" for r in d.get("added", [])]
         parts += [f"-{_roles_text([r])}" for r in d.get("removed", [])]
@@ -180,19 +190,10 @@ def describe_change(kind: str, change: ChangeLike, app_names: Mapping[str, str])
             if key in d:
                 parts.append(f"{label} {'on' if d[key]['new'] else 'off'}")
         return f"[yellow]~[/] {who} {', '.join(parts)}"
-    if kind == "invitation_created":
-        return f"[green]+[/] {who} invited as {_roles_text(d.get('roles', []))}"
-    if kind == "invitation_accepted":
-        return f"[green]✓[/] {who} accepted the invitation"
-    if kind == "invitation_expired":
-        return f"[yellow]![/] {who}'s invitation expired"
-    if kind == "invitation_cancelled":
-        return f"[red]-[/] {who}'s invitation was cancelled"
-    if kind == "app_added":
-        return f"[green]+[/] app {escape(d.get('name') or change.subject_id)} appeared"
-    if kind == "app_removed":
-        return f"[red]-[/] app {escape(d.get('name') or change.subject_id)} is gone"
-    return f"{escape(kind)} {who}"  # pragma: no cover - every type is handled
+    template = _ONE_LINERS.get(kind, "{kind} {who}")
+    roles = _roles_text(d.get("roles", []))
+    app = escape(d.get("name") or change.subject_id)
+    return template.format(who=who, roles=roles, app=app, kind=escape(kind))
 
 
 def print_changes(

@@ -6,15 +6,12 @@ import typer
 from rich.table import Table
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, handle_errors
+from asc_access.cli.main import command_group
 from asc_access.errors import NotFoundLocallyError, UsageError
 
 __all__ = ["register"]
 
-scim_app = typer.Typer(
-    name="scim",
-    help="The SCIM bridge (/scim/v2 on serve): map the IdP's groups to roles and apps.",
-    no_args_is_help=True,
-)
+scim_app = command_group("scim", no_args_is_help=True)
 
 CONNECTION = typer.Argument(..., help="The connection (team) the SCIM token provisions.")
 GROUP = typer.Argument(..., help="The group's display name, as the IdP pushes it.")

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.common import (
+    JSON_OPTION,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    show_record,
+)
 from asc_access.cli.launch import PORT_IN_USE_STATUS, is_loopback, port_in_use, port_in_use_message
+from asc_access.cli.main import command_group
 from asc_access.config import Settings
+
+if TYPE_CHECKING:
+    from asc_access.store.tokens import TokenRecord
 
 __all__ = ["register"]
 
 #: uvicorn's import string of the service factory (the CLI never imports the service).
 SERVICE_FACTORY = "asc_access.service.app:app_from_env"
 
-tokens_app = typer.Typer(
-    name="tokens",
-    help="Named API tokens for the service: create (shown once), revoke, list.",
-    no_args_is_help=True,
-)
+tokens_app = command_group("tokens", no_args_is_help=True)
 
 
 def serve(
@@ -197,9 +204,10 @@ def tokens_revoke(
 
     with handle_errors(as_json=as_json):
         record = revoke_token(open_store(), name)
-    if as_json:
-        emit_json(record.as_dict())
-        return
+    show_record(record, as_json=as_json, show=_print_revoked)
+
+
+def _print_revoked(record: TokenRecord) -> None:
     console.print(f"Token [bold]{record.name}[/] is revoked.")
 
 

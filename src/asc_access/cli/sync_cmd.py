@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_since", "register"]
 
+#: This module's commands, each under its name; :func:`register` adds them to the app.
+commands = typer.Typer()
+
 CONNECTION_OPTION = typer.Option(
     None, "--connection", "-c", help="Only this connection (repeatable). Default: all."
 )
@@ -112,6 +115,7 @@ def _change_lines(result: SyncResult, app_names: dict[str, str]) -> list[str]:
     return [describe_change(str(e.change_type), e, app_names) for e in result.changes]
 
 
+@commands.command("sync")
 def sync_command(
     name: str | None = typer.Argument(None, help="The connection to sync."),
     all_: bool = typer.Option(False, "--all", help="Sync every connection."),
@@ -174,6 +178,7 @@ def _report_queued(docs: list[dict[str, Any]], *, as_json: bool) -> None:
 # -- reading the mirror -------------------------------------------------------------------
 
 
+@commands.command("users")
 def users_command(
     role: list[str] | None = typer.Option(None, "--role", help="Holding this role (repeatable)."),
     app: str | None = typer.Option(None, "--app", help="Can see this app (id, bundle id, name)."),
@@ -202,6 +207,7 @@ def users_command(
         print_people(console, people, title=f"{len(people)} members", now=datetime.now(UTC))
 
 
+@commands.command("invitations")
 def invitations_command(
     pending: bool = typer.Option(False, "--pending", help="Only invitations still open."),
     expired: bool = typer.Option(False, "--expired", help="Only expired invitations."),
@@ -229,6 +235,7 @@ def invitations_command(
         print_people(console, people, title=f"{len(people)} invitations", now=now)
 
 
+@commands.command("apps")
 def apps_command(
     connection: list[str] | None = CONNECTION_OPTION, as_json: bool = JSON_OPTION
 ) -> None:
@@ -265,6 +272,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@commands.command("changes")
 def changes_command(
     since: str | None = typer.Option(None, "--since", help="7d, 24h, 2w, or a date."),
     connection: list[str] | None = CONNECTION_OPTION,
@@ -292,6 +300,7 @@ def changes_command(
         print_changes(console, rows, app_names=_app_names(engine))
 
 
+@commands.command("export")
 def export_command(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here (default stdout)."),
@@ -316,6 +325,7 @@ def export_command(
             err_console.print(f"Wrote {len(rows)} rows to {output}")
 
 
+@commands.command("review")
 def review_command(
     directory: Path | None = typer.Option(
         None, "--directory", help="CSV (email column) or JSON of current staff e-mails."
@@ -351,6 +361,7 @@ def review_command(
 # -- the guided tour --------------------------------------------------------------------
 
 
+@commands.command("demo")
 def demo_command() -> None:
     """The guided tour: a local sandbox team, the doctor, a sync, the review (no credentials)."""
     # lazy: the sandbox (JWT, cryptography) and its tour only for this command
@@ -370,11 +381,4 @@ def demo_command() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the mirror commands and ``demo`` to ``app``."""
-    app.command("sync")(sync_command)
-    app.command("users")(users_command)
-    app.command("invitations")(invitations_command)
-    app.command("apps")(apps_command)
-    app.command("changes")(changes_command)
-    app.command("export")(export_command)
-    app.command("review")(review_command)
-    app.command("demo")(demo_command)
+    app.add_typer(commands)  # unnamed: its commands join the app's

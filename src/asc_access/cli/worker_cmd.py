@@ -17,16 +17,13 @@ import typer
 from click.exceptions import Exit as ClickExit
 
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
+from asc_access.cli.main import command_group
 from asc_access.config import Settings
 from asc_access.errors import UsageError
 
 __all__ = ["register"]
 
-workers_app = typer.Typer(
-    name="workers",
-    help="Inspect the Celery workers: health, queue depth, each connection's syncs.",
-    no_args_is_help=True,
-)
+workers_app = command_group("workers", no_args_is_help=True)
 
 
 def worker(
