@@ -15,17 +15,23 @@ from asc_access.actions.reads import (
     read_person,
     resolve_apps,
 )
-from asc_access.actions.safety import account_holder_refusal, all_apps_refusal, needs_all_apps
+from asc_access.actions.safety import (
+    account_holder_refusal,
+    all_apps_refusal,
+    last_admin_refusal,
+    needs_all_apps,
+)
 from asc_access.actions.source import Team
 from asc_access.actions.staleness import person_note
 from asc_access.errors import UsageError
-from asc_access.models import Invitation, Role
+from asc_access.models import Invitation, Role, User
 
 __all__ = [
     "PlanBuilder",
     "check_email",
     "expiry_text",
     "plan_invite_on",
+    "plan_member_removal",
     "read_noting",
     "requested_access",
     "utc_now",
@@ -269,4 +275,29 @@ async def requested_access(
         all_apps_visible=all_apps,
         provisioning_allowed=provisioning,
         app_ids=app_ids,
+    )
+
+
+async def plan_member_removal(
+    b: PlanBuilder, team: Team, state: PersonState, member: User, reason: str, *, force: bool
+) -> None:
+    """Remove ``member`` from ``team``, unless that is refused.
+
+    The Account Holder is never removed; the team's last Admin is refused too
+    unless ``force`` (the refusal is recorded either way).
+    """
+    if member.is_account_holder:
+        b.refuse(account_holder_refusal(team.name, state.email, "removes"))
+        return
+    refusal = await last_admin_refusal(team.source, team.name, member, None)
+    b.refuse(refusal)
+    if refusal is not None and not force:
+        return
+    b.step(
+        StepKind.REMOVE_USER,
+        team.name,
+        state.email,
+        reason,
+        subject_id=member.id,
+        before=state.member_access,
     )

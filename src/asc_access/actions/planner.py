@@ -16,6 +16,7 @@ from asc_access.actions.building import (
     check_email,
     expiry_text,
     plan_invite_on,
+    plan_member_removal,
     read_noting,
     requested_access,
     utc_now,
@@ -130,20 +131,8 @@ async def _plan_removal(b: PlanBuilder, team: Team, state: PersonState, *, force
             satisfied=True,
         )
         return
-    if member.is_account_holder:
-        b.refuse(account_holder_refusal(team.name, state.email, "removes"))
-        return
-    refusal = await last_admin_refusal(team.source, team.name, member, None)
-    b.refuse(refusal)
-    if refusal is not None and not force:
-        return
-    b.step(
-        StepKind.REMOVE_USER,
-        team.name,
-        state.email,
-        f"member of team {team.name} ({_access_text(state)})",
-        subject_id=member.id,
-        before=state.member_access,
+    await plan_member_removal(
+        b, team, state, member, f"member of team {team.name} ({_access_text(state)})", force=force
     )
 
 

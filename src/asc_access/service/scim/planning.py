@@ -15,7 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from asc_access.actions import Access, Plan, StepKind, Team
-from asc_access.actions.building import PlanBuilder, plan_invite_on, read_noting, validate_roles
+from asc_access.actions.building import (
+    PlanBuilder,
+    plan_invite_on,
+    plan_member_removal,
+    read_noting,
+    validate_roles,
+)
 from asc_access.actions.reads import PersonState, resolve_apps
 from asc_access.actions.safety import account_holder_refusal, last_admin_refusal, needs_all_apps
 from asc_access.models import Role
@@ -99,20 +105,8 @@ async def _plan_removal(b: PlanBuilder, team: Team, state: PersonState) -> None:
     member = state.member
     if member is None:
         return
-    if member.is_account_holder:
-        b.refuse(account_holder_refusal(team.name, state.email, "removes"))
-        return
-    refusal = await last_admin_refusal(team.source, team.name, member, None)
-    b.refuse(refusal)
-    if refusal is None:
-        b.step(
-            StepKind.REMOVE_USER,
-            team.name,
-            state.email,
-            "deactivated or deleted by the identity provider",
-            subject_id=member.id,
-            before=state.member_access,
-        )
+    reason = "deactivated or deleted by the identity provider"
+    await plan_member_removal(b, team, state, member, reason, force=False)
 
 
 async def _plan_access(
