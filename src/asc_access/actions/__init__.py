@@ -28,11 +28,15 @@ from asc_access.actions.planner import (
     plan_set_apps,
     plan_set_roles,
 )
+from asc_access.actions.requests import ACTION_NAMES, ActionName, ActionSpec, plan_action
 from asc_access.actions.results import Execution, StepResult
 from asc_access.actions.source import ProvisioningSource, Team
 
 __all__ = [
+    "ACTION_NAMES",
     "Access",
+    "ActionName",
+    "ActionSpec",
     "DesiredPerson",
     "DesiredState",
     "Execution",
@@ -48,6 +52,7 @@ __all__ = [
     "execute_plan",
     "load_desired_state",
     "parse_desired_state",
+    "plan_action",
     "plan_cancel_invitation",
     "plan_desired_state",
     "plan_invite",

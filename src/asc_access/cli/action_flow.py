@@ -18,7 +18,16 @@ from typing import NamedTuple
 import typer
 from rich.markup import escape
 
-from asc_access.actions import Execution, Plan, StepResult, Team, execute_plan, record_unexecuted
+from asc_access.actions import (
+    ActionSpec,
+    Execution,
+    Plan,
+    StepResult,
+    Team,
+    execute_plan,
+    plan_action,
+    record_unexecuted,
+)
 from asc_access.catalogue import exit_status_for
 from asc_access.cli.common import JSON_OPTION, console, emit_json, err_console, handle_errors
 from asc_access.cli.option_group import option_group
@@ -198,14 +207,11 @@ def _report_incomplete(plan: Plan, as_json: bool) -> int:
     return status
 
 
-def run_on_one(
-    connection: str | None, plan_team: Callable[[Team], Awaitable[Plan]], flow: Flow
-) -> None:
-    """A one-team command: the named (or only) connection, planned by ``plan_team``."""
+def run_on_one(connection: str | None, spec: ActionSpec, flow: Flow) -> None:
+    """A one-team command: ``spec`` planned on the named (or only) connection."""
 
     async def planner(teams: dict[str, Team]) -> Plan:
-        (team,) = teams.values()
-        return await plan_team(team)
+        return await plan_action(list(teams.values()), spec)
 
     def names(engine: Database) -> list[str]:
         return [_one_connection(engine, connection)]

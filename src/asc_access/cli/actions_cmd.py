@@ -19,16 +19,12 @@ from pathlib import Path
 import typer
 
 from asc_access.actions import (
+    ActionSpec,
     Plan,
     Team,
     load_desired_state,
-    plan_cancel_invitation,
+    plan_action,
     plan_desired_state,
-    plan_invite,
-    plan_offboard,
-    plan_remove,
-    plan_set_apps,
-    plan_set_roles,
 )
 from asc_access.cli.action_flow import FLOW_OPTIONS, Flow, Planner, TeamNames, run_on_one, run_plan
 from asc_access.cli.common import JSON_OPTION, handle_errors
@@ -64,20 +60,17 @@ def invite(
     flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Invite a person (or re-send a changed/expired invitation)."""
-    run_on_one(
-        connection,
-        lambda team: plan_invite(
-            team,
-            email,
-            first_name=first_name,
-            last_name=last_name,
-            roles=role or [],
-            apps=app or None,
-            all_apps=all_apps,
-            provisioning=provisioning,
-        ),
-        flow,
+    spec = ActionSpec(
+        action="invite",
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        roles=role or [],
+        apps=app or None,
+        all_apps=all_apps,
+        provisioning=provisioning,
     )
+    run_on_one(connection, spec, flow)
 
 
 @commands.command("cancel-invitation")
@@ -88,7 +81,8 @@ def cancel_invitation(
     flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Cancel a person's pending (or expired) invitation."""
-    run_on_one(connection, lambda team: plan_cancel_invitation(team, email), flow)
+    spec = ActionSpec(action="cancel-invitation", email=email)
+    run_on_one(connection, spec, flow)
 
 
 @commands.command("remove")
@@ -100,7 +94,8 @@ def remove(
     flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Remove a member from a team."""
-    run_on_one(connection, lambda team: plan_remove(team, email, force=force), flow)
+    spec = ActionSpec(action="remove", email=email, force=force)
+    run_on_one(connection, spec, flow)
 
 
 @commands.command("set-roles")
@@ -113,11 +108,8 @@ def set_roles(
     flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Give a member exactly these roles."""
-    run_on_one(
-        connection,
-        lambda team: plan_set_roles(team, email, role or [], force=force),
-        flow,
-    )
+    spec = ActionSpec(action="set-roles", email=email, roles=role or [], force=force)
+    run_on_one(connection, spec, flow)
 
 
 @commands.command("set-apps")
@@ -132,13 +124,15 @@ def set_apps(
     flow: Flow = FLOW_OPTIONS,
 ) -> None:
     """Change which apps a member sees: a full list, --add/--remove, or --all-apps."""
-    run_on_one(
-        connection,
-        lambda team: plan_set_apps(
-            team, email, apps=app or None, add=add or (), remove=drop or (), all_apps=all_apps
-        ),
-        flow,
+    spec = ActionSpec(
+        action="set-apps",
+        email=email,
+        apps=app or None,
+        add=add or (),
+        remove=drop or (),
+        all_apps=all_apps,
     )
+    run_on_one(connection, spec, flow)
 
 
 @commands.command("offboard")
@@ -162,7 +156,9 @@ def offboard(
         return found
 
     async def planner(teams: dict[str, Team]) -> Plan:
-        return await plan_offboard(list(teams.values()), email, force=force)
+        return await plan_action(
+            list(teams.values()), ActionSpec(action="offboard", email=email, force=force)
+        )
 
     run_plan(planner, names, flow)
 

@@ -8,36 +8,21 @@ as the audit actor (``token:<name>``).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field, model_validator
 
 from asc_access.actions import (
+    ActionName,
+    ActionSpec,
     Execution,
     Plan,
     execute_plan,
-    plan_cancel_invitation,
-    plan_invite,
-    plan_offboard,
-    plan_remove,
-    plan_set_apps,
-    plan_set_roles,
+    plan_action,
     record_unexecuted,
 )
 from asc_access.service import library
 from asc_access.service.context import ServiceContext
 
-__all__ = ["ACTIONS", "ActionRequest", "audit_if_final", "make_plan", "run_plan"]
-
-ActionName = Literal["invite", "remove", "cancel-invitation", "set-roles", "set-apps", "offboard"]
-ACTIONS: tuple[str, ...] = (
-    "invite",
-    "remove",
-    "cancel-invitation",
-    "set-roles",
-    "set-apps",
-    "offboard",
-)
+__all__ = ["ActionRequest", "audit_if_final", "make_plan", "run_plan"]
 
 
 class ActionRequest(BaseModel):
@@ -71,38 +56,9 @@ async def make_plan(ctx: ServiceContext, req: ActionRequest) -> Plan:
     else:
         assert req.connection is not None
         names = [req.connection]
+    spec = ActionSpec(**req.model_dump(exclude={"connection", "connections"}))
     async with library.open_teams(ctx, names) as teams:
-        if req.action == "offboard":
-            return await plan_offboard(
-                [teams[n] for n in names], req.email, force=req.force, now=ctx.clock()
-            )
-        team = teams[names[0]]
-        if req.action == "invite":
-            return await plan_invite(
-                team,
-                req.email,
-                first_name=req.first_name,
-                last_name=req.last_name,
-                roles=req.roles,
-                apps=req.apps or None,
-                all_apps=req.all_apps,
-                provisioning=req.provisioning,
-                now=ctx.clock(),
-            )
-        if req.action == "remove":
-            return await plan_remove(team, req.email, force=req.force)
-        if req.action == "cancel-invitation":
-            return await plan_cancel_invitation(team, req.email, now=ctx.clock())
-        if req.action == "set-roles":
-            return await plan_set_roles(team, req.email, req.roles, force=req.force)
-        return await plan_set_apps(
-            team,
-            req.email,
-            apps=req.apps,
-            add=req.add,
-            remove=req.remove,
-            all_apps=req.all_apps,
-        )
+        return await plan_action([teams[n] for n in names], spec, now=ctx.clock())
 
 
 async def run_plan(ctx: ServiceContext, plan: Plan, *, actor: str) -> Execution:

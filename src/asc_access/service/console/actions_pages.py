@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from asc_access.actions import ACTION_NAMES
 from asc_access.models import Role
 from asc_access.service.actions_flow import (
-    ACTIONS,
     ActionRequest,
     audit_if_final,
     make_plan,
@@ -100,7 +100,7 @@ async def plan(request: Request, principal: FormPrincipal) -> HTMLResponse:
     ctx = context_of(request)
     form = await request.form()
     action = form_text(form, "action")
-    if action not in ACTIONS:
+    if action not in ACTION_NAMES:
         raise ServiceError(400, f"Unknown action {action!r}.", cause="invalid_request")
     require_action_role(principal, action)
     try:
