@@ -16,8 +16,8 @@ from asc_access.actions.reads import (
     resolve_apps,
 )
 from asc_access.actions.safety import (
+    access_refusal,
     account_holder_refusal,
-    all_apps_refusal,
     last_admin_refusal,
     needs_all_apps,
 )
@@ -256,13 +256,11 @@ async def requested_access(
 ) -> Access | None:
     """The access asked for, or ``None`` after recording a refusal / raising UsageError."""
     role_tuple = validate_roles(roles)
-    if Role.ACCOUNT_HOLDER in role_tuple:
-        b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
-        return None
     if apps and all_apps:
         raise UsageError("give either --app (a list of apps) or --all-apps, not both")
-    if apps and needs_all_apps(role_tuple):
-        b.refuse(all_apps_refusal(team.name, email, role_tuple))
+    refusal = access_refusal(team.name, email, role_tuple, restricted=bool(apps))
+    if refusal is not None:
+        b.refuse(refusal)
         return None
     if not apps and not all_apps and not needs_all_apps(role_tuple):
         raise UsageError(

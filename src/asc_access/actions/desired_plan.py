@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from asc_access.actions.building import PlanBuilder, plan_invite_on
 from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
 from asc_access.actions.reads import PersonState, complete_team, normalise_email, resolve_app_map
-from asc_access.actions.safety import all_apps_refusal, needs_all_apps
+from asc_access.actions.safety import access_refusal
 from asc_access.actions.source import Team
 from asc_access.actions.staleness import team_note
 from asc_access.errors import UsageError
@@ -114,8 +114,11 @@ async def _wanted_access(
                 f"{person.email} is the Account Holder of team {team.name}; the Account Holder "
                 "is never in a desired-state file"
             )
-        if person.apps and needs_all_apps(person.roles):
-            b.refuse(all_apps_refusal(team.name, person.email, person.roles))
+        refusal = access_refusal(
+            team.name, person.email, person.roles, restricted=bool(person.apps)
+        )
+        if refusal is not None:
+            b.refuse(refusal)
             continue
         wanted[person.email] = Access.of(
             person.roles,

@@ -26,15 +26,14 @@ from asc_access.actions.known import check_known, closest, known_addresses
 from asc_access.actions.model import Access, Plan, Refusal, Rule, StepKind
 from asc_access.actions.reads import PersonState, resolve_apps
 from asc_access.actions.safety import (
+    access_refusal,
     account_holder_refusal,
-    all_apps_refusal,
     last_admin_refusal,
-    needs_all_apps,
 )
 from asc_access.actions.source import Team
 from asc_access.errors import ApiError, NotFoundLocallyError, UsageError
 from asc_access.ids import AppId
-from asc_access.models import Role, User
+from asc_access.models import User
 
 __all__ = [
     "PlanBuilder",
@@ -230,8 +229,9 @@ async def plan_set_roles(
     if found is None:
         return b.build()
     member, before = found
-    if Role.ACCOUNT_HOLDER in new_roles:
-        b.refuse(account_holder_refusal(team.name, email, "gives the role of"))
+    refused = access_refusal(team.name, email, new_roles, restricted=False)
+    if refused is not None:
+        b.refuse(refused)
         return b.build()
     after = Access.of(
         new_roles,
@@ -270,8 +270,9 @@ async def plan_set_apps(
     if found is None:
         return b.build()
     member, before = found
-    if not all_apps and needs_all_apps(before.roles):
-        b.refuse(all_apps_refusal(team.name, email, before.roles))
+    refused = access_refusal(team.name, email, before.roles, restricted=not all_apps)
+    if refused is not None:
+        b.refuse(refused)
         return b.build()
     after, kw = await _apps_after(team, email, before, apps=apps, add=add, remove=remove)
     why = ("app access asked for", "already sees exactly these apps")

@@ -21,6 +21,7 @@ from asc_access.actions.source import ProvisioningSource
 from asc_access.models import ALWAYS_ALL_APPS_ROLES, Role, User, can_restrict_apps
 
 __all__ = [
+    "access_refusal",
     "account_holder_refusal",
     "all_apps_refusal",
     "last_admin_refusal",
@@ -61,6 +62,22 @@ def all_apps_refusal(connection: str, email: str, roles: Iterable[str]) -> Refus
             f"limited ({_RESTRICTABLE})"
         ),
     )
+
+
+def access_refusal(
+    connection: str, email: str, roles: Iterable[str], *, restricted: bool
+) -> Refusal | None:
+    """The refusal access with ``roles`` meets (limited to some apps when ``restricted``).
+
+    The Account Holder role is never given, and roles that always see every app
+    are never limited; ``None`` when the access breaks neither rule.
+    """
+    role_tuple = tuple(roles)
+    if Role.ACCOUNT_HOLDER in role_tuple:
+        return account_holder_refusal(connection, email, "gives the role of")
+    if restricted and needs_all_apps(role_tuple):
+        return all_apps_refusal(connection, email, role_tuple)
+    return None
 
 
 def needs_all_apps(roles: Iterable[str]) -> bool:

@@ -19,10 +19,9 @@ from asc_access.actions.model import Access, Outcome, Refusal, Step, StepKind
 from asc_access.actions.reads import PersonState, read_person
 from asc_access.actions.results import StepResult
 from asc_access.actions.safety import (
+    access_refusal,
     account_holder_refusal,
-    all_apps_refusal,
     last_admin_refusal,
-    needs_all_apps,
 )
 from asc_access.actions.source import ProvisioningSource
 from asc_access.errors import ApiError, RequestRejectedError, ResourceNotFoundError
@@ -168,9 +167,11 @@ async def _invite(step: Step, source: ProvisioningSource, calls: _Calls, now: da
         return StepRun(Outcome.ALREADY, "already invited with the same access", state)
     if state.invitations:
         raise _changed(f"another invitation is on file ({_describe(state)})", state)
-    if not target.all_apps_visible and needs_all_apps(target.roles):
-        refusal = all_apps_refusal(step.connection, step.email, target.roles)
-        raise _refused(refusal, state)
+    rule = access_refusal(
+        step.connection, step.email, target.roles, restricted=not target.all_apps_visible
+    )
+    if rule is not None:
+        raise _refused(rule, state)
     write = source.invitations.create(
         email=step.email,
         first_name=step.first_name,
@@ -258,9 +259,11 @@ async def _update(step: Step, source: ProvisioningSource, calls: _Calls, *, forc
     if member.is_account_holder:
         refusal = account_holder_refusal(step.connection, step.email, "changes")
         raise _refused(refusal, state)
-    if not target.all_apps_visible and needs_all_apps(target.roles):
-        refusal = all_apps_refusal(step.connection, step.email, target.roles)
-        raise _refused(refusal, state)
+    rule = access_refusal(
+        step.connection, step.email, target.roles, restricted=not target.all_apps_visible
+    )
+    if rule is not None:
+        raise _refused(rule, state)
     last = await last_admin_refusal(source, step.connection, member, target.roles)
     if last is not None and not force:
         raise _refused(last, state)

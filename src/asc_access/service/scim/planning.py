@@ -23,8 +23,12 @@ from asc_access.actions.building import (
     validate_roles,
 )
 from asc_access.actions.reads import PersonState, resolve_apps
-from asc_access.actions.safety import account_holder_refusal, last_admin_refusal, needs_all_apps
-from asc_access.models import Role
+from asc_access.actions.safety import (
+    access_refusal,
+    account_holder_refusal,
+    last_admin_refusal,
+    needs_all_apps,
+)
 from asc_access.store.scim import GroupAccess
 
 __all__ = ["Wanted", "plan_person", "truthy", "wanted_of"]
@@ -113,8 +117,11 @@ async def _plan_access(
     b: PlanBuilder, team: Team, state: PersonState, access: Access, names: tuple[str, str]
 ) -> None:
     member, before = state.member, state.member_access
-    if Role.ACCOUNT_HOLDER in access.roles:
-        b.refuse(account_holder_refusal(team.name, state.email, "gives the role of"))
+    refusal = access_refusal(
+        team.name, state.email, access.roles, restricted=not access.all_apps_visible
+    )
+    if refusal is not None:
+        b.refuse(refusal)
         return
     if member is None or before is None:
         plan_invite_on(
