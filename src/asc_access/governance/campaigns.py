@@ -59,7 +59,7 @@ def _item(person: PersonRow, flags: list[str]) -> dict[str, Any]:
         "name": person.name,
         "roles": list(person.roles),
         "all_apps_visible": person.sees_all_apps,
-        "apps": [] if person.sees_all_apps else sorted(a.bundle_id or a.id for a in person.apps),
+        "apps": person.app_refs,
         "flags": flags,
     }
 

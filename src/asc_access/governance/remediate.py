@@ -192,9 +192,7 @@ def _after(engine: Database, campaign: store.Campaign, items: list[store.Item]) 
             else {
                 "roles": list(person.roles),
                 "all_apps_visible": person.sees_all_apps,
-                "apps": []
-                if person.sees_all_apps
-                else sorted(a.bundle_id or a.id for a in person.apps),
+                "apps": person.app_refs,
             }
         )
     return out

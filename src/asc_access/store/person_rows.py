@@ -67,6 +67,13 @@ class PersonRow:
         """The flag, or a role that always sees every app (Admin, Finance, reports...)."""
         return self.all_apps_visible or bool(set(self.roles) & ALWAYS_ALL_APPS_ROLES)
 
+    @property
+    def app_refs(self) -> list[str]:
+        """The apps seen, by bundle id (else by id), sorted; empty for one who sees every app."""
+        if self.sees_all_apps:
+            return []
+        return sorted(a.bundle_id or a.id for a in self.apps)
+
     def is_expired(self, now: datetime) -> bool:
         """An invitation whose expiry has passed at ``now``."""
         return self.expiration_date is not None and self.expiration_date <= now

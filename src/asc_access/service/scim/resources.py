@@ -54,9 +54,7 @@ def facts_extension(person: PersonRow) -> dict[str, Any]:
     return {
         "roles": list(person.roles),
         "allAppsVisible": person.sees_all_apps,
-        "visibleApps": []
-        if person.sees_all_apps
-        else sorted(a.bundle_id or a.id for a in person.apps),
+        "visibleApps": person.app_refs,
         "provisioningAllowed": person.provisioning_allowed,
     }
 
