@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Container, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from asc_access.ids import InvitationId, UserId
 from asc_access.models import Invitation, User
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
 from asc_access.sync.progress import ProgressTracker
-from asc_access.sync.source import APP_FIELDS, SyncSource
+from asc_access.sync.source import APP_FIELDS, PageLike, SyncSource
 
 __all__ = [
     "PAGE_LIMIT",
@@ -90,6 +90,14 @@ class _Collected:
     apps: dict[str, MirrorApp] = field(default_factory=dict)
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_Identified)
+
+
 async def _let_the_next_page_leave() -> None:
     """Give the loop a few turns, so the next page's request (already made) goes out.
 
@@ -145,16 +153,29 @@ class TeamReader:
         self.progress.grow("app lists")
         self._group.create_task(coro)
 
+    async def _pages(
+        self, stream: str, pages: AsyncIterator[PageLike[_Item]], seen: Container[str]
+    ) -> AsyncIterator[Sequence[_Item]]:
+        """Each page's items once the next page's request has left; duplicates and progress.
+
+        ``seen`` holds the ids already collected: an item seen again (cursor drift
+        while the team changes) is counted in :attr:`FetchStats.duplicates`.
+        """
+        async for page in pages:
+            await _let_the_next_page_leave()
+            items = page.items
+            self.stats.duplicates += sum(1 for item in items if item.id in seen)
+            yield items
+            self.progress.page(stream, len(items), page.total)
+        self.progress.finish(stream)
+
     async def _users(self) -> None:
         pages = self.source.users.pages(
             include_visible_apps=True, limit=PAGE_LIMIT, visible_apps_limit=VISIBLE_APPS_LIMIT
         )
         got = self._got
-        async for page in pages:
-            await _let_the_next_page_leave()
-            for user in page.items:
-                if user.id in got.users:
-                    self.stats.duplicates += 1
+        async for users in self._pages("users", pages, got.users):
+            for user in users:
                 if user.id in got.user_waiting:
                     got.user_waiting[user.id] = user
                     continue
@@ -163,8 +184,6 @@ class TeamReader:
                 if full is None and _needs_follow_up(user, VISIBLE_APPS_LIMIT):
                     got.user_waiting[user.id] = user
                     self._spawn_follow_up(self._user_follow_up(user))
-            self.progress.page("users", len(page.items), page.total)
-        self.progress.finish("users")
 
     async def _user_follow_up(self, user: User) -> None:
         async with self._limit:
@@ -181,11 +200,8 @@ class TeamReader:
         pages = self.source.invitations.pages(
             include_visible_apps=True, limit=PAGE_LIMIT, visible_apps_limit=VISIBLE_APPS_LIMIT
         )
-        async for page in pages:
-            await _let_the_next_page_leave()
-            for invitation in page.items:
-                if invitation.id in self._got.invitations:
-                    self.stats.duplicates += 1
+        async for invitations in self._pages("invitations", pages, self._got.invitations):
+            for invitation in invitations:
                 self._got.invitations[invitation.id] = invitation
                 if (
                     _needs_follow_up(invitation, VISIBLE_APPS_LIMIT)
@@ -193,8 +209,6 @@ class TeamReader:
                 ):
                     self._got.invitation_apps[invitation.id] = ()
                     self._spawn_follow_up(self._invitation_follow_up(invitation))
-            self.progress.page("invitations", len(page.items), page.total)
-        self.progress.finish("invitations")
 
     async def _invitation_follow_up(self, invitation: Invitation) -> None:
         async with self._limit:
@@ -205,14 +219,10 @@ class TeamReader:
         self.progress.item_done("app lists")
 
     async def _apps(self) -> None:
-        async for page in self.source.apps.pages(fields=APP_FIELDS, limit=PAGE_LIMIT):
-            await _let_the_next_page_leave()
-            for app in page.items:
-                if app.id in self._got.apps:
-                    self.stats.duplicates += 1
+        pages = self.source.apps.pages(fields=APP_FIELDS, limit=PAGE_LIMIT)
+        async for apps in self._pages("apps", pages, self._got.apps):
+            for app in apps:
                 self._got.apps[app.id] = MirrorApp.from_model(app)
-            self.progress.page("apps", len(page.items), page.total)
-        self.progress.finish("apps")
 
     def _snapshot(self) -> Snapshot:
         self.progress.finish("app lists")
