@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from asc_access.api.peek import peek_next_link
 from asc_access.api.response import ApiResponse
 from asc_access.api.transport import Transport
 from asc_access.api.types import Page
@@ -61,40 +62,75 @@ async def paginate(
     try:
         while True:
             response = await pending
+            # Read on: the next request leaves on the cursor read off the body's tail, before
+            # the body is parsed, when asking for it cannot be wrong (this page cannot stall
+            # the paginator); the parsed document then confirms the link.
+            early = None
+            if reading_on and stalled + 1 < MAX_STALLED_PAGES:
+                early = _peeked_link(transport, response, seen_urls)
+                if early is not None:
+                    pending = asyncio.ensure_future(transport.request("GET", early))
+                    await _let_it_leave()
             document = response.json()
             next_url = _next_link(transport, response, document, seen_urls)
+            if early is not None and next_url != early:
+                log.warning("%s: links.next differs from its peek", response.info.path)
+                await _drop(pending)
+                early = None
             if next_url is not None:
                 stalled = 0 if _raw_ids(document) - seen_ids else stalled + 1
                 if stalled >= MAX_STALLED_PAGES:
                     raise response.unexpected(
                         f"pagination made no progress for {stalled} pages in a row"
                     )
-                pending = asyncio.ensure_future(transport.request("GET", next_url))
-                if reading_on:  # let it leave before this page is decoded (one round trip saved)
-                    for _ in range(READ_AHEAD_TURNS):
-                        await asyncio.sleep(0)
-            page = response.decode(decode, document)
-            fresh: list[T] = []
-            for item in page.items:
-                ident = key(item)
-                if ident not in seen_ids:
-                    seen_ids.add(ident)
-                    fresh.append(item)
-            if len(fresh) < len(page.items):
-                log.warning(
-                    "%s: dropped %d item(s) already seen on an earlier page",
-                    response.info.path,
-                    len(page.items) - len(fresh),
-                )
-            yield replace(page, items=fresh, next_url=next_url)
+                if early is None:
+                    pending = asyncio.ensure_future(transport.request("GET", next_url))
+                    if reading_on:  # let it leave before this page is decoded
+                        await _let_it_leave()
+            yield replace(_fresh(response, document, decode, key, seen_ids), next_url=next_url)
             if next_url is None:
                 return
             reading_on = True
     finally:
-        if not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pending
+        await _drop(pending)
+
+
+async def _let_it_leave() -> None:
+    """Give the loop the turns a request just made needs to leave (token, budget, send)."""
+    for _ in range(READ_AHEAD_TURNS):
+        await asyncio.sleep(0)
+
+
+async def _drop(pending: asyncio.Future[Any]) -> None:
+    """Cancel a request not needed after all (nothing is sent if it has not left yet)."""
+    if not pending.done():
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pending
+
+
+def _fresh(
+    response: ApiResponse,
+    document: Any,
+    decode: Callable[[Any], Page[T]],
+    key: Callable[[T], str],
+    seen_ids: set[str],
+) -> Page[T]:
+    """The page decoded, without the items an earlier page already brought."""
+    page = response.decode(decode, document)
+    fresh: list[T] = []
+    for item in page.items:
+        ident = key(item)
+        if ident not in seen_ids:
+            seen_ids.add(ident)
+            fresh.append(item)
+    if len(fresh) < len(page.items):
+        log.warning(
+            "%s: dropped %d item(s) already seen on an earlier page",
+            response.info.path,
+            len(page.items) - len(fresh),
+        )
+    return replace(page, items=fresh)
 
 
 def _raw_ids(document: Any) -> set[str]:
@@ -103,6 +139,18 @@ def _raw_ids(document: Any) -> set[str]:
     if not isinstance(data, list):
         return set()
     return {str(d.get("id")) for d in data if isinstance(d, dict)}
+
+
+def _peeked_link(transport: Transport, response: ApiResponse, seen_urls: set[str]) -> str | None:
+    """The next page's URL read off the body's tail, when it is one the paginator would follow."""
+    raw = peek_next_link(response.body)
+    if raw is None:
+        return None
+    try:
+        next_url = transport.resolve(raw)
+    except UnexpectedResponseError:
+        return None  # the parsed document's check raises it
+    return None if next_url in seen_urls else next_url
 
 
 def _next_link(
