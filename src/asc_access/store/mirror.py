@@ -23,6 +23,7 @@ They are idempotent: applying the same state twice writes nothing the second tim
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import fields, replace
 from datetime import datetime
@@ -49,8 +50,10 @@ __all__ = [
     "apply_user_removed",
     "apply_user_updated",
     "apply_user_visible_apps",
+    "fill_snapshot",
     "load_snapshot",
     "lock_connection",
+    "mirror_generation",
     "write_snapshot",
 ]
 
@@ -68,17 +71,28 @@ def lock_connection(conn: Connection, connection_id: int) -> None:
         conn.execute(update(schema.connections).where(c.id == connection_id).values(id=c.id))
 
 
-def _app_ids(conn: Connection, query: Any) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for person_id, app_id in conn.execute(query):
+#: Rows read between two pauses of :func:`fill_snapshot` (a few milliseconds of work).
+_STEP = 500
+
+
+def _app_ids(conn: Connection, query: Any, out: dict[str, set[str]]) -> Iterator[None]:
+    for n, (person_id, app_id) in enumerate(conn.execute(query), 1):
         out.setdefault(person_id, set()).add(app_id)
-    return out
+        if n % (_STEP * 4) == 0:
+            yield None
 
 
 def _people(
-    conn: Connection, kind: Any, table: Any, links: Any, connection_id: int, ids: Any
-) -> Iterator[Any]:
-    """The ``kind`` records (members or invitations) of one connection, with their app ids.
+    conn: Connection,
+    kind: Any,
+    table: Any,
+    links: Any,
+    connection_id: int,
+    ids: Any,
+    into: dict[str, Any],
+) -> Iterator[None]:
+    """Put the ``kind`` records (members or invitations) of one connection, with their app
+    ids, into ``into`` by id, pausing every :data:`_STEP` rows.
 
     Only the record's columns are selected and the records built from them directly
     (no per-row field lookup): a 10,000-member re-sync reads its whole picture back.
@@ -91,11 +105,15 @@ def _people(
     if ids is not None:
         rows = rows.where(t[id_col].in_(list(ids)))
         apps = apps.where(link[id_col].in_(list(ids)))
-    app_ids = _app_ids(conn, apps)
-    for row in conn.execute(rows):
+    app_ids: dict[str, set[str]] = {}
+    yield from _app_ids(conn, apps, app_ids)
+    for n, row in enumerate(conn.execute(rows), 1):
         values = dict(zip(names, row, strict=True))
         values["roles"] = tuple(values["roles"])
-        yield kind(**values, app_ids=frozenset(app_ids.get(values[id_col], ())))
+        ident = values[id_col]
+        into[ident] = kind(**values, app_ids=frozenset(app_ids.get(ident, ())))
+        if n % _STEP == 0:
+            yield None
 
 
 def load_snapshot(
@@ -113,24 +131,56 @@ def load_snapshot(
     :func:`write_snapshot` touches only what it holds.
     """
     snapshot = Snapshot()
-    for user in _people(conn, MirrorUser, schema.users, schema.user_apps, connection_id, users):
-        snapshot.users[user.user_id] = user
-    invited = _people(
+    deque(
+        fill_snapshot(
+            conn, connection_id, snapshot, users=users, invitations=invitations, apps=apps
+        ),
+        maxlen=0,
+    )
+    return snapshot
+
+
+def fill_snapshot(
+    conn: Connection,
+    connection_id: int,
+    into: Snapshot,
+    *,
+    users: Collection[str] | None = None,
+    invitations: Collection[str] | None = None,
+    apps: bool = True,
+) -> Iterator[None]:
+    """:func:`load_snapshot` into ``into``, pausing (a ``yield``) every few hundred rows.
+
+    A caller on an event loop lets other work run at each pause (a sync reads the
+    stored picture while Apple's pages are in flight).
+    """
+    yield from _people(
+        conn, MirrorUser, schema.users, schema.user_apps, connection_id, users, into.users
+    )
+    yield from _people(
         conn,
         MirrorInvitation,
         schema.invitations,
         schema.invitation_apps,
         connection_id,
         invitations,
+        into.invitations,
     )
-    for invitation in invited:
-        snapshot.invitations[invitation.invitation_id] = invitation
-    if not apps:
-        return snapshot
-    a = schema.apps.c
-    for row in conn.execute(select(schema.apps).where(a.connection_id == connection_id)):
-        snapshot.apps[row.app_id] = record(MirrorApp, row)
-    return snapshot
+    if apps:
+        a = schema.apps.c
+        for row in conn.execute(select(schema.apps).where(a.connection_id == connection_id)):
+            into.apps[row.app_id] = record(MirrorApp, row)
+
+
+def mirror_generation(conn: Connection, connection_id: int) -> int:
+    """How many times the connection's mirror has been written (see :func:`write_snapshot`).
+
+    A picture read after this value was read is still the stored one while the value
+    has not moved.
+    """
+    c = schema.mirror_state.c
+    value = conn.execute(select(c.generation).where(c.connection_id == connection_id)).scalar()
+    return int(value or 0)
 
 
 # -- applied actions --

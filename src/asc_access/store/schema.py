@@ -48,6 +48,7 @@ __all__ = [
     "invitations",
     "master_key_check",
     "metadata",
+    "mirror_state",
     "scim_group_access",
     "scim_groups",
     "scim_users",
@@ -93,6 +94,15 @@ connections = Table(
     *_key_columns("previous_"),
     # True when the rotation was an explicit move to another team or URL.
     Column("rotation_move", Boolean, nullable=True),
+)
+
+# Bumped by every write to a connection's mirror: a picture read earlier is still the
+# stored one while the generation has not moved (a sync reads it while reading Apple).
+mirror_state = Table(
+    "mirror_state",
+    metadata,
+    connection_owner(primary_key=True),
+    Column("generation", Integer, nullable=False),
 )
 
 sync_runs = Table(

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from asc_access.store import schema
 from asc_access.store.bulk import insert_rows
@@ -70,7 +72,10 @@ class _Writer:
 def write_snapshot(
     conn: Connection, connection_id: int, old: Snapshot, new: Snapshot, *, now: datetime
 ) -> int:
-    """Make the stored mirror equal ``new`` (stored now: ``old``); returns rows written."""
+    """Make the stored mirror equal ``new`` (stored now: ``old``); returns rows written.
+
+    Writing any row moves the connection's ``mirror_generation`` on.
+    """
     w = _Writer(conn, connection_id, now)
     _write_family(
         w,
@@ -98,7 +103,22 @@ def write_snapshot(
     w.insert(schema.apps, inserts)
     w.update(schema.apps, "app_id", updates)
     w.delete(schema.apps, {"app_id": "id"}, gone)
+    if w.rows:  # the picture changed: a copy read before this is out of date
+        _next_generation(conn, connection_id)
     return w.rows
+
+
+def _next_generation(conn: Connection, connection_id: int) -> None:
+    """Move the connection's ``mirror_state.generation`` on (from 0 when it has no row)."""
+    table = schema.mirror_state
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(connection_id=connection_id, generation=1)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.connection_id],
+            set_={"generation": table.c.generation + 1},
+        )
+    )
 
 
 def _write_family(

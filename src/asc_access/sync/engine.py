@@ -30,6 +30,7 @@ trouble at Apple's end (APP-104 to APP-107) leaves the health as it was.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,7 @@ from typing import Any
 from asc_access.errors import RateLimitSnapshot, StoreError, SyncError
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
 from asc_access.store.handle import Database, translate
-from asc_access.store.mirror import load_snapshot, lock_connection, write_snapshot
+from asc_access.store.mirror import lock_connection, write_snapshot
 from asc_access.store.refs import ConnectionRef, resolve_ref
 from asc_access.store.runs import (
     RunRecord,
@@ -54,6 +55,7 @@ from asc_access.store.runs import (
 from asc_access.store.snapshot import Snapshot
 from asc_access.sync.diff import diff_snapshots
 from asc_access.sync.failures import record_failed, record_health, sync_error
+from asc_access.sync.preload import Preloaded, cancel, preload, stored_picture
 from asc_access.sync.progress import ProgressTracker, SyncProgress
 from asc_access.sync.rotation import check_and_confirm, forget_on_disk
 from asc_access.sync.source import SyncSource
@@ -247,10 +249,16 @@ async def _read_and_save(
 ) -> SyncResult:
     """Read the whole team, then swap the picture in one transaction; times both phases."""
     t0 = monotonic()
-    new = await reader.read()
+    early = Preloaded()  # the stored picture, read while the pages are in flight
+    loading = asyncio.ensure_future(preload(engine, ref.id, early))
+    try:
+        new = await reader.read()
+        await loading
+    finally:
+        await cancel(loading)
     t1 = monotonic()
     finished_at = clock()
-    result = _save(engine, run_id, ref, new, reader.stats, finished_at, meter.stats)
+    result = _save(engine, run_id, ref, new, early, reader.stats, finished_at, meter.stats)
     record_health(engine, ref.name, None, finished_at)
     return replace(
         result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
@@ -281,13 +289,14 @@ def _save(
     run_id: int,
     ref: ConnectionRef,
     new: Snapshot,
+    early: Preloaded,
     fetch: FetchStats,
     finished_at: datetime,
     stats: Callable[..., RunStats],
 ) -> SyncResult:
     """:func:`_commit`, a database failure told as the store's error (nothing changed)."""
     try:
-        return _commit(engine, run_id, ref.id, ref.name, new, fetch, finished_at, stats)
+        return _commit(engine, run_id, ref, new, early, fetch, finished_at, stats)
     except Exception as raised:
         if translate(raised) is None:
             raise
@@ -301,18 +310,19 @@ def _save(
 def _commit(
     engine: Database,
     run_id: int,
-    connection_id: int,
-    name: str,
+    ref: ConnectionRef,
     new: Snapshot,
+    early: Preloaded,
     fetch: FetchStats,
     finished_at: datetime,
     stats: Callable[..., RunStats],
 ) -> SyncResult:
+    connection_id, name = ref.id, ref.name
     with engine.begin() as conn:
         lock_connection(conn, connection_id)
         close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
-        old = load_snapshot(conn, connection_id)
+        old = stored_picture(conn, connection_id, early)
         confirmed = check_and_confirm(conn, connection_id, old, new)
         events = [] if baseline else diff_snapshots(old, new)
         rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
