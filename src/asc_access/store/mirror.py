@@ -72,7 +72,7 @@ def lock_connection(conn: Connection, connection_id: int) -> None:
 
 
 #: Rows read between two pauses of :func:`fill_snapshot` (a few milliseconds of work).
-_STEP = 500
+_STEP = 100
 
 
 def _app_ids(conn: Connection, query: Any, out: dict[str, set[str]]) -> Iterator[None]:
@@ -211,7 +211,8 @@ def apply_user_removed(
 ) -> list[ChangeEvent]:
     """A member was removed from the team: drop them from the mirror (``user_removed``)."""
     now = utc_or_now(at)
-    old, before = _one_user(conn, connection_id, user_id)
+    old = _locked(conn, connection_id, users={user_id})
+    before = old.users.get(user_id)
     if before is None:
         return []
     new = Snapshot()
@@ -220,22 +221,16 @@ def apply_user_removed(
     )
 
 
-def _one_user(
-    conn: Connection, connection_id: int, user_id: str
-) -> tuple[Snapshot, MirrorUser | None]:
-    """Lock the connection's mirror and load one member (``None`` when not mirrored)."""
+def _locked(
+    conn: Connection,
+    connection_id: int,
+    *,
+    users: Collection[str] = (),
+    invitations: Collection[str] = (),
+) -> Snapshot:
+    """Lock the connection's mirror and load those members and invitations of it."""
     lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users={user_id}, invitations=(), apps=False)
-    return old, old.users.get(user_id)
-
-
-def _one_invitation(
-    conn: Connection, connection_id: int, invitation_id: str
-) -> tuple[Snapshot, MirrorInvitation | None]:
-    """Lock the connection's mirror and load one invitation (``None`` when not mirrored)."""
-    lock_connection(conn, connection_id)
-    old = load_snapshot(conn, connection_id, users=(), invitations={invitation_id}, apps=False)
-    return old, old.invitations.get(invitation_id)
+    return load_snapshot(conn, connection_id, users=users, invitations=invitations, apps=False)
 
 
 def apply_user_updated(
@@ -253,7 +248,8 @@ def apply_user_updated(
     is complete (not capped), else the one already mirrored.
     """
     now = utc_or_now(at)
-    old, before = _one_user(conn, connection_id, user.id)
+    old = _locked(conn, connection_id, users={user.id})
+    before = old.users.get(user.id)
     ids: Iterable[str]
     if app_ids is not None:
         ids = app_ids
@@ -279,7 +275,8 @@ def apply_user_visible_apps(
 ) -> list[ChangeEvent]:
     """A restricted member's full app list is now ``app_ids`` (``user_apps_changed``)."""
     now = utc_or_now(at)
-    old, before = _one_user(conn, connection_id, user_id)
+    old = _locked(conn, connection_id, users={user_id})
+    before = old.users.get(user_id)
     if before is None or before.all_apps_visible:
         return []
     after = replace(before, app_ids=frozenset(app_ids))
@@ -300,7 +297,8 @@ def apply_invitation_created(
 ) -> list[ChangeEvent]:
     """An invitation was sent; ``invitation`` is Apple's answer (``invitation_created``)."""
     now = utc_or_now(at)
-    old, before = _one_invitation(conn, connection_id, invitation.id)
+    old = _locked(conn, connection_id, invitations={invitation.id})
+    before = old.invitations.get(invitation.id)
     after = MirrorInvitation.from_model(invitation, now=now, app_ids=app_ids)
     new = Snapshot(invitations={invitation.id: after})
     events = invitation_events(before, after)
@@ -317,7 +315,8 @@ def apply_invitation_deleted(
 ) -> list[ChangeEvent]:
     """An invitation was cancelled: drop it from the mirror (``invitation_cancelled``)."""
     now = utc_or_now(at)
-    old, before = _one_invitation(conn, connection_id, invitation_id)
+    old = _locked(conn, connection_id, invitations={invitation_id})
+    before = old.invitations.get(invitation_id)
     if before is None:
         return []
     events = invitation_events(before, None)

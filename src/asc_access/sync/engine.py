@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -258,7 +259,8 @@ async def _read_and_save(
         await cancel(loading)
     t1 = monotonic()
     finished_at = clock()
-    result = _save(engine, run_id, ref, new, early, reader.stats, finished_at, meter.stats)
+    with _saving(engine):
+        result = _commit(engine, run_id, ref, new, early, reader.stats, finished_at, meter.stats)
     record_health(engine, ref.name, None, finished_at)
     return replace(
         result, started_at=started_at, fetch_seconds=t1 - t0, write_seconds=monotonic() - t1
@@ -284,19 +286,11 @@ class _Meter:
         )
 
 
-def _save(
-    engine: Database,
-    run_id: int,
-    ref: ConnectionRef,
-    new: Snapshot,
-    early: Preloaded,
-    fetch: FetchStats,
-    finished_at: datetime,
-    stats: Callable[..., RunStats],
-) -> SyncResult:
-    """:func:`_commit`, a database failure told as the store's error (nothing changed)."""
+@contextmanager
+def _saving(engine: Database) -> Iterator[None]:
+    """A database failure while saving the new picture, told as the store's error."""
     try:
-        return _commit(engine, run_id, ref, new, early, fetch, finished_at, stats)
+        yield
     except Exception as raised:
         if translate(raised) is None:
             raise

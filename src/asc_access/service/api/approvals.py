@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from asc_access.service import approvals as flow
-from asc_access.service.api.common import ERRORS
+from asc_access.service.api.common import ERRORS, Limit
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.store import approvals as store
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/approvals", tags=["approvals"])
 def list_approvals(
     request: Request,
     principal: ApiPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """Approval requests, newest first (``pending``, ``executed``, ``refused``, ``expired``...)."""
     del principal

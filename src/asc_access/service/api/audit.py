@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
-from asc_access.service.api.common import ERRORS, RowId
+from asc_access.service.api.common import ERRORS, Limit, RowId
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import context_of
 from asc_access.store.audit import get_entry, list_entries
@@ -23,7 +23,7 @@ def audit_log(
     principal: ApiPrincipal,
     connection: str | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
     """Newest entries first."""
     del principal

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from asc_access.service import library
-from asc_access.service.api.common import ERRORS, RowId, not_found
+from asc_access.service.api.common import ERRORS, Limit, RowId, not_found
 from asc_access.service.auth import ApiPrincipal
 from asc_access.service.context import ServiceContext, context_of
 from asc_access.store.runs import get_run, list_runs, run_for_request_key
@@ -81,7 +81,7 @@ def runs(
     principal: ApiPrincipal,
     connection: str | None = None,
     status: Annotated[str | None, Query(pattern="^(running|succeeded|failed)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
     """Runs, newest first; failed runs carry their catalogue code, cause and fix."""
     del principal
