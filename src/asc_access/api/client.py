@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
+from typing import Generic, Self, TypeVar, cast, overload
 
 from asc_access.api.ratelimit import RateBudget
 from asc_access.api.resources import AppsResource, InvitationsResource, UsersResource
@@ -29,6 +30,31 @@ from asc_access.config import APPLE_API_URL
 from asc_access.errors import RateLimitSnapshot
 
 __all__ = ["AppStoreConnectClient"]
+
+V = TypeVar("V")
+
+
+class _FromTransport(Generic[V]):
+    """A read-only attribute of the client: the transport's attribute of the same name."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, client: AppStoreConnectClient, owner: type) -> V: ...
+    def __get__(self, client: AppStoreConnectClient | None, owner: type) -> V | Self:
+        if client is None:
+            return self
+        return cast("V", getattr(client._transport, self._name))
+
+    def __set__(self, client: AppStoreConnectClient, value: V) -> None:
+        raise AttributeError(f"{self._name} is read-only")
 
 
 class AppStoreConnectClient:
@@ -75,35 +101,20 @@ class AppStoreConnectClient:
         self.invitations = InvitationsResource(self._transport)
         self.apps = AppsResource(self._transport)
 
-    @property
-    def base_url(self) -> str:
-        """The API's base URL (Apple's, or the sandbox's)."""
-        return self._transport.base_url
-
-    @property
-    def key_id(self) -> str:
-        """The key id requests are paced under (``"default"`` when unknown)."""
-        return self._transport.key_id
-
-    @property
-    def budget(self) -> RateBudget:
-        """The rate budget in use."""
-        return self._transport.budget
-
-    @property
-    def rate_limit(self) -> RateLimitSnapshot | None:
-        """The latest ``X-Rate-Limit`` Apple sent (``None`` before any)."""
-        return self._transport.rate_limit
-
-    @property
-    def request_count(self) -> int:
-        """HTTP requests actually sent, retries and re-sends included."""
-        return self._transport.request_count
-
-    @property
-    def last_response(self) -> ResponseInfo | None:
-        """Facts about the latest response received (any status)."""
-        return self._transport.last_response
+    base_url = _FromTransport[str]("The API's base URL (Apple's, or the sandbox's).")
+    key_id = _FromTransport[str](
+        'The key id requests are paced under (``"default"`` when unknown).'
+    )
+    budget = _FromTransport[RateBudget]("The rate budget in use.")
+    rate_limit = _FromTransport[RateLimitSnapshot | None](
+        "The latest ``X-Rate-Limit`` Apple sent (``None`` before any)."
+    )
+    request_count = _FromTransport[int](
+        "HTTP requests actually sent, retries and re-sends included."
+    )
+    last_response = _FromTransport[ResponseInfo | None](
+        "Facts about the latest response received (any status)."
+    )
 
     @property
     def server_date(self) -> datetime | None:

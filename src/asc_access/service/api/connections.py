@@ -7,16 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from asc_access.service import connections_flow as flow
 from asc_access.service.api.common import ERRORS
 from asc_access.service.auth import ApiPrincipal
-from asc_access.service.connections_flow import (
-    add_connection,
-    connection_view,
-    connection_views,
-    problem_for_report,
-    rotate_connection_key,
-    test_connection,
-)
 from asc_access.service.context import context_of
 from asc_access.service.uploads import ConnectionInput
 from asc_access.store import connections as store
@@ -63,7 +56,7 @@ def _saved(outcome_report: dict[str, Any], record: dict[str, Any], status: int) 
 def list_all(request: Request, principal: ApiPrincipal) -> dict[str, Any]:
     """Every connection with its health (Connected, or the code, cause and fix) and last sync."""
     del principal
-    return {"items": [v.as_dict() for v in connection_views(context_of(request))]}
+    return {"items": [v.as_dict() for v in flow.connection_views(context_of(request))]}
 
 
 @router.post("", status_code=201, responses=ERRORS, openapi_extra=_KEY_BODY)
@@ -76,11 +69,11 @@ async def add(request: Request, principal: ApiPrincipal) -> JSONResponse:
     """
     del principal
     ctx = context_of(request)
-    outcome = await add_connection(ctx, request)
+    outcome = await flow.add_connection(ctx, request)
     if outcome.record is None:
-        problem = problem_for_report(outcome.report)
+        problem = flow.problem_for_report(outcome.report)
         return JSONResponse(problem.body(), status_code=problem.status)
-    view = connection_view(ctx, outcome.record.name)
+    view = flow.connection_view(ctx, outcome.record.name)
     if outcome.warnings:
         body = {"connection": view.as_dict(), "doctor": outcome.report.as_dict()}
         return JSONResponse({**body, "warnings": list(outcome.warnings)}, status_code=201)
@@ -91,7 +84,7 @@ async def add(request: Request, principal: ApiPrincipal) -> JSONResponse:
 def get_one(request: Request, name: str, principal: ApiPrincipal) -> dict[str, Any]:
     """One connection."""
     del principal
-    return connection_view(context_of(request), name).as_dict()
+    return flow.connection_view(context_of(request), name).as_dict()
 
 
 @router.post("/{name}/doctor", responses=ERRORS)
@@ -99,8 +92,8 @@ async def doctor(request: Request, name: str, principal: ApiPrincipal) -> dict[s
     """Run the doctor on the saved connection now; its health is updated with the verdict."""
     del principal
     ctx = context_of(request)
-    report = await test_connection(ctx, name)
-    return {"connection": connection_view(ctx, name).as_dict(), "doctor": report.as_dict()}
+    report = await flow.test_connection(ctx, name)
+    return {"connection": flow.connection_view(ctx, name).as_dict(), "doctor": report.as_dict()}
 
 
 @router.put("/{name}/key", responses=ERRORS, openapi_extra=_KEY_BODY)
@@ -114,11 +107,11 @@ async def rotate(request: Request, name: str, principal: ApiPrincipal) -> JSONRe
     """
     del principal
     ctx = context_of(request)
-    outcome = await rotate_connection_key(ctx, name, request)
+    outcome = await flow.rotate_connection_key(ctx, name, request)
     if outcome.record is None:
-        problem = problem_for_report(outcome.report)
+        problem = flow.problem_for_report(outcome.report)
         return JSONResponse(problem.body(), status_code=problem.status)
-    return _saved(outcome.report.as_dict(), connection_view(ctx, name).as_dict(), 200)
+    return _saved(outcome.report.as_dict(), flow.connection_view(ctx, name).as_dict(), 200)
 
 
 @router.delete("/{name}", responses=ERRORS)

@@ -7,15 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from asc_access.diagnosis.report import DoctorReport
+from asc_access.service import connections_flow as flow
 from asc_access.service.auth import ConsolePrincipal, FormPrincipal, Principal
-from asc_access.service.connections_flow import (
-    add_connection,
-    connection_view,
-    connection_views,
-    problem_for_report,
-    rotate_connection_key,
-    test_connection,
-)
 from asc_access.service.console.common import echo_text, see_other
 from asc_access.service.console.render import render
 from asc_access.service.context import context_of
@@ -59,7 +52,7 @@ def connections_page(request: Request, principal: ConsolePrincipal) -> HTMLRespo
         principal,
         nav="connections",
         title="Connections",
-        views=connection_views(ctx),
+        views=flow.connection_views(ctx),
         early_failures=ctx.syncs.early_failures,
     )
 
@@ -104,13 +97,13 @@ async def new_connection(request: Request, principal: FormPrincipal) -> Response
         k: echo_text(form, k) for k in ("name", "key_id", "issuer_id", "api_url", "individual")
     }
     try:
-        outcome = await add_connection(ctx, request)
+        outcome = await flow.add_connection(ctx, request)
     except ServiceError as error:
         problem = problem_for(error)
         return _new_form(request, principal, values=values, problem=problem, status=problem.status)
     report = _report_view(outcome.report)
     if outcome.record is None:
-        problem = problem_for_report(outcome.report)
+        problem = flow.problem_for_report(outcome.report)
         return _new_form(
             request, principal, values=values, report=report, problem=problem, status=problem.status
         )
@@ -120,7 +113,7 @@ async def new_connection(request: Request, principal: FormPrincipal) -> Response
         principal,
         nav="connections",
         title=f"Connected {outcome.record.name}",
-        view=connection_view(ctx, outcome.record.name),
+        view=flow.connection_view(ctx, outcome.record.name),
         report=report,
         capability_labels=CAPABILITY_LABELS,
     )
@@ -137,7 +130,7 @@ def _detail(
     status: int = 200,
 ) -> HTMLResponse:
     ctx = context_of(request)
-    view = connection_view(ctx, name)
+    view = flow.connection_view(ctx, name)
     with ctx.engine.connect() as conn:
         runs = list_runs(conn, connection_ids=[view.record.id], limit=10)
     return render(
@@ -168,7 +161,7 @@ def connection_page(request: Request, name: str, principal: ConsolePrincipal) ->
 async def test(request: Request, name: str, principal: FormPrincipal) -> HTMLResponse:
     """Run the doctor on the saved connection and show its report."""
     store.get_connection(context_of(request).engine, name)
-    report = await test_connection(context_of(request), name)
+    report = await flow.test_connection(context_of(request), name)
     return _detail(request, principal, name, report=_report_view(report))
 
 
@@ -176,12 +169,12 @@ async def test(request: Request, name: str, principal: FormPrincipal) -> HTMLRes
 async def rotate(request: Request, name: str, principal: FormPrincipal) -> HTMLResponse:
     """Replace the key once the new one passes the doctor."""
     try:
-        outcome = await rotate_connection_key(context_of(request), name, request)
+        outcome = await flow.rotate_connection_key(context_of(request), name, request)
     except ServiceError as error:
         problem = problem_for(error)
         return _detail(request, principal, name, problem=problem, status=problem.status)
     if outcome.record is None:
-        problem = problem_for_report(outcome.report)
+        problem = flow.problem_for_report(outcome.report)
         return _detail(
             request,
             principal,
