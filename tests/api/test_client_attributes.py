@@ -25,7 +25,7 @@ async def test_facts_follow_the_transport(make_client: Any, h: Any) -> None:
 @pytest.mark.parametrize("name", ["base_url", "key_id", "budget", "request_count"])
 async def test_they_cannot_be_assigned(make_client: Any, h: Any, name: str) -> None:
     client = make_client(h.Script())
-    with pytest.raises(AttributeError, match="read-only"):
+    with pytest.raises(AttributeError):
         setattr(client, name, None)
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Self, TypeVar, cast, overload
+from typing import Any, Generic, Self, TypeVar, overload
 
 from asc_access.api.ratelimit import RateBudget
 from asc_access.api.resources import AppsResource, InvitationsResource, UsersResource
@@ -34,27 +34,18 @@ __all__ = ["AppStoreConnectClient"]
 V = TypeVar("V")
 
 
-class _FromTransport(Generic[V]):
-    """A read-only attribute of the client: the transport's attribute of the same name."""
+class _FromTransport(property, Generic[V]):
+    """A read-only property of the client: its transport's attribute ``name``."""
 
-    def __init__(self, doc: str) -> None:
-        self.__doc__ = doc
-        self._name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
+    def __init__(self, name: str, doc: str) -> None:
+        super().__init__(lambda client: getattr(client._transport, name), doc=doc)
 
     @overload
-    def __get__(self, client: None, owner: type) -> Self: ...
+    def __get__(self, client: None, owner: type | None = None, /) -> Self: ...
     @overload
-    def __get__(self, client: AppStoreConnectClient, owner: type) -> V: ...
-    def __get__(self, client: AppStoreConnectClient | None, owner: type) -> V | Self:
-        if client is None:
-            return self
-        return cast("V", getattr(client._transport, self._name))
-
-    def __set__(self, client: AppStoreConnectClient, value: V) -> None:
-        raise AttributeError(f"{self._name} is read-only")
+    def __get__(self, client: AppStoreConnectClient, owner: type | None = None, /) -> V: ...
+    def __get__(self, client: AppStoreConnectClient | None, owner: type | None = None, /) -> Any:
+        return super().__get__(client, owner)
 
 
 class AppStoreConnectClient:
@@ -101,19 +92,19 @@ class AppStoreConnectClient:
         self.invitations = InvitationsResource(self._transport)
         self.apps = AppsResource(self._transport)
 
-    base_url = _FromTransport[str]("The API's base URL (Apple's, or the sandbox's).")
+    base_url = _FromTransport[str]("base_url", "The API's base URL (Apple's, or the sandbox's).")
     key_id = _FromTransport[str](
-        'The key id requests are paced under (``"default"`` when unknown).'
+        "key_id", 'The key id requests are paced under (``"default"`` when unknown).'
     )
-    budget = _FromTransport[RateBudget]("The rate budget in use.")
+    budget = _FromTransport[RateBudget]("budget", "The rate budget in use.")
     rate_limit = _FromTransport[RateLimitSnapshot | None](
-        "The latest ``X-Rate-Limit`` Apple sent (``None`` before any)."
+        "rate_limit", "The latest ``X-Rate-Limit`` Apple sent (``None`` before any)."
     )
     request_count = _FromTransport[int](
-        "HTTP requests actually sent, retries and re-sends included."
+        "request_count", "HTTP requests actually sent, retries and re-sends included."
     )
     last_response = _FromTransport[ResponseInfo | None](
-        "Facts about the latest response received (any status)."
+        "last_response", "Facts about the latest response received (any status)."
     )
 
     @property
