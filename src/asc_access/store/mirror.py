@@ -71,7 +71,7 @@ def lock_connection(conn: Connection, connection_id: int) -> None:
         conn.execute(update(schema.connections).where(c.id == connection_id).values(id=c.id))
 
 
-#: Rows read between two pauses of :func:`fill_snapshot` (a few milliseconds of work).
+#: Rows read between two pauses of :func:`fill_snapshot` (about a millisecond of work).
 _STEP = 100
 
 
@@ -149,7 +149,7 @@ def fill_snapshot(
     invitations: Collection[str] | None = None,
     apps: bool = True,
 ) -> Iterator[None]:
-    """:func:`load_snapshot` into ``into``, pausing (a ``yield``) every few hundred rows.
+    """:func:`load_snapshot` into ``into``, pausing (a ``yield``) every :data:`_STEP` rows.
 
     A caller on an event loop lets other work run at each pause (a sync reads the
     stored picture while Apple's pages are in flight).

@@ -3,9 +3,9 @@
 A re-sync compares what it read with what the store holds. Reading the stored
 picture back takes a tenth of a second or more for 10,000 members; done under the
 lock at the end it adds to the sync's wall time. :func:`preload` reads it on the
-event loop while the pages are in flight, a few hundred rows at a time (each
-pause lets the next page's request and response through), together with the
-connection's ``mirror_generation`` read first. Under the lock, :func:`stored_picture`
+event loop while the pages are in flight, a hundred rows at a time (each pause
+lets the next page's request and response through), with the connection's
+``mirror_state.generation`` read first. Under the lock, :func:`stored_picture`
 uses that copy only when the generation has not moved since (every mirror write
 moves it, in the same transaction); otherwise it reads the picture again, as
 before. A preload that fails is dropped, never the sync.
@@ -40,7 +40,7 @@ class Preloaded:
 
 
 async def preload(engine: Database, connection_id: int, into: Preloaded) -> None:
-    """Read the connection's stored picture into ``into``, pausing every few hundred rows."""
+    """Read the connection's stored picture into ``into``, pausing every hundred rows."""
     for _ in range(_HEAD_START):
         await asyncio.sleep(0)
     snapshot = Snapshot()
