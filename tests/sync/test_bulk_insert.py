@@ -68,3 +68,33 @@ def test_a_missing_defaulted_column_is_refused_before_anything_is_written(store:
 def test_no_rows_is_no_statement(store: Engine) -> None:
     with store.begin() as conn:
         assert insert_rows(conn, schema.users, []) == 0
+
+
+def test_repeated_values_are_converted_once_but_never_confused(store: Engine) -> None:
+    """Each distinct value is converted once: equal-comparing values of other types stay apart."""
+    fast, slow = add_connection(store, "fast"), add_connection(store, "slow")
+    instant = datetime(2026, 12, 2, 16, 30, tzinfo=UTC)
+    rows = _rows(0)
+    for i, roles in enumerate([1, True, ["a"], ("a",), "a"]):
+        rows[i]["roles"] = roles
+        rows[i]["first_seen_at"] = instant.astimezone(timezone(timedelta(hours=i - 2)))
+        rows[i]["all_apps_visible"] = [True, 1, False, 0, True][i]
+
+    def _for(connection_id: int) -> list[dict[str, object]]:
+        return [{**row, "connection_id": connection_id} for row in rows]
+
+    with store.begin() as conn:
+        assert insert_rows(conn, schema.users, _for(fast)) == 5
+        conn.execute(schema.users.insert(), _for(slow))
+    written = _stored(store, fast)
+    assert written == _stored(store, slow)
+    roles = [row[4] for row in written]
+    assert [(type(r), repr(r)) for r in roles] == [  # == alone cannot tell: True == 1 == 1.0
+        (int, "1"),
+        (bool, "True"),
+        (list, "['a']"),
+        (list, "['a']"),
+        (str, "'a'"),
+    ]
+    assert {row[-1] for row in written} == {instant}
+    assert [row[5] for row in written] == [True, True, False, False, True]

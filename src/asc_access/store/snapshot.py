@@ -8,9 +8,10 @@ for people who see all apps, datetimes in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from asc_access.models import App, Invitation, User
@@ -24,6 +25,8 @@ __all__ = [
     "Snapshot",
     "mirror_row",
     "normalise_email",
+    "row_names",
+    "row_values",
 ]
 
 
@@ -66,7 +69,7 @@ class MirrorPerson:
 
     def row_differs(self, other: MirrorPerson) -> bool:
         """Whether the person's own row (everything but the app list) differs."""
-        return mirror_row(self) != mirror_row(other)
+        return row_values(self) != row_values(other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +132,29 @@ class MirrorApp:
 _KEYS = {MirrorUser: "user_id", MirrorInvitation: "invitation_id", MirrorApp: "app_id"}
 
 
-_ROW_NAMES: dict[type[Any], tuple[str, ...]] = {}
+_ROW_NAMES: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _row_names(kind: type[Any]) -> tuple[str, ...]:
-    """The fields of ``kind`` that are columns of its own row (found once: syncs write 10,000s)."""
-    names = _ROW_NAMES.get(kind)
-    if names is None:
+def _row_shape(kind: type[Any]) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """The row's column names of ``kind`` and a getter of their values (found once per kind)."""
+    shape = _ROW_NAMES.get(kind)
+    if shape is None:
         skip = {_KEYS[kind], "app_ids"}
-        names = _ROW_NAMES[kind] = tuple(f.name for f in fields(kind) if f.name not in skip)
-    return names
+        names = tuple(f.name for f in fields(kind) if f.name not in skip)
+        get = attrgetter(*names)
+        values = get if len(names) > 1 else lambda item: (get(item),)
+        shape = _ROW_NAMES[kind] = (names, values)
+    return shape
+
+
+def row_names(kind: type[MirrorPerson | MirrorApp]) -> tuple[str, ...]:
+    """The fields of ``kind`` that are columns of its own row: all but its key and ``app_ids``."""
+    return _row_shape(kind)[0]
+
+
+def row_values(item: MirrorPerson | MirrorApp) -> tuple[Any, ...]:
+    """``item``'s values of :func:`row_names`, in that order (``roles`` as its tuple)."""
+    return _row_shape(type(item))[1](item)
 
 
 def mirror_row(item: MirrorPerson | MirrorApp) -> dict[str, Any]:
@@ -146,7 +162,7 @@ def mirror_row(item: MirrorPerson | MirrorApp) -> dict[str, Any]:
 
     A person's ``app_ids`` live in the person's app table and are left out too.
     """
-    row = {name: getattr(item, name) for name in _row_names(type(item))}
+    row = dict(zip(row_names(type(item)), row_values(item), strict=True))
     if "roles" in row:
         row["roles"] = list(row["roles"])
     return row

@@ -15,8 +15,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from asc_access.store import schema
-from asc_access.store.bulk import insert_rows
-from asc_access.store.snapshot import MirrorPerson, Snapshot, mirror_row
+from asc_access.store.bulk import insert_values
+from asc_access.store.snapshot import (
+    MirrorApp,
+    MirrorInvitation,
+    MirrorPerson,
+    MirrorUser,
+    Snapshot,
+    mirror_row,
+    row_names,
+    row_values,
+)
 from asc_access.store.timeutil import as_utc
 
 __all__ = ["write_snapshot"]
@@ -31,11 +40,12 @@ class _Writer:
         self.now = as_utc(now)
         self.rows = 0
 
-    def insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            for row in rows:
-                row["connection_id"] = self.connection_id
-            self.rows += insert_rows(self.conn, table, rows)
+    def insert(self, table: Any, names: tuple[str, ...], values: list[tuple[Any, ...]]) -> None:
+        """Insert ``values`` (each in the order of ``names``) as rows of this connection."""
+        if values:
+            cid = self.connection_id
+            lines = ((cid, *value) for value in values)
+            self.rows += insert_values(self.conn, table, ("connection_id", *names), lines)
 
     def update(self, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -81,6 +91,7 @@ def write_snapshot(
         w,
         old.users,
         new.users,
+        MirrorUser,
         schema.users,
         "user_id",
         schema.user_apps,
@@ -89,18 +100,19 @@ def write_snapshot(
         w,
         old.invitations,
         new.invitations,
+        MirrorInvitation,
         schema.invitations,
         "invitation_id",
         schema.invitation_apps,
     )
-    inserts = [{"app_id": k, **mirror_row(v)} for k, v in new.apps.items() if k not in old.apps]
+    inserts = [(k, *row_values(v)) for k, v in new.apps.items() if k not in old.apps]
     updates = [
         {"_key": k, **mirror_row(v)}
         for k, v in new.apps.items()
         if k in old.apps and old.apps[k] != v
     ]
     gone = [{"id": k} for k in old.apps if k not in new.apps]
-    w.insert(schema.apps, inserts)
+    w.insert(schema.apps, ("app_id", *row_names(MirrorApp)), inserts)
     w.update(schema.apps, "app_id", updates)
     w.delete(schema.apps, {"app_id": "id"}, gone)
     if w.rows:  # the picture changed: a copy read before this is out of date
@@ -125,25 +137,27 @@ def _write_family(
     w: _Writer,
     old: Mapping[str, MirrorPerson],
     new: Mapping[str, MirrorPerson],
+    kind: type[MirrorPerson],
     table: Any,
     key: str,
     app_table: Any,
 ) -> None:
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     gone: list[dict[str, Any]] = []
-    grant: list[dict[str, Any]] = []
+    grant: list[tuple[str, str]] = []
     revoke: list[dict[str, Any]] = []
+    now = w.now
     for ident, item in new.items():
         before = old.get(ident)
         if before is None:
-            inserts.append({key: ident, "first_seen_at": w.now, **mirror_row(item)})
-            grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids))
+            inserts.append((ident, now, *row_values(item)))
+            grant.extend((ident, a) for a in sorted(item.app_ids))
             continue
         if before.row_differs(item):
             updates.append({"_key": ident, **mirror_row(item)})
         if before.app_ids != item.app_ids:
-            grant.extend({key: ident, "app_id": a} for a in sorted(item.app_ids - before.app_ids))
+            grant.extend((ident, a) for a in sorted(item.app_ids - before.app_ids))
             revoke.extend({"id": ident, "app": a} for a in sorted(before.app_ids - item.app_ids))
     for ident, before in old.items():
         if ident not in new:
@@ -151,6 +165,6 @@ def _write_family(
             revoke.extend({"id": ident, "app": a} for a in sorted(before.app_ids))
     w.delete(app_table, {key: "id", "app_id": "app"}, revoke)
     w.delete(table, {key: "id"}, gone)
-    w.insert(table, inserts)
+    w.insert(table, (key, "first_seen_at", *row_names(kind)), inserts)
     w.update(table, key, updates)
-    w.insert(app_table, grant)
+    w.insert(app_table, (key, "app_id"), grant)
