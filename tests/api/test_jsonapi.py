@@ -175,6 +175,16 @@ def test_page_keeps_included_apps_and_skips_other_included_types(h: Any) -> None
     assert page.next_url == "https://api.test/v1/users?cursor=Mg&limit=1"
 
 
+def test_included_apps_are_decoded_only_when_looked_at(h: Any) -> None:
+    """A sync never reads them: a malformed included app does not fail the page, only its use."""
+    bad = {**h.app("2"), "attributes": {"name": 7}}
+    document = h.collection([h.user("u-1")], included=[h.app("1"), bad])
+    page = decode_page(document, decode_user)
+    assert [u.id for u in page.items] == ["u-1"]
+    with pytest.raises(UnexpectedResponseError, match=r"included\[1\]\.attributes\.name"):
+        dict(page.included_apps)
+
+
 def test_linkage_page() -> None:
     page = decode_linkage_page(
         {"data": [{"type": "apps", "id": "1"}, {"type": "apps", "id": "2"}], "links": {}},

@@ -15,10 +15,11 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypedDict, TypeVar
 
 from asc_access.api.query import INVITATION_FIELDS, USER_FIELDS
-from asc_access.api.types import Page
+from asc_access.api.types import IncludedApps, Page
 from asc_access.api.wellformed import LOCALE_MAX, MAX_ID, MAX_TEXT, app_fields, person_fields
 from asc_access.errors import AppleError, UnexpectedResponseError
 from asc_access.ids import AppId, InvitationId, UserId
@@ -250,14 +251,22 @@ def decode_app(value: Any, where: str = "data") -> App:
     )
 
 
-def _included_apps(value: Any) -> dict[AppId, App]:
+def _included(value: Any) -> list[dict[str, Any]]:
+    """``included[]``: a list of objects (checked now; its apps are decoded on first use)."""
     if value is None:
-        return {}
+        return []
     if not isinstance(value, list):
         raise _bad("included is not a list")
+    for i, item in enumerate(value):
+        if type(item) is not dict:
+            _obj(item, f"included[{i}]")
+    return value
+
+
+def _included_apps(value: list[dict[str, Any]]) -> dict[AppId, App]:
     apps: dict[AppId, App] = {}
     for i, item in enumerate(value):
-        if (item.get("type") if type(item) is dict else _obj(item, f"included[{i}]")) == "apps":
+        if item.get("type") == "apps":
             app = decode_app(item, f"included[{i}]")
             apps[app.id] = app
     return apps
@@ -280,6 +289,7 @@ def decode_page(
     if not isinstance(data, list):
         raise _bad("the document's data is not a list")
     items = [decode(item, f"data[{i}]") for i, item in enumerate(data)]
+    included = _included(doc.get("included"))
     links = _opt_obj(doc.get("links"), "links")
     next_url = links.get("next")
     if next_url is not None and (not isinstance(next_url, str) or not next_url):
@@ -289,7 +299,7 @@ def decode_page(
     limit = _opt_int(paging.get("limit"), "meta.paging.limit")
     return Page(
         items=items,
-        included_apps=_included_apps(doc.get("included")),
+        included_apps=IncludedApps(partial(_included_apps, included)) if included else {},
         total=_opt_int(paging.get("total"), "meta.paging.total"),
         limit=limit if limit is not None else requested_limit,
         next_url=next_url,
