@@ -23,13 +23,14 @@ They are idempotent: applying the same state twice writes nothing the second tim
 
 from __future__ import annotations
 
+import json
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, String, select, type_coerce, update
 
 from asc_access.models import Invitation, User
 from asc_access.store import schema
@@ -75,11 +76,35 @@ def lock_connection(conn: Connection, connection_id: int) -> None:
 _STEP = 100
 
 
+def _batches(conn: Connection, query: Any, size: int) -> Iterator[Sequence[Any]]:
+    """The rows of ``query``, ``size`` at a time (the driver's ``fetchmany``, not row by row)."""
+    result = conn.execute(query)
+    while batch := result.fetchmany(size):
+        yield batch
+
+
 def _app_ids(conn: Connection, query: Any, out: dict[str, set[str]]) -> Iterator[None]:
-    for n, (person_id, app_id) in enumerate(conn.execute(query), 1):
-        out.setdefault(person_id, set()).add(app_id)
-        if n % (_STEP * 4) == 0:
-            yield None
+    for batch in _batches(conn, query, _STEP * 4):
+        for person_id, app_id in batch:
+            out.setdefault(person_id, set()).add(app_id)
+        yield None
+
+
+def _roles_reader() -> Any:
+    """Stored ``roles`` (JSON text, or a list where the driver parses JSON) as a tuple.
+
+    A team has a handful of distinct role sets, so each text is parsed once.
+    """
+    parsed: dict[str, tuple[str, ...]] = {}
+
+    def read(raw: Any) -> tuple[str, ...]:
+        if type(raw) is not str:
+            return tuple(raw)
+        if raw not in parsed:
+            parsed[raw] = tuple(json.loads(raw))
+        return parsed[raw]
+
+    return read
 
 
 def _people(
@@ -94,26 +119,32 @@ def _people(
     """Put the ``kind`` records (members or invitations) of one connection, with their app
     ids, into ``into`` by id, pausing every :data:`_STEP` rows.
 
-    Only the record's columns are selected and the records built from them directly
-    (no per-row field lookup): a 10,000-member re-sync reads its whole picture back.
+    Only the record's columns are selected, in batches, and the records built from
+    them directly (no per-row field lookup): a 10,000-member re-sync reads its whole
+    picture back.
     """
     t, link = table.c, links.c
     names = [f.name for f in fields(kind) if f.name != "app_ids"]
     id_col = next(c.name for c in link if c.name not in ("connection_id", "app_id"))
-    rows = select(*(t[name] for name in names)).where(t.connection_id == connection_id)
+    columns = [type_coerce(t[n], String) if n == "roles" else t[n] for n in names]
+    rows = select(*columns).where(t.connection_id == connection_id)
     apps = select(link[id_col], link.app_id).where(link.connection_id == connection_id)
     if ids is not None:
         rows = rows.where(t[id_col].in_(list(ids)))
         apps = apps.where(link[id_col].in_(list(ids)))
     app_ids: dict[str, set[str]] = {}
     yield from _app_ids(conn, apps, app_ids)
-    for n, row in enumerate(conn.execute(rows), 1):
-        values = dict(zip(names, row, strict=True))
-        values["roles"] = tuple(values["roles"])
-        ident = values[id_col]
-        into[ident] = kind(**values, app_ids=frozenset(app_ids.get(ident, ())))
-        if n % _STEP == 0:
-            yield None
+    roles_at, key_at, roles = names.index("roles"), names.index(id_col), _roles_reader()
+    none: frozenset[str] = frozenset()
+    for batch in _batches(conn, rows, _STEP):
+        for row in batch:
+            values = list(row)
+            values[roles_at] = roles(values[roles_at])
+            ident = values[key_at]
+            found = app_ids.get(ident)
+            person = dict(zip(names, values, strict=True))
+            into[ident] = kind(**person, app_ids=frozenset(found) if found else none)
+        yield None
 
 
 def load_snapshot(
