@@ -13,12 +13,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, update
 
+from asc_access.store import schema
 from asc_access.store.mirror import (
     apply_user_removed,
     load_snapshot,
     mirror_generation,
+    mirror_state,
     write_snapshot,
 )
 from asc_access.store.snapshot import MirrorApp, Snapshot
@@ -36,6 +38,8 @@ async def test_a_mirror_write_during_the_read_is_not_compared_against_a_stale_co
 ) -> None:
     source = fake_source_factory(fake_team)
     await sync_connection(store, source, connection_id, clock=_clock)  # the baseline
+    with store.begin() as conn:  # no digest: the picture is read back during the read
+        conn.execute(update(schema.mirror_state).values(digest=None))
     read_pages = source.users.pages
 
     async def pages_after_an_action(**options: Any) -> AsyncIterator[Any]:
@@ -54,11 +58,7 @@ async def test_a_mirror_write_during_the_read_is_not_compared_against_a_stale_co
         assert "u-dev1" in load_snapshot(conn, connection_id).users
 
 
-async def test_an_unchanged_mirror_is_read_once_while_the_pages_are_in_flight(
-    store: Engine, connection_id: int, fake_team: Any, fake_source_factory: Any
-) -> None:
-    source = fake_source_factory(fake_team)
-    await sync_connection(store, source, connection_id, clock=_clock)
+def _count_mirror_reads(store: Engine) -> list[str]:
     reads: list[str] = []
 
     @event.listens_for(store, "before_cursor_execute")
@@ -66,9 +66,22 @@ async def test_an_unchanged_mirror_is_read_once_while_the_pages_are_in_flight(
         if " ".join(statement.split()).startswith("SELECT users."):
             reads.append(statement)
 
+    return reads
+
+
+async def test_without_a_stored_digest_the_mirror_is_read_once_while_the_pages_are_in_flight(
+    store: Engine, connection_id: int, fake_team: Any, fake_source_factory: Any
+) -> None:
+    source = fake_source_factory(fake_team)
+    await sync_connection(store, source, connection_id, clock=_clock)
+    with store.begin() as conn:  # as after an upgrade: a picture with no digest yet
+        conn.execute(update(schema.mirror_state).values(digest=None))
+    reads = _count_mirror_reads(store)
     result = await sync_connection(store, source, connection_id, clock=_clock)
     assert result.changes == []
     assert len(reads) == 1  # the preload; the commit used its copy
+    with store.connect() as conn:
+        assert mirror_state(conn, connection_id)[1] == load_snapshot(conn, connection_id).digest()
 
 
 def test_the_generation_moves_only_when_a_row_is_written(store: Engine, connection_id: int) -> None:

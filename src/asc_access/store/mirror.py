@@ -43,7 +43,7 @@ from asc_access.store.changes import (
 from asc_access.store.rows import record
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
 from asc_access.store.timeutil import utc_or_now
-from asc_access.store.writer import write_snapshot
+from asc_access.store.writer import record_digest, write_snapshot
 
 __all__ = [
     "apply_invitation_created",
@@ -55,6 +55,8 @@ __all__ = [
     "load_snapshot",
     "lock_connection",
     "mirror_generation",
+    "mirror_state",
+    "record_digest",
     "write_snapshot",
 ]
 
@@ -209,9 +211,19 @@ def mirror_generation(conn: Connection, connection_id: int) -> int:
     A picture read after this value was read is still the stored one while the value
     has not moved.
     """
+    return mirror_state(conn, connection_id)[0]
+
+
+def mirror_state(conn: Connection, connection_id: int) -> tuple[int, str | None]:
+    """``(generation, digest)`` of the connection's stored picture (``(0, None)``: no row).
+
+    The digest (:meth:`Snapshot.digest`) is ``None`` when unknown: nothing synced yet,
+    or a write since the last sync that compared the whole picture.
+    """
     c = schema.mirror_state.c
-    value = conn.execute(select(c.generation).where(c.connection_id == connection_id)).scalar()
-    return int(value or 0)
+    query = select(c.generation, c.digest).where(c.connection_id == connection_id)
+    row = conn.execute(query).first()
+    return (0, None) if row is None else (int(row.generation), row.digest)
 
 
 # -- applied actions --

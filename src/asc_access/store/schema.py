@@ -98,11 +98,14 @@ connections = Table(
 
 # Bumped by every write to a connection's mirror: a picture read earlier is still the
 # stored one while the generation has not moved (a sync reads it while reading Apple).
+# digest: Snapshot.digest() of the stored picture, set by a sync that wrote or compared
+# all of it, cleared by every write (an action's partial write leaves it unknown).
 mirror_state = Table(
     "mirror_state",
     metadata,
     connection_owner(primary_key=True),
     Column("generation", Integer, nullable=False),
+    Column("digest", String(64), nullable=True),
 )
 
 sync_runs = Table(

@@ -8,6 +8,8 @@ for people who see all apps, datetimes in UTC.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -179,3 +181,30 @@ class Snapshot:
     def count(self) -> int:
         """How many members, invitations and apps it holds."""
         return len(self.users) + len(self.invitations) + len(self.apps)
+
+    def digest(self) -> str:
+        """A fingerprint of the whole picture (SHA-256 of a canonical JSON text).
+
+        Equal snapshots give equal digests: records in key order, each as its key,
+        its row's values and its sorted app ids. Values that compare equal but are
+        written differently (one instant in two zones) give different digests, which
+        costs only a comparison the slow way, never a missed change.
+        """
+        parts: list[Any] = []
+        for kind, people in (("users", self.users), ("invitations", self.invitations)):
+            parts.append(kind)
+            for key in sorted(people):
+                person = people[key]
+                apps = sorted(person.app_ids) if person.app_ids else None
+                parts.append((key, row_values(person), apps))
+        parts.append("apps")
+        parts.extend((key, row_values(self.apps[key])) for key in sorted(self.apps))
+        text = json.dumps(parts, default=_instant, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _instant(value: Any) -> str:
+    """How :meth:`Snapshot.digest` writes a datetime (the only non-JSON value of a row)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"a mirrored value of type {type(value).__name__} has no digest form")

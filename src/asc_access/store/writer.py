@@ -28,7 +28,7 @@ from asc_access.store.snapshot import (
 )
 from asc_access.store.timeutil import as_utc
 
-__all__ = ["write_snapshot"]
+__all__ = ["record_digest", "write_snapshot"]
 
 
 class _Writer:
@@ -121,15 +121,28 @@ def write_snapshot(
 
 
 def _next_generation(conn: Connection, connection_id: int) -> None:
-    """Move the connection's ``mirror_state.generation`` on (from 0 when it has no row)."""
+    """Move the connection's ``mirror_state.generation`` on (from 0 when it has no row).
+
+    The stored digest is cleared with it: only the sync that wrote the picture knows it.
+    """
     table = schema.mirror_state
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(connection_id=connection_id, generation=1)
+    stmt = insert(table).values(connection_id=connection_id, generation=1, digest=None)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[table.c.connection_id],
-            set_={"generation": table.c.generation + 1},
+            set_={"generation": table.c.generation + 1, "digest": None},
         )
+    )
+
+
+def record_digest(conn: Connection, connection_id: int, digest: str) -> None:
+    """Note ``digest`` as the stored picture's (the caller wrote or compared all of it)."""
+    table = schema.mirror_state
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(connection_id=connection_id, generation=0, digest=digest)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=[table.c.connection_id], set_={"digest": digest})
     )
 
 

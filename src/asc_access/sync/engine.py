@@ -41,7 +41,7 @@ from typing import Any
 from asc_access.errors import RateLimitSnapshot, StoreError, SyncError
 from asc_access.store.changes import ChangeEvent, ChangeType, insert_changes, list_changes
 from asc_access.store.handle import Database, translate
-from asc_access.store.mirror import lock_connection, write_snapshot
+from asc_access.store.mirror import lock_connection, record_digest, write_snapshot
 from asc_access.store.refs import ConnectionRef, resolve_ref
 from asc_access.store.runs import (
     RunRecord,
@@ -312,14 +312,18 @@ def _commit(
     stats: Callable[..., RunStats],
 ) -> SyncResult:
     connection_id, name = ref.id, ref.name
+    digest = new.digest()
     with engine.begin() as conn:
         lock_connection(conn, connection_id)
         close_interrupted_runs(conn, connection_id, before_run_id=run_id, at=finished_at)
         baseline = last_succeeded_run(conn, connection_id) is None
-        old = stored_picture(conn, connection_id, early)
+        old = stored_picture(conn, connection_id, early, new, digest)
         confirmed = check_and_confirm(conn, connection_id, old, new)
-        events = [] if baseline else diff_snapshots(old, new)
-        rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
+        events, rows = [], 0
+        if old is not new:  # the same digest: nothing to compare or write
+            events = [] if baseline else diff_snapshots(old, new)
+            rows = write_snapshot(conn, connection_id, old, new, now=finished_at)
+            record_digest(conn, connection_id, digest)
         insert_changes(conn, connection_id, events, at=finished_at, run_id=run_id)
         run_stats = stats(
             lower_bound=fetch.lower_bound,
