@@ -49,9 +49,10 @@ from asc_access.config import Settings
 from asc_access.queue.config import WorkerConfig
 from asc_access.queue.dispatch import enqueue_sync
 from asc_access.queue.health import worker_health
-from asc_access.runtime import vault_for
+from asc_access.runtime import KEY_PURPOSE, vault_for
 from asc_access.store.connections import add_connection
 from asc_access.store.db import open_engine
+from asc_access.store.keycheck import binding_for
 from asc_access.workers.celery_app import create_app
 
 ASC_ACCESS = str(Path(sys.executable).parent / "asc-access")
@@ -172,7 +173,9 @@ class Phase:
             issuer_id=key["issuer_id"],
             key_type="team",
             api_url=team.base_url,
-            encrypted_private_key=vault_for(self.settings).encrypt(key["private_key"].encode()),
+            encrypted_private_key=vault_for(self.settings, self.engine).encrypt(
+                key["private_key"].encode(), purpose=KEY_PURPOSE, bound_to=binding_for(name)
+            ),
             healthy=True,
         )
 
@@ -310,7 +313,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rate-limit", type=int, default=60)
     parser.add_argument("--reserve", type=int, default=10)
-    parser.add_argument("--paced", type=int, default=30)
+    parser.add_argument(
+        "--paced",
+        type=int,
+        default=30,
+        help="connections on the limited key (0: no pacing run; deferred syncs wait an hour)",
+    )
     args = parser.parse_args()
     if not args.redis_url or not args.postgres_url:
         parser.error("set ASC_ACCESS_TEST_REDIS_URL and ASC_ACCESS_TEST_POSTGRES_URL")
@@ -338,6 +346,8 @@ def main() -> None:
                 f"{r['succeeded']:>4} {r['requests']:>8}",
                 flush=True,
             )
+        if not args.paced:
+            return
         p = pacing(args, tmp)
         print()
         print(
