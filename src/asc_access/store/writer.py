@@ -125,25 +125,30 @@ def _next_generation(conn: Connection, connection_id: int) -> None:
 
     The stored digest is cleared with it: only the sync that wrote the picture knows it.
     """
-    table = schema.mirror_state
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(connection_id=connection_id, generation=1, digest=None)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.connection_id],
-            set_={"generation": table.c.generation + 1, "digest": None},
-        )
+    column = schema.mirror_state.c.generation
+    _upsert_state(
+        conn,
+        connection_id,
+        first={"generation": 1, "digest": None},
+        then={"generation": column + 1, "digest": None},
     )
 
 
 def record_digest(conn: Connection, connection_id: int, digest: str) -> None:
     """Note ``digest`` as the stored picture's (the caller wrote or compared all of it)."""
+    _upsert_state(
+        conn, connection_id, first={"generation": 0, "digest": digest}, then={"digest": digest}
+    )
+
+
+def _upsert_state(
+    conn: Connection, connection_id: int, *, first: dict[str, Any], then: dict[str, Any]
+) -> None:
+    """The connection's ``mirror_state`` row: inserted as ``first``, else updated with ``then``."""
     table = schema.mirror_state
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(connection_id=connection_id, generation=0, digest=digest)
-    conn.execute(
-        stmt.on_conflict_do_update(index_elements=[table.c.connection_id], set_={"digest": digest})
-    )
+    stmt = insert(table).values(connection_id=connection_id, **first)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[table.c.connection_id], set_=then))
 
 
 def _write_family(
