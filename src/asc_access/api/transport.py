@@ -32,7 +32,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from importlib import metadata
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
@@ -53,6 +52,7 @@ from asc_access.errors import (
     UnexpectedResponseError,
     UsageError,
 )
+from asc_access.version import __version__
 
 # httpx imports its command-line client (click, rich's progress and syntax, pygments: a
 # third of its import time) only to expose ``httpx.main``. Hide it during the import so
@@ -75,13 +75,11 @@ AsyncTransport = httpx.AsyncBaseTransport
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@functools.cache
 def _user_agent() -> str:
-    # Cached: reading the installed metadata scans site-packages (~15 ms a client).
-    try:
-        return f"asc-access/{metadata.version('asc-access')}"
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "asc-access"
+    # The package's own version: reading the installed metadata instead cost the
+    # doctor ~25 ms before its first request (importing importlib.metadata, then
+    # scanning site-packages).
+    return f"asc-access/{__version__}"
 
 
 #: httpx's failures (after ``ConnectError``, told apart by its text), first match wins.
