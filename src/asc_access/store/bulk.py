@@ -83,16 +83,13 @@ def insert_values(
     order = list(compiled.positiontup or ()) if compiled.positional else list(names)
     converters = _converters(conn, table, order)
     where = [list(names).index(name) for name in order]
-    lines: list[Sequence[Any]]
-    if not converters and where == list(range(len(names))):  # as given (the app links)
-        lines = list(values)
-    else:
-        lines = []
-        for value in values:
-            line = [value[at] for at in where]
-            for at, process in converters:
-                line[at] = process(line[at])
-            lines.append(tuple(line))
+    lines: list[Sequence[Any]] = list(values)
+    if lines and (converters or where != list(range(len(names)))):  # else as given
+        given = list(zip(*lines, strict=True))  # column by column, in the driver's order
+        columns: list[Iterable[Any]] = [given[at] for at in where]
+        for at, process in converters:
+            columns[at] = map(process, columns[at])
+        lines = list(zip(*columns, strict=True))
     if not lines:
         return 0
     params = lines if compiled.positional else [dict(zip(order, v, strict=True)) for v in lines]
