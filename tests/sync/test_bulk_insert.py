@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from tests.sync.conftest import add_connection
 
 from asc_access.store import schema
@@ -98,3 +99,13 @@ def test_repeated_values_are_converted_once_but_never_confused(store: Engine) ->
     ]
     assert {row[-1] for row in written} == {instant}
     assert [row[5] for row in written] == [True, True, False, False, True]
+
+
+def test_a_refused_row_is_sqlalchemys_error_and_nothing_is_kept(store: Engine) -> None:
+    """PostgreSQL's COPY fails as ``execute`` would: SQLAlchemy's ``IntegrityError``."""
+    connection_id = add_connection(store)
+    with store.begin() as conn:
+        insert_rows(conn, schema.users, _rows(connection_id))
+    with pytest.raises(IntegrityError), store.begin() as conn:
+        insert_rows(conn, schema.users, _rows(connection_id)[:2])
+    assert len(_stored(store, connection_id)) == 5
