@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from asc_access.errors import RateLimitSnapshot
 from asc_access.ids import AppId, InvitationId, UserId
@@ -62,6 +62,18 @@ def store(db_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def mirror_reads(engine: Engine) -> list[str]:
+    """The ``SELECT users.…`` statements ``engine`` runs from now on (reads of the mirror)."""
+    reads: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if " ".join(statement.split()).startswith("SELECT users."):
+            reads.append(statement)
+
+    return reads
 
 
 def add_connection(engine: Engine, name: str = "acme") -> int:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+from tests.sync.conftest import mirror_reads
 
 from asc_access.store.mirror import apply_user_removed, load_snapshot, mirror_state
 from asc_access.store.snapshot import MirrorApp, MirrorInvitation, MirrorUser, Snapshot
@@ -77,15 +78,12 @@ def test_one_instant_in_another_zone_is_only_ever_a_false_difference() -> None:
     assert moved.digest() != _picture().digest()
 
 
-def _mirror_reads(store: Engine) -> list[str]:
-    reads: list[str] = []
-
-    @event.listens_for(store, "before_cursor_execute")
-    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if " ".join(statement.split()).startswith("SELECT users."):
-            reads.append(statement)
-
-    return reads
+def _stored_with_its_digest(store: Engine, connection_id: int) -> Snapshot:
+    """The stored picture, after checking the store notes its digest."""
+    with store.connect() as conn:
+        stored = load_snapshot(conn, connection_id)
+        assert mirror_state(conn, connection_id)[1] == stored.digest()
+    return stored
 
 
 async def test_an_unchanged_team_is_not_read_back_from_the_store(
@@ -96,7 +94,7 @@ async def test_an_unchanged_team_is_not_read_back_from_the_store(
     with store.connect() as conn:
         generation, digest = mirror_state(conn, connection_id)
         assert digest == load_snapshot(conn, connection_id).digest()
-    reads = _mirror_reads(store)
+    reads = mirror_reads(store)
     again = await sync_connection(store, source, connection_id, clock=_clock)
     assert reads == []  # neither the preload nor the commit read the picture back
     assert (again.changes, again.rows_written) == ([], 0)
@@ -116,10 +114,7 @@ async def test_a_write_in_between_clears_the_digest_and_the_change_is_seen(
     result = await sync_connection(store, source, connection_id, clock=_clock)
     # Apple still lists dev1: compared with the picture as stored, they are back.
     assert [str(e.change_type) for e in result.changes] == ["user_added"]
-    with store.connect() as conn:
-        stored = load_snapshot(conn, connection_id)
-        assert "u-dev1" in stored.users
-        assert mirror_state(conn, connection_id)[1] == stored.digest()
+    assert "u-dev1" in _stored_with_its_digest(store, connection_id).users
 
 
 async def test_a_changed_team_is_compared_and_written_as_before(
@@ -130,7 +125,4 @@ async def test_a_changed_team_is_compared_and_written_as_before(
     fake_team.add_user("u-new", "new@example.com", ("DEVELOPER",), ["1001"])
     result = await sync_connection(store, source, connection_id, clock=_clock)
     assert [str(e.change_type) for e in result.changes] == ["user_added"]
-    with store.connect() as conn:
-        stored = load_snapshot(conn, connection_id)
-        assert "u-new" in stored.users
-        assert mirror_state(conn, connection_id)[1] == stored.digest()
+    assert "u-new" in _stored_with_its_digest(store, connection_id).users

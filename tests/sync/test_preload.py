@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Engine, update
+from tests.sync.conftest import mirror_reads
 
 from asc_access.store import schema
 from asc_access.store.mirror import (
@@ -58,17 +59,6 @@ async def test_a_mirror_write_during_the_read_is_not_compared_against_a_stale_co
         assert "u-dev1" in load_snapshot(conn, connection_id).users
 
 
-def _count_mirror_reads(store: Engine) -> list[str]:
-    reads: list[str] = []
-
-    @event.listens_for(store, "before_cursor_execute")
-    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if " ".join(statement.split()).startswith("SELECT users."):
-            reads.append(statement)
-
-    return reads
-
-
 async def test_without_a_stored_digest_the_mirror_is_read_once_while_the_pages_are_in_flight(
     store: Engine, connection_id: int, fake_team: Any, fake_source_factory: Any
 ) -> None:
@@ -76,7 +66,7 @@ async def test_without_a_stored_digest_the_mirror_is_read_once_while_the_pages_a
     await sync_connection(store, source, connection_id, clock=_clock)
     with store.begin() as conn:  # as after an upgrade: a picture with no digest yet
         conn.execute(update(schema.mirror_state).values(digest=None))
-    reads = _count_mirror_reads(store)
+    reads = mirror_reads(store)
     result = await sync_connection(store, source, connection_id, clock=_clock)
     assert result.changes == []
     assert len(reads) == 1  # the preload; the commit used its copy

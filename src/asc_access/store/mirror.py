@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -92,7 +92,7 @@ def _app_ids(conn: Connection, query: Any, out: dict[str, set[str]]) -> Iterator
         yield None
 
 
-def _roles_reader() -> Any:
+def _roles_reader() -> Callable[[Any], tuple[str, ...]]:
     """Stored ``roles`` (JSON text, or a list where the driver parses JSON) as a tuple.
 
     A team has a handful of distinct role sets, so each text is parsed once.
